@@ -1,0 +1,48 @@
+"""refopt — reference implementations of gradient-based optimizers.
+
+Every rule is a pure pair ``state = opt.init(params)``,
+``params, state = opt.update(grads, state, params)`` over pytrees of arrays of any array-API
+namespace (NumPy, CuPy, array-api-strict). See ``refopt.registry`` for the list of rules.
+
+>>> import numpy as np, refopt
+>>> opt = refopt.adam(lr=0.1)
+>>> params = {"w": np.array([1.0, -2.0])}
+>>> state = opt.init(params)
+>>> params, state = opt.update({"w": np.array([0.5, -0.5])}, state, params)
+>>> print(params["w"])
+[ 0.9 -1.9]
+"""
+
+from refopt.base import (
+                         Optimizer,
+                         constant,
+                         cosine_decay,
+                         exponential_decay,
+                         inverse_time_decay,
+                         step_decay,
+                         warmup,
+)
+from refopt.optim import (
+                         adadelta,
+                         adagrad,
+                         adam,
+                         adamax,
+                         adamw,
+                         add_gradient_noise,
+                         amsgrad,
+                         momentum,
+                         nadam,
+                         nag,
+                         rmsprop,
+                         sgd,
+)
+from refopt.state_io import load_state, save_state
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Optimizer", "adadelta", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
+    "amsgrad", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
+    "load_state", "momentum", "nadam", "nag", "rmsprop", "save_state", "sgd", "step_decay",
+    "warmup",
+]

@@ -1,0 +1,62 @@
+"""Array-namespace resolution: "array type in = array type out".
+
+refopt never imports NumPy for the math. The namespace ``xp`` is inferred from the arrays a
+function receives (through array-api-compat), so NumPy, CuPy and array-api-strict inputs all run
+the same code. An explicit ``xp=`` overrides the inference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat
+
+from refopt import tree as _tree
+
+
+def is_array(x: Any) -> bool:
+    """True for an array of any array-API namespace (not for Python or NumPy scalars)."""
+    return array_api_compat.is_array_api_obj(x) and hasattr(x, "shape")
+
+
+def array_module_name(x: Any) -> str:
+    """Top-level module of an array's type: ``'numpy'``, ``'cupy'``, ``'array_api_strict'``..."""
+    return type(x).__module__.split(".")[0]
+
+
+def namespace(*trees: Any, xp: Any = None, names: tuple[str, ...] | None = None) -> Any:
+    """Return the array namespace shared by every leaf of ``trees``.
+
+    Raises ``TypeError`` if a leaf is not an array or leaves come from different namespaces, and
+    ``ValueError`` if they live on different devices. ``names`` label the trees in messages.
+    """
+    names = names or tuple(f"argument {i}" for i in range(len(trees)))
+    arrays = []
+    for name, t in zip(names, trees):
+        leaves, treedef = _tree.flatten(t)
+        for path, leaf in zip(_tree.leaf_paths(treedef), leaves):
+            if not is_array(leaf):
+                raise TypeError(
+                    f"{name}{'' if path == '<root>' else path} is {type(leaf).__name__}, "
+                    "not an array: refopt pytree leaves must be arrays (NumPy, CuPy, "
+                    "array-api-strict or another array-API namespace)")
+            arrays.append((name, leaf))
+    if xp is not None:
+        return xp
+    if not arrays:
+        raise ValueError(f"{', '.join(names)}: no array leaves to infer the namespace from")
+    kinds = sorted({array_module_name(a) for _, a in arrays})
+    if len(kinds) > 1:
+        raise TypeError(
+            f"leaves of {', '.join(names)} come from different array namespaces {kinds}; "
+            "convert them to one namespace first")
+    devices = {str(array_api_compat.device(a)) for _, a in arrays}
+    if len(devices) > 1:
+        raise ValueError(
+            f"leaves of {', '.join(names)} live on different devices {sorted(devices)}; "
+            "move them to one device first")
+    return array_api_compat.array_namespace(*[a for _, a in arrays])
+
+
+def device(x: Any) -> Any:
+    return array_api_compat.device(x)

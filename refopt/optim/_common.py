@@ -1,0 +1,74 @@
+"""Pieces shared by every gradient rule: ``maximize`` and the three kinds of weight decay.
+
+ALGORITHMS.md §0: ``maximize`` negates g first; then ``decay="l2"`` adds λθ to g (the gradient of
+λ/2‖θ‖²), ``decay="decoupled"`` shrinks θ ← θ − ηλθ with the step's η (Loshchilov & Hutter's
+AdamW, torch's AdamW), and ``decay="fixed"`` shrinks θ ← θ − λθ independently of η. Both shrinks
+are applied before the rule's own step, which does not depend on θ, so "before" and "after" give
+the same θ_t up to rounding.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from refopt import base
+from refopt import tree as _tree
+
+DECAY_KINDS = ("l2", "decoupled", "fixed")
+
+
+class Regularisation(NamedTuple):
+    weight_decay: float  # λ ≥ 0
+    decay: str           # "l2" | "decoupled" | "fixed"
+    maximize: bool       # ascend instead of descend
+
+
+def regularisation(weight_decay: float = 0.0, decay: str = "l2",
+                   maximize: bool = False) -> Regularisation:
+    """Validate the shared options of a gradient rule."""
+    return Regularisation(
+        base.check_real("weight_decay", weight_decay, low=0.0),
+        base.check_choice("decay", decay, DECAY_KINDS),
+        base.check_bool("maximize", maximize),
+    )
+
+
+def effective_grad(reg: Regularisation, grad: Any, param: Any) -> Any:
+    """Per leaf: g ← −g if maximize; g ← g + λθ for L2 decay."""
+    if reg.maximize:
+        grad = -grad
+    if reg.decay == "l2" and reg.weight_decay != 0.0:
+        grad = grad + reg.weight_decay * param
+    return grad
+
+
+def decayed_param(reg: Regularisation, param: Any, lr: float) -> Any:
+    """Per leaf: θ ← θ − ηλθ (decoupled) or θ ← θ − λθ (fixed); unchanged otherwise."""
+    if reg.weight_decay == 0.0 or reg.decay == "l2":
+        return param
+    shrink = reg.weight_decay * (lr if reg.decay == "decoupled" else 1.0)
+    return param - shrink * param
+
+
+def prepare(reg: Regularisation, grads: Any, params: Any, lr: float) -> tuple[Any, Any]:
+    """Apply :func:`effective_grad` and :func:`decayed_param` over whole trees.
+
+    The L2 term uses θ_{t−1} (before any shrink), as torch and optax do.
+    """
+    grads = _tree.map(lambda g, p: effective_grad(reg, g, p), grads, params)
+    params = _tree.map(lambda p: decayed_param(reg, p, lr), params)
+    return grads, params
+
+
+def begin_step(grads: Any, state: Any, params: Any, lr_fn: base.Schedule,
+               reg: Regularisation) -> tuple[Any, int, float, Any, Any]:
+    """The common opening of every ``update``: validate, advance t, evaluate η_t, regularise.
+
+    Returns ``(xp, t, lr_t, grads, params)`` with ``t`` the index of this update (1 on the
+    first) and grads/params after ``maximize`` and weight decay.
+    """
+    xp = base.check_update_args(grads, state, params)
+    t = state.t + 1
+    lr = lr_fn(t)
+    grads, params = prepare(reg, grads, params, lr)
+    return xp, t, lr, grads, params

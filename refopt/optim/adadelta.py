@@ -1,0 +1,76 @@
+"""Adadelta (ALGORITHMS.md §1; Zeiler 2012; Ruder 2016 §4.4)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from refopt import base
+from refopt import tree as _tree
+from refopt.optim import _common
+
+
+class AdadeltaState(NamedTuple):
+    """State of :func:`adadelta`."""
+
+    t: int            # number of updates applied so far
+    mean_sq_grad: Any   # E[g²]_t
+    mean_sq_delta: Any  # E[Δθ²]_t, accumulated from Δ without η
+
+
+def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay: float = 0.0,
+             decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+    r"""Adadelta: a unit-consistent step from the ratio of two running RMS values.
+
+    .. math::
+        E[g^2]_t = \rho E[g^2]_{t-1} + (1-\rho) g_t^2,\qquad
+        \Delta_t = -\frac{\sqrt{E[\Delta^2]_{t-1}+\epsilon}}{\sqrt{E[g^2]_t+\epsilon}}\, g_t
+
+    .. math::
+        E[\Delta^2]_t = \rho E[\Delta^2]_{t-1} + (1-\rho)\Delta_t^2,\qquad
+        \theta_t = \theta_{t-1} + \eta_t \Delta_t
+
+    The paper has no learning rate (η = 1, the default). A different η scales the step but
+    not the accumulated E[Δ²] — this is torch's and optax's convention too.
+
+    **Conventions.** Equals ``torch.optim.Adadelta(lr, rho, eps)`` and
+    ``optax.adadelta(lr, rho, eps)``. Zeiler used ρ = 0.95; Keras uses lr = 1e−3, ρ = 0.95,
+    ε = 1e−7.
+
+    Example:
+
+    >>> import numpy as np, refopt
+    >>> opt = refopt.adadelta(rho=0.9)
+    >>> params = np.array([1.0, -2.0]); state = opt.init(params)
+    >>> for _ in range(500):
+    ...     params, state = opt.update(params, state, params)
+    >>> print(np.round(params, 3))
+    [ 0.653 -1.507]
+
+    (Adadelta starts slowly — its first steps have size ≈ √ε — which the example shows.)
+
+    References: Zeiler, arXiv:1212.5701; Ruder §4.4. Proof page: ``rule-adadelta``.
+    """
+    lr_fn = base.as_schedule("lr", lr)
+    rho = base.check_beta("rho", rho)
+    eps = base.check_real("eps", eps, low=0.0)
+    reg = _common.regularisation(weight_decay, decay, maximize)
+
+    def init(params: Any) -> AdadeltaState:
+        base.check_init_params(params)
+        zeros = base.zeros_like(params)
+        return AdadeltaState(t=0, mean_sq_grad=zeros, mean_sq_delta=zeros)
+
+    def update(grads: Any, state: AdadeltaState, params: Any) -> tuple[Any, AdadeltaState]:
+        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+
+        def leaf(p, g, eg2, ed2):
+            eg2 = rho * eg2 + (1.0 - rho) * (g * g)
+            delta = -(xp.sqrt(ed2 + eps) / xp.sqrt(eg2 + eps)) * g
+            ed2 = rho * ed2 + (1.0 - rho) * (delta * delta)
+            return p + lr_t * delta, eg2, ed2
+
+        params, eg2, ed2 = _tree.map(leaf, params, grads, state.mean_sq_grad,
+                                     state.mean_sq_delta, n_out=3)
+        return params, AdadeltaState(t=t, mean_sq_grad=eg2, mean_sq_delta=ed2)
+
+    return base.Optimizer(init, update)

@@ -1,0 +1,86 @@
+"""Classical (heavy-ball) momentum (ALGORITHMS.md §1, Ruder 2016 §4.1; Polyak 1964)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from refopt import base
+from refopt import tree as _tree
+from refopt.optim import _common
+
+
+class MomentumState(NamedTuple):
+    """State of :func:`momentum`."""
+
+    t: int          # number of updates applied so far
+    velocity: Any   # v_t (lr_in_buffer=True) or b_t (lr_in_buffer=False); zeros at t = 0
+
+
+def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True,
+             dampening: float = 0.0, buffer_init: str = "zero", weight_decay: float = 0.0,
+             decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+    r"""Heavy-ball momentum.
+
+    Paper form (``lr_in_buffer=True``, default), γ = ``momentum``:
+
+    .. math:: v_t = \gamma v_{t-1} + \eta_t (1-d) g_t, \qquad \theta_t = \theta_{t-1} - v_t
+
+    Framework form (``lr_in_buffer=False``):
+
+    .. math:: b_t = \gamma b_{t-1} + (1-d) g_t, \qquad \theta_t = \theta_{t-1} - \eta_t b_t
+
+    The two are identical under a constant η (v_t = η b_t) and differ when η changes: the paper
+    form keeps old steps at the η they were taken with. d = ``dampening`` (0 in the paper).
+
+    **Conventions.** ``lr_in_buffer=False, buffer_init="first_grad"`` equals
+    ``torch.optim.SGD(lr, momentum, dampening)`` (torch sets b_1 = g_1, undamped, on its first
+    step); ``lr_in_buffer=False`` equals ``optax.sgd(lr, momentum)``. Nesterov's variant is
+    :func:`refopt.nag`.
+
+    Args:
+      lr: η, float or schedule. momentum: γ in [0, 1).
+      lr_in_buffer: paper form (True) or framework form (False).
+      dampening: d in [0, 1).
+      buffer_init: ``"zero"`` (v_0 = 0, paper) or ``"first_grad"`` (the first buffer is the
+        undamped gradient, torch).
+      weight_decay, decay, maximize: ALGORITHMS.md §0.
+
+    Example:
+
+    >>> import numpy as np, refopt
+    >>> opt = refopt.momentum(lr=0.05, momentum=0.9)
+    >>> params = np.array([1.0, -2.0]); state = opt.init(params)
+    >>> for _ in range(200):
+    ...     params, state = opt.update(params, state, params)
+    >>> print(float(np.max(np.abs(params))) < 1e-4)
+    True
+
+    References: Polyak (1964); Ruder, arXiv:1609.04747 §4.1. Proof page: ``rule-momentum``.
+    """
+    lr_fn = base.as_schedule("lr", lr)
+    gamma = base.check_beta("momentum", momentum)
+    base.check_bool("lr_in_buffer", lr_in_buffer)
+    damp = base.check_beta("dampening", dampening)
+    base.check_choice("buffer_init", buffer_init, ("zero", "first_grad"))
+    reg = _common.regularisation(weight_decay, decay, maximize)
+
+    def init(params: Any) -> MomentumState:
+        base.check_init_params(params)
+        return MomentumState(t=0, velocity=base.zeros_like(params))
+
+    def update(grads: Any, state: MomentumState, params: Any) -> tuple[Any, MomentumState]:
+        _, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        # torch's first step copies g_1 into the buffer without dampening
+        scale = 1.0 if (t == 1 and buffer_init == "first_grad") else 1.0 - damp
+
+        def leaf(p, g, v):
+            if lr_in_buffer:
+                v = gamma * v + (lr_t * scale) * g
+                return p - v, v
+            v = gamma * v + scale * g
+            return p - lr_t * v, v
+
+        params, velocity = _tree.map(leaf, params, grads, state.velocity, n_out=2)
+        return params, MomentumState(t=t, velocity=velocity)
+
+    return base.Optimizer(init, update)

@@ -1,0 +1,284 @@
+"""One :class:`Spec` per rule: what it is, how to build it, what it promises, and its oracles.
+
+The generic tests in ``tests/`` are parametrised over :data:`SPECS` — contracts, invalid
+configurations, oracle trajectories — so adding a rule means one module, one ``Spec`` here and
+its proofs/ page; no test lists rule names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from refopt import base
+from refopt.optim.adadelta import adadelta
+from refopt.optim.adagrad import adagrad
+from refopt.optim.adam import adam
+from refopt.optim.adamax import adamax
+from refopt.optim.amsgrad import amsgrad
+from refopt.optim.momentum import momentum
+from refopt.optim.nadam import nadam
+from refopt.optim.nag import nag
+from refopt.optim.noise import add_gradient_noise
+from refopt.optim.rmsprop import rmsprop
+from refopt.optim.sgd import sgd
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A configuration the factory must reject: ``error`` raised, message matching ``match``."""
+
+    kwargs: dict
+    error: type
+    match: str
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """refopt(**refopt_kwargs) reproduces ``target(**kwargs)`` (e.g. ``torch.optim.Adam``)."""
+
+    refopt_kwargs: dict
+    target: str
+    kwargs: dict
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything the generic tests and the docs need to know about one rule."""
+
+    name: str
+    factory: Callable[..., base.Optimizer]
+    family: str                      # "classic" | "wrapper" (later: "research", "ode")
+    paper: str                       # short citation
+    proof: str                       # proofs/ page label
+    configs: tuple[dict, ...]        # representative valid configurations
+    invalid: tuple[Invalid, ...] = ()
+    needs: frozenset = frozenset()   # extra update arguments, e.g. {"grad_fn"}
+    elementwise: bool = True         # each coordinate's update depends only on that coordinate
+    zero_grad_fixed_point: bool = True  # g ≡ 0 from init leaves params unchanged (no decay)
+    scale_invariant: dict | None = None  # config under which update(c·g) = update(g), c > 0
+    deterministic: bool = True       # no randomness, or counter-based randomness from a seed
+    oracles: tuple[Oracle, ...] = field(default=())
+
+    def build(self, **kwargs: Any) -> base.Optimizer:
+        return self.factory(**kwargs)
+
+
+def _shared_invalid() -> tuple[Invalid, ...]:
+    """Rejections every gradient rule shares (lr and the §0 options)."""
+    return (
+        Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+        Invalid({"lr": float("nan")}, ValueError, "lr must be in"),
+        Invalid({"lr": "fast"}, TypeError, "lr must be a real number"),
+        Invalid({"weight_decay": -0.1}, ValueError, "weight_decay must be in"),
+        Invalid({"decay": "l1"}, ValueError, r"decay must be one of \['l2', 'decoupled', 'fixed'\]"),
+        Invalid({"maximize": 1}, TypeError, "maximize must be True or False"),
+    )
+
+
+def _betas_invalid(*names: str) -> tuple[Invalid, ...]:
+    out = []
+    for n in names:
+        out += [Invalid({n: 1.0}, ValueError, rf"{n} must be in \[0.0, 1.0\)"),
+                Invalid({n: -0.1}, ValueError, rf"{n} must be in \[0.0, 1.0\)")]
+    return tuple(out)
+
+
+_EPS_NEG = (Invalid({"eps": -1e-8}, ValueError, "eps must be in"),)
+_T = "torch.optim."
+_O = "optax."
+
+
+def _noisy_sgd(lr: float = 0.05, **kwargs: Any) -> base.Optimizer:
+    """Registry entry for the gradient-noise wrapper: SGD with annealed noise."""
+    return add_gradient_noise(sgd(lr=lr), **kwargs)
+
+
+SPECS: dict[str, Spec] = {s.name: s for s in [
+    Spec(
+        "sgd", sgd, "classic", "Ruder 2016 §2", "rule-sgd",
+        configs=({"lr": 0.1}, {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"},
+                 {"lr": 0.05, "maximize": True}),
+        invalid=_shared_invalid(),
+        oracles=(
+            Oracle({"lr": 0.1}, _T + "SGD", {"lr": 0.1}),
+            Oracle({"lr": 0.1, "weight_decay": 0.05}, _T + "SGD", {"lr": 0.1, "weight_decay": 0.05}),
+            Oracle({"lr": 0.1, "maximize": True}, _T + "SGD", {"lr": 0.1, "maximize": True}),
+            Oracle({"lr": 0.1}, _O + "sgd", {"learning_rate": 0.1}),
+        )),
+    Spec(
+        "momentum", momentum, "classic", "Polyak 1964; Ruder 2016 §4.1", "rule-momentum",
+        configs=({"lr": 0.05, "momentum": 0.9},
+                 {"lr": 0.05, "momentum": 0.8, "lr_in_buffer": False, "dampening": 0.3,
+                  "buffer_init": "first_grad"},
+                 {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "decay": "fixed"}),
+        invalid=_shared_invalid() + _betas_invalid("momentum", "dampening") + (
+            Invalid({"buffer_init": "ones"}, ValueError, "buffer_init must be one of"),
+            Invalid({"lr_in_buffer": "no"}, TypeError, "lr_in_buffer must be True or False")),
+        oracles=(
+            Oracle({"lr": 0.05, "momentum": 0.9, "lr_in_buffer": False, "buffer_init": "first_grad"},
+                   _T + "SGD", {"lr": 0.05, "momentum": 0.9}),
+            Oracle({"lr": 0.05, "momentum": 0.9, "lr_in_buffer": False, "buffer_init": "first_grad",
+                    "dampening": 0.3, "weight_decay": 0.02, "maximize": True},
+                   _T + "SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3,
+                                "weight_decay": 0.02, "maximize": True}),
+            Oracle({"lr": 0.05, "momentum": 0.9, "lr_in_buffer": False},
+                   _O + "sgd", {"learning_rate": 0.05, "momentum": 0.9}),
+        )),
+    Spec(
+        "nag", nag, "classic", "Nesterov 1983; Ruder 2016 §4.2", "rule-nag",
+        configs=({"lr": 0.05, "momentum": 0.9},
+                 {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.01}),
+        needs=frozenset({"grad_fn"}),
+        invalid=_shared_invalid() + (
+            Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),
+            Invalid({"form": "sutskever"}, ValueError, "form must be one of")),
+    ),
+    Spec(
+        "nag_reparameterised", lambda **kw: nag(form="reparameterised", **kw), "classic",
+        "Sutskever et al. 2013; Ruder 2016 §4.2", "rule-nag",
+        configs=({"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "maximize": True}),
+        invalid=_shared_invalid() + (
+            Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),),
+        oracles=(
+            Oracle({"lr": 0.05, "momentum": 0.9}, _T + "SGD",
+                   {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+            Oracle({"lr": 0.05, "momentum": 0.9, "weight_decay": 0.02}, _T + "SGD",
+                   {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.02}),
+            Oracle({"lr": 0.05, "momentum": 0.9}, _O + "sgd",
+                   {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
+        )),
+    Spec(
+        "adagrad", adagrad, "classic", "Duchi et al. 2011; Ruder 2016 §4.3", "rule-adagrad",
+        configs=({"lr": 0.1}, {"lr": 0.1, "eps_inside": False, "eps": 1e-10, "lr_decay": 0.01},
+                 {"lr": 0.1, "initial_accumulator": 0.1, "weight_decay": 0.01}),
+        invalid=_shared_invalid() + _EPS_NEG + (
+            Invalid({"initial_accumulator": -0.1}, ValueError, "initial_accumulator must be in"),
+            Invalid({"lr_decay": -0.1}, ValueError, "lr_decay must be in")),
+        scale_invariant={"lr": 0.1, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.1, "eps": 1e-10, "eps_inside": False}, _T + "Adagrad", {"lr": 0.1}),
+            Oracle({"lr": 0.1, "eps": 1e-10, "eps_inside": False, "lr_decay": 0.05,
+                    "initial_accumulator": 0.3, "weight_decay": 0.01, "maximize": True},
+                   _T + "Adagrad", {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.3,
+                                    "weight_decay": 0.01, "maximize": True}),
+            Oracle({"lr": 0.1, "eps": 1e-7, "initial_accumulator": 0.1}, _O + "adagrad",
+                   {"learning_rate": 0.1}),
+        )),
+    Spec(
+        "adadelta", adadelta, "classic", "Zeiler 2012; Ruder 2016 §4.4", "rule-adadelta",
+        configs=({}, {"lr": 0.5, "rho": 0.95}, {"weight_decay": 0.01, "decay": "decoupled"}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("rho"),
+        oracles=(
+            Oracle({}, _T + "Adadelta", {}),
+            Oracle({"lr": 0.5, "rho": 0.95, "eps": 1e-5, "weight_decay": 0.01, "maximize": True},
+                   _T + "Adadelta", {"lr": 0.5, "rho": 0.95, "eps": 1e-5, "weight_decay": 0.01,
+                                     "maximize": True}),
+            Oracle({"lr": 0.5}, _O + "adadelta", {"learning_rate": 0.5}),
+            Oracle({"weight_decay": 0.01}, _O + "adadelta", {"learning_rate": 1.0,
+                                                             "weight_decay": 0.01}),
+        )),
+    Spec(
+        "rmsprop", rmsprop, "classic", "Hinton lecture 6e; Ruder 2016 §4.5", "rule-rmsprop",
+        configs=({"lr": 0.01}, {"lr": 0.01, "rho": 0.99, "eps_inside": False, "centered": True,
+                                "momentum": 0.9},
+                 {"lr": 0.01, "momentum": 0.5, "lr_in_buffer": True, "bias_correction": True}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("rho", "momentum") + (
+            Invalid({"centered": "yes"}, TypeError, "centered must be True or False"),),
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01, "rho": 0.99, "eps_inside": False}, _T + "RMSprop", {"lr": 0.01}),
+            Oracle({"lr": 0.01, "rho": 0.99, "eps_inside": False, "centered": True},
+                   _T + "RMSprop", {"lr": 0.01, "centered": True}),
+            Oracle({"lr": 0.01, "rho": 0.99, "eps_inside": False, "momentum": 0.9,
+                    "weight_decay": 0.01, "maximize": True},
+                   _T + "RMSprop", {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.01,
+                                    "maximize": True}),
+            Oracle({"lr": 0.01, "rho": 0.99, "eps_inside": False, "centered": True,
+                    "momentum": 0.5}, _T + "RMSprop", {"lr": 0.01, "centered": True,
+                                                       "momentum": 0.5}),
+            Oracle({"lr": 0.01}, _O + "rmsprop", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "centered": True, "momentum": 0.9, "lr_in_buffer": True},
+                   _O + "rmsprop", {"learning_rate": 0.01, "centered": True, "momentum": 0.9}),
+            Oracle({"lr": 0.01, "eps_inside": False, "bias_correction": True},
+                   _O + "rmsprop", {"learning_rate": 0.01, "eps_in_sqrt": False,
+                                    "bias_correction": True}),
+        )),
+    Spec(
+        "adam", adam, "classic", "Kingma & Ba 2015; Ruder 2016 §4.6", "rule-adam",
+        configs=({"lr": 0.01}, {"lr": 0.01, "eps_hat": True, "eps": 1e-7},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": 0.01, "eps_root": 1e-8}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"eps_hat": True, "eps_root": 1e-8}, ValueError, "eps_root must be 0"),),
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01}, _T + "Adam", {"lr": 0.01}),
+            Oracle({"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "weight_decay": 0.01,
+                    "maximize": True}, _T + "Adam",
+                   {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.01, "maximize": True}),
+            Oracle({"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"}, _T + "AdamW",
+                   {"lr": 0.01}),
+            Oracle({"lr": 0.01}, _O + "adam", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "eps_root": 1e-6}, _O + "adam",
+                   {"learning_rate": 0.01, "eps_root": 1e-6}),
+            Oracle({"lr": 0.01, "weight_decay": 1e-4, "decay": "decoupled"}, _O + "adamw",
+                   {"learning_rate": 0.01}),
+        )),
+    Spec(
+        "adamax", adamax, "classic", "Kingma & Ba 2015 §7.1; Ruder 2016 §4.7", "rule-adamax",
+        configs=({"lr": 0.01}, {"lr": 0.01, "eps": 1e-8},
+                 {"lr": 0.01, "eps": 1e-7, "eps_placement": "denominator"}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"eps_placement": "inside"}, ValueError, "eps_placement must be one of"),),
+        scale_invariant={"lr": 0.01},
+        oracles=(
+            Oracle({"lr": 0.01, "eps": 1e-8}, _T + "Adamax", {"lr": 0.01}),
+            Oracle({"lr": 0.01, "eps": 1e-8, "weight_decay": 0.01, "maximize": True},
+                   _T + "Adamax", {"lr": 0.01, "weight_decay": 0.01, "maximize": True}),
+            Oracle({"lr": 0.01, "eps": 1e-8}, _O + "adamax", {"learning_rate": 0.01}),
+        )),
+    Spec(
+        "nadam", nadam, "classic", "Dozat 2016; Ruder 2016 §4.8", "rule-nadam",
+        configs=({"lr": 0.01}, {"lr": 0.01, "momentum_decay": 0.004},
+                 {"lr": 0.01, "momentum_decay": math.inf}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"momentum_decay": 0.0}, ValueError, "momentum_decay must be in"),),
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01, "momentum_decay": 0.004}, _T + "NAdam", {"lr": 0.01}),
+            Oracle({"lr": 0.01, "momentum_decay": 0.004, "weight_decay": 0.01, "maximize": True},
+                   _T + "NAdam", {"lr": 0.01, "weight_decay": 0.01, "maximize": True}),
+            Oracle({"lr": 0.01, "momentum_decay": math.inf}, _O + "nadam",
+                   {"learning_rate": 0.01}),
+        )),
+    Spec(
+        "amsgrad", amsgrad, "classic", "Reddi, Kale, Kumar 2018", "rule-amsgrad",
+        configs=({"lr": 0.01}, {"lr": 0.01, "variant": "torch"}, {"lr": 0.01, "variant": "optax"}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"variant": "keras"}, ValueError, r"variant must be one of \['reddi'"),),
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01, "variant": "torch"}, _T + "Adam", {"lr": 0.01, "amsgrad": True}),
+            Oracle({"lr": 0.01, "variant": "torch", "weight_decay": 0.01, "maximize": True},
+                   _T + "Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.01,
+                                 "maximize": True}),
+            Oracle({"lr": 0.01, "variant": "optax"}, _O + "amsgrad", {"learning_rate": 0.01}),
+        )),
+    Spec(
+        "gradient_noise", _noisy_sgd, "wrapper", "Neelakantan et al. 2015", "rule-gradient-noise",
+        configs=({"eta": 0.01, "seed": 3}, {"lr": 0.02, "eta": 0.3, "gamma": 0.55, "seed": 0}),
+        invalid=(Invalid({"eta": -1.0}, ValueError, "eta must be in"),
+                 Invalid({"gamma": -0.5}, ValueError, "gamma must be in"),
+                 Invalid({"seed": -1}, ValueError, "seed must be an integer >= 0")),
+        elementwise=False,           # leaf i's noise stream depends on its index i
+        zero_grad_fixed_point=False,  # noise moves the parameters even when g = 0
+    ),
+]}
+
+
+def specs(family: str | None = None) -> list[Spec]:
+    """All registered rules, optionally of one family."""
+    return [s for s in SPECS.values() if family is None or s.family == family]
