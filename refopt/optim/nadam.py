@@ -45,7 +45,9 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
 
     **Conventions.** ``momentum_decay=0.004`` equals ``torch.optim.NAdam`` (and legacy Keras);
     ``momentum_decay=1`` is Keras 3's schedule; ``momentum_decay=math.inf`` equals
-    ``optax.nadam``.
+    ``optax.nadam``. torch stores Π_t in a tensor of its default dtype, so unless
+    ``torch.set_default_dtype(torch.float64)`` is in force its float64 NAdam rounds Π_t to
+    float32 and differs from this rule by ~1e−10 relative (seen with torch 2.13).
 
     Example:
 
