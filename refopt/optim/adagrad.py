@@ -44,8 +44,8 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
     >>> params = np.array([1.0, -2.0]); state = opt.init(params)
     >>> for _ in range(100):
     ...     params, state = opt.update(params, state, params)
-    >>> print(np.round(params, 4))
-    [ 0.0004 -0.0008]
+    >>> print(bool(np.max(np.abs(params)) < 1e-6))
+    True
 
     References: Duchi et al., JMLR 2011; Ruder §4.3. Proof page: ``rule-adagrad``.
     """

@@ -1,0 +1,211 @@
+"""Exact (SymPy) transcriptions of ALGORITHMS.md §0–§1, written from the spec, not from refopt.
+
+Each function takes the initial parameters (a list of SymPy numbers, one per coordinate), a
+gradient oracle ``grad(theta) -> list`` and the number of steps, and returns the list of exact
+iterates θ_1, …, θ_T. Hyperparameters are exact rationals. Only scalar arithmetic is used, so
+these are a second, independent reading of the equations.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+R = sp.Rational
+
+
+def regularised(theta, g, lr, wd=0, decay="l2", maximize=False):
+    """§0: maximize negates g; l2 adds λθ to g; decoupled/fixed shrink θ before the step."""
+    if maximize:
+        g = [-x for x in g]
+    if decay == "l2":
+        g = [x + wd * th for x, th in zip(g, theta)]
+    elif decay == "decoupled":
+        theta = [th - lr * wd * th for th in theta]
+    else:
+        theta = [th - wd * th for th in theta]
+    return theta, g
+
+
+def sgd(theta, grad, steps, lr, **reg):
+    out = []
+    for _ in range(steps):
+        th, g = regularised(theta, grad(theta), lr, **reg)
+        theta = [a - lr * b for a, b in zip(th, g)]
+        out.append(theta)
+    return out
+
+
+def momentum(theta, grad, steps, lr, gamma, lr_in_buffer=True, dampening=0, first_grad=False):
+    v = [0] * len(theta)
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        damp = 0 if (first_grad and t == 1) else dampening
+        if lr_in_buffer:  # v_t = γ v + η(1−d) g ; θ −= v
+            v = [gamma * a + lr * (1 - damp) * b for a, b in zip(v, g)]
+            theta = [a - b for a, b in zip(theta, v)]
+        else:             # b_t = γ b + (1−d) g ; θ −= η b
+            v = [gamma * a + (1 - damp) * b for a, b in zip(v, g)]
+            theta = [a - lr * b for a, b in zip(theta, v)]
+        out.append(theta)
+    return out
+
+
+def nag_lookahead(theta, grad, steps, lr, gamma):
+    v = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad([a - gamma * b for a, b in zip(theta, v)])
+        v = [gamma * a + lr * b for a, b in zip(v, g)]
+        theta = [a - b for a, b in zip(theta, v)]
+        out.append(theta)
+    return out
+
+
+def nag_reparameterised(phi, grad, steps, lr, gamma):
+    b = [0] * len(phi)
+    out = []
+    for _ in range(steps):
+        g = grad(phi)
+        b = [gamma * x + y for x, y in zip(b, g)]
+        phi = [p - lr * (y + gamma * x) for p, x, y in zip(phi, b, g)]
+        out.append(phi)
+    return out
+
+
+def adagrad(theta, grad, steps, lr, eps, eps_inside=True, G0=0, lr_decay=0):
+    G = [G0] * len(theta)
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        G = [a + b**2 for a, b in zip(G, g)]
+        eta = lr / (1 + (t - 1) * lr_decay)
+        den = [sp.sqrt(x + eps) if eps_inside else sp.sqrt(x) + eps for x in G]
+        theta = [a - eta * b / d for a, b, d in zip(theta, g, den)]
+        out.append(theta)
+    return out
+
+
+def adadelta(theta, grad, steps, lr, rho, eps):
+    Eg = [0] * len(theta)
+    Ed = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        Eg = [rho * a + (1 - rho) * b**2 for a, b in zip(Eg, g)]
+        delta = [-sp.sqrt(d + eps) / sp.sqrt(e + eps) * b for d, e, b in zip(Ed, Eg, g)]
+        Ed = [rho * a + (1 - rho) * b**2 for a, b in zip(Ed, delta)]
+        theta = [a + lr * b for a, b in zip(theta, delta)]
+        out.append(theta)
+    return out
+
+
+def rmsprop(theta, grad, steps, lr, rho, eps, eps_inside=True, centered=False, mu=0,
+            lr_in_buffer=False, bias_correction=False):
+    n = len(theta)
+    Eg2, Eg, buf = [0] * n, [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        c = (1 - rho**t) if bias_correction else 1
+        Eg2 = [rho * a + (1 - rho) * b**2 for a, b in zip(Eg2, g)]
+        Eg = [rho * a + (1 - rho) * b for a, b in zip(Eg, g)]
+        var = [a / c - ((b / c) ** 2 if centered else 0) for a, b in zip(Eg2, Eg)]
+        D = [sp.sqrt(x + eps) if eps_inside else sp.sqrt(x) + eps for x in var]
+        if mu == 0:
+            theta = [a - lr * b / d for a, b, d in zip(theta, g, D)]
+        elif lr_in_buffer:
+            buf = [mu * x + lr * b / d for x, b, d in zip(buf, g, D)]
+            theta = [a - x for a, x in zip(theta, buf)]
+        else:
+            buf = [mu * x + b / d for x, b, d in zip(buf, g, D)]
+            theta = [a - lr * x for a, x in zip(theta, buf)]
+        out.append(theta)
+    return out
+
+
+def adam(theta, grad, steps, lr, b1, b2, eps, eps_hat=False, eps_root=0, **reg):
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+        if eps_hat:
+            step = lr * sp.sqrt(1 - b2**t) / (1 - b1**t)
+            theta = [a - step * mm / (sp.sqrt(vv) + eps) for a, mm, vv in zip(theta, m, v)]
+        else:
+            mh = [x / (1 - b1**t) for x in m]
+            vh = [x / (1 - b2**t) for x in v]
+            theta = [a - lr * x / (sp.sqrt(y + eps_root) + eps) for a, x, y in zip(theta, mh, vh)]
+        out.append(theta)
+    return out
+
+
+def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max"):
+    n = len(theta)
+    m, u = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        add = eps if placement == "max" else 0
+        u = [sp.Max(b2 * a, abs(x) + add) for a, x in zip(u, g)]
+        den = [x + (eps if placement == "denominator" else 0) for x in u]
+        theta = [a - (lr / (1 - b1**t)) * (mm / d if d != 0 else 0)
+                 for a, mm, d in zip(theta, m, den)]
+        out.append(theta)
+    return out
+
+
+def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
+    """psi=None: Ruder's constant-β1 form; psi='inf': μ ≡ β1; else Dozat's μ_t schedule."""
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    prod = 1
+
+    def mu(t):
+        if psi == "inf":
+            return b1
+        return b1 * (1 - R(1, 2) * R(96, 100) ** (t * psi))
+
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+        den = [sp.sqrt(x / (1 - b2**t)) + eps for x in v]
+        if psi is None:
+            num = [b1 * mm / (1 - b1**t) + (1 - b1) * x / (1 - b1**t) for mm, x in zip(m, g)]
+        else:
+            prod = prod * mu(t)
+            cg = (1 - mu(t)) / (1 - prod)
+            cm = mu(t + 1) / (1 - prod * mu(t + 1))
+            num = [cg * x + cm * mm for x, mm in zip(g, m)]
+        theta = [a - lr * x / d for a, x, d in zip(theta, num, den)]
+        out.append(theta)
+    return out
+
+
+def amsgrad(theta, grad, steps, lr, b1, b2, eps, variant="reddi"):
+    n = len(theta)
+    m, v, vmax = [0] * n, [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+        if variant == "reddi":
+            vmax = [sp.Max(a, b) for a, b in zip(vmax, v)]
+            theta = [a - lr * mm / (sp.sqrt(x) + eps) for a, mm, x in zip(theta, m, vmax)]
+        elif variant == "torch":
+            vmax = [sp.Max(a, b) for a, b in zip(vmax, v)]
+            theta = [a - lr / (1 - b1**t) * mm / (sp.sqrt(x) / sp.sqrt(1 - b2**t) + eps)
+                     for a, mm, x in zip(theta, m, vmax)]
+        else:
+            vmax = [sp.Max(a, b / (1 - b2**t)) for a, b in zip(vmax, v)]
+            theta = [a - lr * (mm / (1 - b1**t)) / (sp.sqrt(x) + eps)
+                     for a, mm, x in zip(theta, m, vmax)]
+        out.append(theta)
+    return out
