@@ -14,7 +14,8 @@ def test_ruff_clean():
     ruff = shutil.which("ruff") or (Path(sys.executable).parent / "ruff")
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (it is in the test extra)")
-    result = subprocess.run([str(ruff), "check", "refopt", "tests", "examples"], cwd=ROOT,
+    targets = [d for d in ("refopt", "tests", "examples") if (ROOT / d).is_dir()]
+    result = subprocess.run([str(ruff), "check", *targets], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
