@@ -1,0 +1,35 @@
+"""The dense layer y = xW + b and its backward pass (ALGORITHMS.md §8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat
+
+
+def dense_forward(x: Any, W: Any, b: Any) -> Any:
+    """y = x W + b with x: (N, d_in), W: (d_in, d_out), b: (d_out,)."""
+    if x.ndim != 2 or W.ndim != 2 or b.ndim != 1:
+        raise ValueError(f"dense_forward expects x (N, d_in), W (d_in, d_out), b (d_out,); got "
+                         f"x {tuple(x.shape)}, W {tuple(W.shape)}, b {tuple(b.shape)}")
+    if x.shape[1] != W.shape[0] or W.shape[1] != b.shape[0]:
+        raise ValueError(f"dense_forward: x {tuple(x.shape)}, W {tuple(W.shape)} and "
+                         f"b {tuple(b.shape)} do not fit together")
+    return x @ W + b
+
+
+def dense_backward(x: Any, W: Any, dy: Any) -> tuple[Any, Any, Any]:
+    """Given dy = ∂L/∂y: dx = dy Wᵀ, dW = xᵀ dy, db = Σ_n dy_n."""
+    xp = array_api_compat.array_namespace(x, W, dy)
+    return dy @ xp.matrix_transpose(W), xp.matrix_transpose(x) @ dy, xp.sum(dy, axis=0)
+
+
+def dense_per_example_sq_norms(x: Any, dy_per_example: Any) -> Any:
+    """‖∂ℓ_n/∂W‖² + ‖∂ℓ_n/∂b‖² = ‖x_n‖²‖dy_n‖² + ‖dy_n‖², without forming x_n dy_nᵀ.
+
+    ``dy_per_example`` holds ∂ℓ_n/∂y_n (the per-example loss, not the batch mean); the outer
+    product x_n dy_nᵀ has Frobenius norm ‖x_n‖‖dy_n‖ (Goodfellow 2015's trick).
+    """
+    xp = array_api_compat.array_namespace(x, dy_per_example)
+    dy2 = xp.sum(dy_per_example * dy_per_example, axis=1)
+    return xp.sum(x * x, axis=1) * dy2 + dy2

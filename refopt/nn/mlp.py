@@ -1,0 +1,196 @@
+"""A multilayer perceptron with hand-derived backward pass (ALGORITHMS.md §8).
+
+Parameters are a plain pytree — a list with one ``{"W": (d_in, d_out), "b": (d_out,)}`` dict
+per layer — and :meth:`MLP.loss_and_grad` returns gradients of exactly that structure, so
+``opt.update(grads, state, params)`` applies directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from refopt import _xp
+from refopt.nn import activations as _act
+from refopt.nn.init import init_weight
+from refopt.nn.layers import dense_backward, dense_forward, dense_per_example_sq_norms
+from refopt.nn.losses import LOSSES, _check_finite
+
+
+class MLP:
+    r"""x → h_1 = σ(x W_1 + b_1) → … → out = σ_out(h_{L−1} W_L + b_L), with a loss on ``out``.
+
+    Backward (chain rule, one layer at a time, z = h W + b, h' = σ(z)):
+
+    .. math:: dz = σ'(z) ⊙ dh',\quad dW = h^T dz,\quad db = Σ_n dz_n,\quad dh = dz\, W^T
+
+    Args:
+      sizes: layer widths ``[d_in, h_1, ..., d_out]`` (at least two).
+      activation: hidden activation name or :class:`~refopt.nn.activations.Activation`, or a
+        list with one per hidden layer.
+      output_activation: applied to the last layer (``"identity"`` for logits).
+      loss: ``"softmax_cross_entropy"`` (default), ``"mse"`` or ``"binary_logistic"``.
+      init: ``"glorot_uniform"`` (default), ``"glorot_normal"``, ``"he_uniform"``, ``"he_normal"``;
+        biases start at 0.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from refopt.nn import MLP
+    >>> net = MLP([2, 8, 3], activation="tanh")
+    >>> params = net.init(seed=0)
+    >>> x, y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([0, 2])
+    >>> loss, grads = net.loss_and_grad(params, x, y)
+    >>> [sorted(layer) for layer in grads], grads[0]["W"].shape
+    ([['W', 'b'], ['W', 'b']], (2, 8))
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: Any = "tanh",
+                 output_activation: Any = "identity", loss: str = "softmax_cross_entropy",
+                 init: str = "glorot_uniform"):
+        sizes = list(sizes)
+        if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
+            raise ValueError(f"sizes must be a list of at least two positive integers, got {sizes!r}")
+        n_hidden = len(sizes) - 2
+        if isinstance(activation, (list, tuple)):
+            if len(activation) != n_hidden:
+                raise ValueError(f"activation list must have one entry per hidden layer "
+                                 f"({n_hidden}), got {len(activation)}")
+            hidden = [_act.get(a) for a in activation]
+        else:
+            hidden = [_act.get(activation)] * n_hidden
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
+        from refopt.nn.init import SCHEMES
+        if init not in SCHEMES:
+            raise ValueError(f"init must be one of {list(SCHEMES)}, got {init!r}")
+        self.sizes = sizes
+        self.activations = hidden + [_act.get(output_activation)]
+        self.loss_name = loss
+        self.init_scheme = init
+        self._loss, self._per_example_loss = LOSSES[loss]
+
+    @property
+    def smooth(self) -> bool:
+        """True when every activation is analytic (complex-step checks apply)."""
+        return all(a.smooth for a in self.activations)
+
+    # ------------------------------------------------------------------------------ params
+    def init(self, seed: int = 0, *, xp: Any = np, dtype: Any = None, device: Any = None) -> list:
+        """Seeded parameters in namespace ``xp`` (default NumPy float64)."""
+        rng = np.random.default_rng(seed)
+        dtype = xp.float64 if dtype is None else dtype
+        params = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            W = init_weight(self.init_scheme, fan_in, fan_out, rng)
+            kw = {} if device is None else {"device": device}
+            params.append({"W": xp.asarray(W, dtype=dtype, **kw),
+                           "b": xp.zeros((fan_out,), dtype=dtype, **kw)})
+        return params
+
+    # ----------------------------------------------------------------------------- forward
+    def _check(self, params: Any, x: Any) -> Any:
+        if not isinstance(params, list) or len(params) != len(self.sizes) - 1:
+            raise ValueError(f"params must be a list of {len(self.sizes) - 1} layer dicts")
+        xp = _xp.namespace(params, x, names=("params", "x"))
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"x must have shape (N, {self.sizes[0]}), got {tuple(x.shape)}")
+        if not xp.isdtype(x.dtype, "real floating"):
+            raise TypeError(f"x must be real floating point, got {x.dtype}")
+        w_dtype = params[0]["W"].dtype
+        if xp.isdtype(w_dtype, "real floating") and x.dtype != w_dtype:
+            raise TypeError(f"x dtype {x.dtype} differs from params dtype {w_dtype}; refopt "
+                            "never casts silently")
+        _check_finite("x", x)
+        return xp
+
+    def _forward(self, params: list, x: Any) -> tuple[Any, list]:
+        h, caches = x, []
+        for layer, act in zip(params, self.activations):
+            z = dense_forward(h, layer["W"], layer["b"])
+            a = act.forward(z)
+            caches.append((h, z, a))
+            h = a
+        return h, caches
+
+    def forward(self, params: list, x: Any) -> Any:
+        """The network output (after the output activation), shape (N, d_out)."""
+        self._check(params, x)
+        return self._forward(params, x)[0]
+
+    def _target(self, out: Any, y: Any) -> Any:
+        # binary_logistic on a single output: accept labels of shape (N,) too
+        if self.loss_name == "binary_logistic" and out.shape[1] == 1 and y.ndim == 1:
+            xp = array_api_compat.array_namespace(y)
+            return xp.reshape(y, (y.shape[0], 1))
+        return y
+
+    def loss(self, params: list, x: Any, y: Any) -> Any:
+        self._check(params, x)
+        out = self._forward(params, x)[0]
+        return self._loss(out, self._target(out, y))[0]
+
+    def per_example_losses(self, params: list, x: Any, y: Any) -> Any:
+        self._check(params, x)
+        out = self._forward(params, x)[0]
+        return self._per_example_loss(out, self._target(out, y))
+
+    # ---------------------------------------------------------------------------- backward
+    def backward(self, params: list, x: Any, dout: Any) -> list:
+        """Vector–Jacobian product: gradients of ⟨dout, forward(params, x)⟩ w.r.t. params."""
+        self._check(params, x)
+        _, caches = self._forward(params, x)
+        return self._backward(params, caches, dout)[0]
+
+    def _backward(self, params: list, caches: list, dout: Any, per_example_scale: float = 0.0):
+        xp = array_api_compat.array_namespace(dout)
+        grads: list = [None] * len(params)
+        sq_norms = None
+        dh = dout
+        for i in range(len(params) - 1, -1, -1):
+            h, z, a = caches[i]
+            dz = self.activations[i].backward(z, a, dh)
+            dx, dW, db = dense_backward(h, params[i]["W"], dz)
+            grads[i] = {"W": dW, "b": db}
+            if per_example_scale:
+                layer = dense_per_example_sq_norms(h, per_example_scale * dz)
+                sq_norms = layer if sq_norms is None else sq_norms + layer
+            dh = dx
+        return grads, sq_norms, xp
+
+    def loss_and_grad(self, params: list, x: Any, y: Any) -> tuple[Any, list]:
+        """Mean loss over the batch and its gradient, structured like ``params``."""
+        self._check(params, x)
+        out, caches = self._forward(params, x)
+        loss, dout = self._loss(out, self._target(out, y))
+        return loss, self._backward(params, caches, dout)[0]
+
+    def per_example_grad_sq_norms(self, params: list, x: Any, y: Any) -> Any:
+        """‖∇ℓ_n‖² for every example n, without materialising per-example gradients.
+
+        The mean-loss output gradient is dout_n = (1/N) ∂ℓ_n/∂out_n, and backpropagation acts
+        on each example's row separately, so N·dz_n at every layer is example n's own signal;
+        each dense layer then contributes ‖h_n‖²‖N dz_n‖² + ‖N dz_n‖².
+        """
+        self._check(params, x)
+        out, caches = self._forward(params, x)
+        _, dout = self._loss(out, self._target(out, y))
+        return self._backward(params, caches, dout, per_example_scale=float(x.shape[0]))[1]
+
+    # ----------------------------------------------------------------------------- metrics
+    def accuracy(self, params: list, x: Any, y: Any) -> float:
+        """Fraction of correct predictions (argmax for softmax, out > 0 for binary logistic)."""
+        out = self.forward(params, x)
+        xp = array_api_compat.array_namespace(out)
+        if self.loss_name == "binary_logistic":
+            pred = xp.reshape(xp.astype(out > 0, xp.int64), (-1,))
+            truth = xp.reshape(xp.astype(y, xp.int64), (-1,))
+        elif self.loss_name == "softmax_cross_entropy":
+            pred = xp.argmax(out, axis=1)
+            truth = y if xp.isdtype(y.dtype, "integral") else xp.argmax(y, axis=1)
+        else:
+            raise ValueError("accuracy is defined for classification losses only")
+        return float(xp.mean(xp.astype(pred == truth, xp.float64)))
