@@ -87,8 +87,9 @@ def _plot(results: dict, path: str) -> None:
         print("(matplotlib not installed: no plot written)")
         return
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for rule, hist in results.items():
-        ax.semilogy(hist["epoch"], hist["loss"], label=rule)
+    styles = ["-", "--", ":"]  # the colour cycle has 10 entries; styles tell the rest apart
+    for i, (rule, hist) in enumerate(results.items()):
+        ax.semilogy(hist["epoch"], hist["loss"], styles[(i // 4) % 3], label=rule)
     ax.set_xlabel("epoch")
     ax.set_ylabel("full training loss")
     ax.set_title("MLP on digits: every classic rule, same initialisation")
