@@ -13,6 +13,7 @@ namespace (NumPy, CuPy, array-api-strict). See ``refopt.registry`` for the list 
 [ 0.9 -1.9]
 """
 
+from refopt import nn, ode, problems, testing
 from refopt.base import (
                          Optimizer,
                          constant,
@@ -44,5 +45,5 @@ __all__ = [
     "Optimizer", "adadelta", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
     "amsgrad", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
     "load_state", "momentum", "nadam", "nag", "rmsprop", "save_state", "sgd", "step_decay",
-    "warmup",
+    "warmup", "nn", "ode", "problems", "testing",
 ]

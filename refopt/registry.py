@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from refopt import base
+from refopt.ode import multistep as _ms
+from refopt.ode import tableau as _tab
+from refopt.ode.rules import linear_multistep, runge_kutta
 from refopt.optim.adadelta import adadelta
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
@@ -50,7 +53,7 @@ class Spec:
 
     name: str
     factory: Callable[..., base.Optimizer]
-    family: str                      # "classic" | "wrapper" (later: "research", "ode")
+    family: str                      # "classic" | "wrapper" | "ode" (later: "research")
     paper: str                       # short citation
     proof: str                       # proofs/ page label
     configs: tuple[dict, ...]        # representative valid configurations
@@ -61,6 +64,8 @@ class Spec:
     scale_invariant: dict | None = None  # config under which update(c·g) = update(g), c > 0
     deterministic: bool = True       # no randomness, or counter-based randomness from a seed
     oracles: tuple[Oracle, ...] = field(default=())
+    ode_order: int | None = None     # global order as an integrator of the gradient flow
+    lr_schedules: bool = True        # lr may be a schedule t -> float
 
     def build(self, **kwargs: Any) -> base.Optimizer:
         return self.factory(**kwargs)
@@ -277,6 +282,33 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
         zero_grad_fixed_point=False,  # noise moves the parameters even when g = 0
     ),
 ]}
+
+
+def _rk_spec(name: str) -> Spec:
+    tab = _tab.TABLEAUX[name]
+    return Spec(
+        name, lambda **kw: runge_kutta(name, **kw), "ode", "Butcher 2016; seed 001",
+        "rule-runge-kutta",
+        configs=({"lr": 0.1}, {"lr": 0.05, "weight_decay": 0.01, "decay": "decoupled"}),
+        invalid=_shared_invalid(),
+        needs=frozenset({"grad_fn"}) if tab.stages > 1 else frozenset(),
+        ode_order=_tab.order(tab))
+
+
+def _lmm_spec(name: str) -> Spec:
+    return Spec(
+        name, lambda **kw: linear_multistep(name, **kw), "ode", "Hairer–Nørsett–Wanner I; seed 001",
+        "rule-linear-multistep",
+        configs=({"lr": 0.1}, {"lr": 0.05, "bootstrap": "heun"}, {"lr": 0.05, "maximize": True}),
+        invalid=_shared_invalid() + (
+            Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
+            Invalid({"bootstrap": "ab2"}, ValueError, "bootstrap must be one of")),
+        needs=frozenset({"grad_fn"}),  # the heun bootstrap config needs it during start-up
+        ode_order=_ms.order(_ms.METHODS[name]), lr_schedules=False)
+
+
+SPECS.update({s.name: s for s in [_rk_spec(n) for n in _tab.TABLEAUX]
+              + [_lmm_spec(n) for n in _ms.METHODS]})
 
 
 def specs(family: str | None = None) -> list[Spec]:

@@ -78,6 +78,7 @@ def _tree_norm(t: Any) -> float:
 
 def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int, batch_size: int,
           seed: int = 0, replacement: bool = False, lookahead: bool = False,
+          oracle_batch: str = "same",
           validate: Callable[[Any], dict] | None = None,
           early_stopping: EarlyStopping | None = None, curriculum: Any = None,
           curriculum_mix: float = 0.0, progress: bool = False) -> TrainResult:
@@ -88,14 +89,19 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
     whatever ``validate(params)`` returns (e.g. ``{"val_loss": ..., "val_accuracy": ...}``).
 
     Args:
-      lookahead: the rule evaluates gradients itself through ``grad_fn`` (look-ahead NAG);
-        it is given the gradient of the current mini-batch.
+      lookahead: the rule evaluates gradients itself through ``grad_fn`` (look-ahead NAG,
+        multi-stage Runge–Kutta); it is called with ``grads=None``.
+      oracle_batch: what ``grad_fn`` evaluates: ``"same"`` — the current mini-batch (all stage
+        gradients of one step share it), or ``"fresh"`` — a new batch of the same size per call,
+        drawn from PCG64 seeded with [seed, epoch, step, call].
       curriculum: per-example difficulty scores; batches then follow
         :func:`curriculum_order` instead of a shuffle.
       progress: show a tqdm bar when tqdm is installed.
     """
     if not (isinstance(epochs, int) and epochs >= 0):
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    if oracle_batch not in ("same", "fresh"):
+        raise ValueError(f"oracle_batch must be one of ['same', 'fresh'], got {oracle_batch!r}")
     if curriculum is not None and np.asarray(curriculum).shape != (objective.n_examples,):
         raise ValueError(f"curriculum must have one score per example ({objective.n_examples})")
     state = opt.init(params)
@@ -130,7 +136,8 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
         for idx in batches:
             if lookahead:
                 params, state = opt.update(None, state, params,
-                                           grad_fn=lambda p, idx=idx: objective.batch_grad(p, idx))
+                                           grad_fn=_oracle(objective, idx, oracle_batch,
+                                                           (seed, epoch, steps)))
             else:
                 params, state = opt.update(objective.batch_grad(params, idx), state, params)
             steps += 1
@@ -151,6 +158,19 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
     if early_stopping is not None and early_stopping.restore_best:
         return TrainResult(best_params, state, history, epoch, best_epoch)
     return TrainResult(params, state, history, epoch, epoch)
+
+
+def _oracle(objective: FiniteSum, idx: np.ndarray, mode: str, key: tuple) -> Callable:
+    """The gradient oracle of one step: on ``idx``, or on a fresh batch per call."""
+    if mode == "same":
+        return lambda p: objective.batch_grad(p, idx)
+    calls = [0]
+
+    def fresh(p):
+        rng = np.random.default_rng([*key, calls[0]])
+        calls[0] += 1
+        return objective.batch_grad(p, rng.integers(0, objective.n_examples, len(idx)))
+    return fresh
 
 
 def _progress(total: int):

@@ -209,3 +209,49 @@ def amsgrad(theta, grad, steps, lr, b1, b2, eps, variant="reddi"):
                      for a, mm, x in zip(theta, m, vmax)]
         out.append(theta)
     return out
+
+
+# Runge–Kutta tableaux as printed in Butcher (2016) / Hairer–Nørsett–Wanner, written out here
+# rather than imported from refopt, so the exact iterates are an independent reading.
+RK = {
+    "euler": ([[0]], [1]),
+    "heun": ([[0, 0], [1, 0]], [R(1, 2), R(1, 2)]),
+    "midpoint": ([[0, 0], [R(1, 2), 0]], [0, 1]),
+    "ralston": ([[0, 0], [R(2, 3), 0]], [R(1, 4), R(3, 4)]),
+    "rk4": ([[0, 0, 0, 0], [R(1, 2), 0, 0, 0], [0, R(1, 2), 0, 0], [0, 0, 1, 0]],
+            [R(1, 6), R(1, 3), R(1, 3), R(1, 6)]),
+}
+
+
+def runge_kutta(theta, grad, steps, h, name):
+    A, b = RK[name]
+    out = []
+    for _ in range(steps):
+        ks = []
+        for i in range(len(b)):
+            point = [th + h * sum(A[i][j] * ks[j][c] for j in range(i)) for c, th in enumerate(theta)]
+            ks.append([-g for g in grad(point)])
+        theta = [th + h * sum(b[i] * ks[i][c] for i in range(len(b))) for c, th in enumerate(theta)]
+        out.append(theta)
+    return out
+
+
+# θ_{k+1} = Σ a_j θ_{k−j} + h Σ b_j F(θ_{k−j}); the first s−1 steps are explicit Euler
+LMM = {"ab2": ([1, 0], [R(3, 2), R(-1, 2)]),
+       "four_instant": ([R(3, 2), -1, R(1, 2)], [1, 0, 0]),
+       "leapfrog": ([0, 1], [2, 0])}
+
+
+def linear_multistep(theta, grad, steps, h, name):
+    a, b = LMM[name]
+    s = len(a)
+    history = [theta]  # θ_0, θ_1, ...
+    for k in range(steps):
+        cur = history[-1]
+        if k < s - 1:
+            nxt = [th - h * g for th, g in zip(cur, grad(cur))]
+        else:
+            nxt = [sum(a[j] * history[-1 - j][c] - h * b[j] * grad(history[-1 - j])[c]
+                       for j in range(s)) for c in range(len(theta))]
+        history.append(nxt)
+    return history[1:]

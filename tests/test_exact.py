@@ -126,6 +126,15 @@ CASES = {
 }
 
 
+for _name in ex.RK:
+    CASES[f"{_name}-rk"] = (lambda n=_name: refopt.ode.runge_kutta(n, lr=0.1),
+                            lambda n=_name: ex.runge_kutta(THETA0, grad_exact, STEPS, R(1, 10), n))
+for _name in ex.LMM:
+    CASES[f"{_name}-lmm"] = (lambda n=_name: refopt.ode.linear_multistep(n, lr=0.1),
+                             lambda n=_name: ex.linear_multistep(THETA0, grad_exact, 4, R(1, 10), n))
+LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_first_steps_match_exact_arithmetic(name):
     make_opt, exact = CASES[name]
@@ -134,8 +143,8 @@ def test_first_steps_match_exact_arithmetic(name):
     params = np.array([f(x) for x in THETA0])
     state = opt.init(params)
     got = []
-    for _ in range(STEPS):
-        if name == "nag-lookahead":
+    for _ in range(len(expected)):
+        if name in LOOKAHEAD:
             params, state = opt.update(None, state, params, grad_fn=grad_float)
         else:
             params, state = opt.update(grad_float(params), state, params)
@@ -145,7 +154,8 @@ def test_first_steps_match_exact_arithmetic(name):
 
 def test_every_registered_rule_has_an_exact_case():
     from refopt.registry import SPECS
-    covered = {name.split("-")[0] for name in CASES} | {"nag_reparameterised", "gradient_noise"}
+    covered = {name.rsplit("-", 1)[0] if name.endswith(("-rk", "-lmm")) else name.split("-")[0]
+               for name in CASES} | {"nag_reparameterised", "gradient_noise"}
     assert set(SPECS) <= covered, set(SPECS) - covered
 
 

@@ -108,3 +108,25 @@ def test_every_rule_trains_the_digits_mlp_to_93_percent(rule):
 def test_demo_covers_every_registered_rule():
     from refopt.demo import SETTINGS
     assert set(SETTINGS) == {n for n, s in SPECS.items() if s.family in ("classic", "wrapper")}
+
+
+def test_oracle_batch_same_or_fresh():
+    """Heun's second stage sees the step's own batch ("same") or a new one ("fresh")."""
+    seen = []
+
+    class Spy(P.MLPObjective):
+        def batch_grad(self, params, idx):
+            seen.append(np.array(idx))
+            return super().batch_grad(params, idx)
+
+    spy = Spy(NET, X, Y)
+    train(spy, refopt.ode.runge_kutta("heun", lr=0.1), NET.init(0), epochs=1, batch_size=40,
+          lookahead=True)
+    # record() evaluates the full objective through batch_value_and_grad, not batch_grad
+    assert len(seen) == 6 and all(np.array_equal(seen[2 * i], seen[2 * i + 1]) for i in range(3))
+    seen.clear()
+    train(spy, refopt.ode.runge_kutta("heun", lr=0.1), NET.init(0), epochs=1, batch_size=40,
+          lookahead=True, oracle_batch="fresh")
+    assert len(seen) == 6 and not np.array_equal(seen[0], seen[1]) and len(seen[1]) == 40
+    with pytest.raises(ValueError, match="oracle_batch must be one of"):
+        train(spy, refopt.sgd(0.1), NET.init(0), epochs=1, batch_size=40, oracle_batch="new")
