@@ -13,7 +13,7 @@ namespace (NumPy, CuPy, array-api-strict). See ``refopt.registry`` for the list 
 [ 0.9 -1.9]
 """
 
-from refopt import nn, ode, problems, testing
+from refopt import nn, ode, problems, research, testing
 from refopt.base import (
                          Optimizer,
                          constant,
@@ -37,6 +37,7 @@ from refopt.optim import (
                          rmsprop,
                          sgd,
 )
+from refopt.research import agd, bigbatch, rsgd, run_bigbatch
 from refopt.state_io import load_state, save_state
 
 __version__ = "0.1.0"
@@ -45,5 +46,6 @@ __all__ = [
     "Optimizer", "adadelta", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
     "amsgrad", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
     "load_state", "momentum", "nadam", "nag", "rmsprop", "save_state", "sgd", "step_decay",
-    "warmup", "nn", "ode", "problems", "testing",
+    "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
+    "run_bigbatch",
 ]

@@ -27,6 +27,9 @@ from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
+from refopt.research.agd import agd
+from refopt.research.bigbatch import bigbatch
+from refopt.research.rsgd import rsgd
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Spec:
 
     name: str
     factory: Callable[..., base.Optimizer]
-    family: str                      # "classic" | "wrapper" | "ode" (later: "research")
+    family: str                      # "classic" | "wrapper" | "ode" | "research"
     paper: str                       # short citation
     proof: str                       # proofs/ page label
     configs: tuple[dict, ...]        # representative valid configurations
@@ -306,6 +309,43 @@ def _lmm_spec(name: str) -> Spec:
         needs=frozenset({"grad_fn"}),  # the heun bootstrap config needs it during start-up
         ode_order=_ms.order(_ms.METHODS[name]), lr_schedules=False)
 
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "rsgd", rsgd, "research", "Huang & Toyoizumi 2017 (as reconstructed)", "rule-rsgd",
+        configs=({"lr": 0.05, "gamma": 0.9, "seed": 1},
+                 {"lr": 0.05, "gamma": 0.99, "p0": 0.5, "mode": "previous", "granularity": "array"},
+                 {"lr": 0.05, "gamma": 0.9, "granularity": "global", "seed": 7}),
+        invalid=_shared_invalid() + (
+            Invalid({"gamma": 1.0}, ValueError, r"gamma must be in \(0.0, 1.0\)"),
+            Invalid({"p0": 1.5}, ValueError, r"p0 must be in \[0.0, 1.0\]"),
+            Invalid({"mode": "sum"}, ValueError, "mode must be one of"),
+            Invalid({"granularity": "row"}, ValueError, "granularity must be one of"),
+            Invalid({"seed": -2}, ValueError, "seed must be an integer >= 0")),
+        elementwise=False),  # masks are drawn per leaf index, so splitting a leaf changes them
+    Spec(
+        "agd", agd, "research", "Yue et al. 2023", "rule-agd",
+        configs=({"lr": 0.01}, {"lr": 0.01, "delta": 1e-3, "amsgrad": True, "clip": 5.0},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "fixed"}),
+        invalid=_shared_invalid() + _betas_invalid("beta1", "beta2") + (
+            Invalid({"delta": -1e-5}, ValueError, "delta must be in"),
+            Invalid({"clip": 0.0}, ValueError, r"clip must be in \(0.0, inf\]")),
+        scale_invariant={"lr": 0.01, "delta": 0.0}),
+    Spec(
+        "bigbatch", bigbatch, "research", "De et al. 2017", "rule-bigbatch",
+        configs=({"lr": 0.05, "batch_size": 2}, {"lr": 0.05, "theta": 0.5, "batch_size": 2, "growth": 0.5},
+                 {"lr": 0.05, "theta": 0.3, "batch_size": 3, "variance": "norms",
+                  "finite_population": True}),
+        invalid=(Invalid({"lr": 0.0}, ValueError, r"lr must be in \(0.0, inf\]"),
+                 Invalid({"theta": 0.0}, ValueError, "theta must be in"),
+                 Invalid({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1"),
+                 Invalid({"growth": 0.0}, ValueError, "growth must be in"),
+                 Invalid({"step_rule": "wolfe"}, ValueError, "step_rule must be one of"),
+                 Invalid({"variance": "welford"}, ValueError, "variance must be one of"),
+                 Invalid({"armijo_c": 1.0}, ValueError, "armijo_c must be in")),
+        needs=frozenset({"objective"}), elementwise=False, lr_schedules=False,
+        zero_grad_fixed_point=False),  # see tests/test_research.py for exact zero gradients
+]})
 
 SPECS.update({s.name: s for s in [_rk_spec(n) for n in _tab.TABLEAUX]
               + [_lmm_spec(n) for n in _ms.METHODS]})

@@ -255,3 +255,36 @@ def linear_multistep(theta, grad, steps, h, name):
                        for j in range(s)) for c in range(len(theta))]
         history.append(nxt)
     return history[1:]
+
+
+def agd(theta, grad, steps, lr, b1, b2, delta):
+    """ALGORITHMS.md §5 in the hat form: θ −= η m̂/max(√b̂, δ)."""
+    n = len(theta)
+    m, b = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        m_old = m
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        if t == 1:
+            s = [x / (1 - b1) for x in m]
+        else:
+            s = [x / (1 - b1 ** t) - y / (1 - b1 ** (t - 1)) for x, y in zip(m, m_old)]
+        b = [b2 * a + (1 - b2) * x ** 2 for a, x in zip(b, s)]
+        theta = [th - lr * (x / (1 - b1 ** t)) / sp.Max(sp.sqrt(y / (1 - b2 ** t)), delta)
+                 for th, x, y in zip(theta, m, b)]
+        out.append(theta)
+    return out
+
+
+def rsgd_always(theta, grad, steps, lr, mode):
+    """R-SGD with p ≡ 1 (every mask on): h_t = g_t + h_{t−1} or g_t + g_{t−1}."""
+    mem = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        h = [x + y for x, y in zip(g, mem)]
+        theta = [th - lr * x for th, x in zip(theta, h)]
+        mem = h if mode == "accumulate" else g
+        out.append(theta)
+    return out

@@ -56,8 +56,48 @@ def _ns(x: Any) -> Any:
     return array_api_compat.array_namespace(x)
 
 
+class GradFiniteSum:
+    """A finite sum of 8 examples around a gradient oracle, for rules that sample batches.
+
+    Example n's gradient is grad_fn(θ) + e_n with fixed e_n = ±0.1·ξ_k in pairs (so the full
+    mean is grad_fn(θ)); the e_n are drawn in float64 and cast to each leaf's dtype.
+    """
+
+    n_examples = 8
+
+    def __init__(self, grad_fn: Any, like: Any):
+        rng = np.random.default_rng(1234)
+        leaves, treedef = tree.flatten(tree_to_numpy(like))
+        noise = []
+        for leaf in leaves:
+            half = 0.1 * rng.standard_normal((4, *np.shape(leaf)))
+            noise.append(np.concatenate([half, -half]))
+        self.grad_fn, self.noise, self.treedef = grad_fn, noise, treedef
+
+    def example_grads(self, params: Any, idx: Any) -> Any:
+        g = tree.leaves(self.grad_fn(params))
+        out = []
+        for gl, e in zip(g, self.noise):
+            xp = _ns(gl)
+            out.append(gl[None, ...] + xp.asarray(e[np.asarray(idx)], dtype=gl.dtype))
+        return tree.unflatten(self.treedef, out)
+
+    def batch_grad(self, params: Any, idx: Any) -> Any:
+        return tree.map(lambda a: _ns(a).mean(a, axis=0), self.example_grads(params, idx))
+
+    def example_grad_sq_norms(self, params: Any, idx: Any) -> Any:
+        total = None
+        for leaf in tree.leaves(self.example_grads(params, idx)):
+            xp = _ns(leaf)
+            part = xp.sum(xp.reshape(leaf * leaf, (leaf.shape[0], -1)), axis=1)
+            total = part if total is None else total + part
+        return total
+
+
 def step(opt: Any, spec: Any, grad_fn: Any, state: Any, params: Any) -> tuple[Any, Any]:
     """One update, supplying the oracle the spec declares."""
+    if "objective" in spec.needs:
+        return opt.update(None, state, params, objective=GradFiniteSum(grad_fn, params))
     if "grad_fn" in spec.needs:
         return opt.update(None, state, params, grad_fn=grad_fn)
     return opt.update(grad_fn(params), state, params)

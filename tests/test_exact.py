@@ -126,6 +126,12 @@ CASES = {
 }
 
 
+CASES["agd"] = (lambda: refopt.agd(lr=0.01, delta=0.3),   # δ = 0.3: both branches occur
+                lambda: ex.agd(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000), R(3, 10)))
+for _mode in ("accumulate", "previous"):
+    CASES[f"rsgd-{_mode}"] = (
+        lambda m=_mode: refopt.rsgd(lr=0.1, gamma=0.5, schedule=lambda t: 1.0, mode=m),
+        lambda m=_mode: ex.rsgd_always(THETA0, grad_exact, STEPS, R(1, 10), m))
 for _name in ex.RK:
     CASES[f"{_name}-rk"] = (lambda n=_name: refopt.ode.runge_kutta(n, lr=0.1),
                             lambda n=_name: ex.runge_kutta(THETA0, grad_exact, STEPS, R(1, 10), n))
@@ -156,6 +162,8 @@ def test_every_registered_rule_has_an_exact_case():
     from refopt.registry import SPECS
     covered = {name.rsplit("-", 1)[0] if name.endswith(("-rk", "-lmm")) else name.split("-")[0]
                for name in CASES} | {"nag_reparameterised", "gradient_noise"}
+    # Big Batch SGD is exact GD at batch N and SGD at θ = ∞: tests/test_research.py
+    covered |= {"bigbatch"}
     assert set(SPECS) <= covered, set(SPECS) - covered
 
 

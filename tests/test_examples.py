@@ -33,5 +33,16 @@ def test_demo_runs(tmp_path):
     pytest.importorskip("sklearn", reason="the demo's digits need scikit-learn")
     from refopt.demo import SETTINGS, main
     results = main(["--epochs", "1", "--plot", str(tmp_path / "demo.png")])
-    assert set(results) == set(SETTINGS)
+    assert set(results) == set(SETTINGS) | {"bigbatch"}
     assert all(h["loss"][1] < h["loss"][0] for h in results.values())
+
+
+def test_research_examples_run(tmp_path):
+    rs = load("rsgd_teacher_student").main(["--epochs", "2", "--out", str(tmp_path / "a.png")])
+    assert set(rs) >= {"sgd", "adam"} and all(len(h["loss"]) == 3 for h in rs.values())
+    fr = load("agd_sgd_fraction").main(["--epochs", "1", "--out", str(tmp_path / "b.png")])
+    # a larger δ never puts fewer coordinates in SGD mode at the first step
+    firsts = [fr[d][0] for d in sorted(fr)]
+    assert firsts == sorted(firsts)
+    bb = load("bigbatch_trajectories").main(["--iters", "10", "--out", str(tmp_path / "c.png")])
+    assert all(h["batch_size"] == sorted(h["batch_size"]) for h in bb.values())  # never shrinks
