@@ -313,7 +313,7 @@ def _lmm_spec(name: str) -> Spec:
 SPECS.update({s.name: s for s in [
     Spec(
         "rsgd", rsgd, "research", "Huang & Toyoizumi 2017 (as reconstructed)", "rule-rsgd",
-        configs=({"lr": 0.05, "gamma": 0.9, "seed": 1},
+        configs=({"lr": 0.05, "gamma": 0.999, "seed": 1},   # p_t stays < 1 over ~10³ steps
                  {"lr": 0.05, "gamma": 0.99, "p0": 0.5, "mode": "previous", "granularity": "array"},
                  {"lr": 0.05, "gamma": 0.9, "granularity": "global", "seed": 7}),
         invalid=_shared_invalid() + (

@@ -43,6 +43,11 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
     With constant η and v_0 = 0 the φ iterates equal the look-ahead points θ_t − γv_t of the
     first form (proved on the proof page, tested in ``tests/test_equivalences.py``).
 
+    ``momentum`` may be a schedule t ↦ γ_t ∈ [0, 1) in the look-ahead form; γ_t = (t−2)/(t+1)
+    (0 for t = 1) is Nesterov's 1983 scheme x_k = y_{k−1} − η∇ℓ(y_{k−1}),
+    y_k = x_k + (k−1)/(k+2)(x_k − x_{k−1}) (Su, Boyd, Candès 2016), whose convex rate is tested
+    in ``tests/test_theorems.py``.
+
     **Conventions.** The reparameterised form equals ``torch.optim.SGD(lr, momentum,
     nesterov=True)`` and ``optax.sgd(lr, momentum, nesterov=True)``. ``momentum`` must be > 0:
     Nesterov without momentum is plain :func:`refopt.sgd` and is rejected to catch typos.
@@ -60,9 +65,20 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
     References: Nesterov (1983); Sutskever et al. (2013); Ruder §4.2. Proof page: ``rule-nag``.
     """
     lr_fn = base.as_schedule("lr", lr)
-    gamma = base.check_real("momentum", momentum, low=0.0, high=1.0, low_open=True,
-                            high_open=True)
     base.check_choice("form", form, FORMS)
+    if callable(momentum):
+        if form != "lookahead":
+            raise TypeError("momentum must be a constant for form='reparameterised' (the "
+                            "reparameterisation assumes a constant γ)")
+
+        def gamma_of(t: int) -> float:
+            return base.check_real(f"momentum({t})", momentum(t), low=0.0, high=1.0, high_open=True)
+    else:
+        gamma = base.check_real("momentum", momentum, low=0.0, high=1.0, low_open=True,
+                                high_open=True)
+
+        def gamma_of(t: int) -> float:
+            return gamma
     reg = _common.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> NAGState:
@@ -77,6 +93,7 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
                                  "stored parameters as grads; pass grad_fn only with "
                                  "form='lookahead'")
             _, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+            gamma = gamma_of(t)
 
             def leaf(p, g, b):
                 b = gamma * b + g
@@ -91,6 +108,7 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
         if grads is not None:
             raise ValueError("grads must be None for form='lookahead' (the gradient at θ is "
                              "not used; the rule calls grad_fn at the look-ahead point)")
+        gamma = gamma_of(state.t + 1)
         lookahead = _tree.map(lambda p, v: p - gamma * v, params, state.velocity,
                               names=("params", "state.velocity"))
         g_ahead = grad_fn(lookahead)

@@ -150,3 +150,45 @@ class MatrixFactorisation(Objective):
         m, n = self.shape
         return {"U": scale * rng.standard_normal((m, self.rank)),
                 "V": scale * rng.standard_normal((n, self.rank))}
+
+
+class CosineMixture(Objective):
+    r"""A smooth non-convex function with known smoothness and lower bound.
+
+    ℓ(x) = Σ_i a_i cos(b_iᵀx) + (c/2)‖x‖², with a_i ∈ ℝ, b_i ∈ ℝ^d, c ≥ 0. Its Hessian is
+    −Σ a_i cos(b_iᵀx) b_i b_iᵀ + cI, so ∇ℓ is L-Lipschitz with L = Σ|a_i|‖b_i‖² + c (an upper
+    bound), and ℓ ≥ ℓ_inf = −Σ|a_i| (a lower bound). Non-convex whenever some |a_i|‖b_i‖² > c.
+    """
+
+    def __init__(self, a: Any, B: Any, c: float = 0.0):
+        a, B = np.asarray(a, dtype=np.float64), np.asarray(B, dtype=np.float64)
+        if a.ndim != 1 or B.ndim != 2 or B.shape[0] != a.shape[0]:
+            raise ValueError(f"a must be (m,) and B (m, d); got {a.shape} and {B.shape}")
+        if c < 0:
+            raise ValueError(f"c must be >= 0, got {c!r}")
+        self.a, self.B, self.c = a, B, float(c)
+        self.dim = B.shape[1]
+        self.L = float(np.sum(np.abs(a) * np.sum(B * B, axis=1)) + c)
+        self.lower_bound = float(-np.sum(np.abs(a)))
+
+    def __repr__(self) -> str:
+        return (f"CosineMixture(a={np.round(self.a, 6).tolist()}, B={np.round(self.B, 6).tolist()}, "
+                f"c={self.c:.6g})")
+
+    def value(self, x):
+        xp = _xp.namespace(x, names=("x",))
+        z = as_const(xp, self.B, x) @ x
+        return xp.sum(as_const(xp, self.a, x) * xp.cos(z)) + 0.5 * self.c * xp.sum(x * x)
+
+    def grad(self, x):
+        xp = _xp.namespace(x, names=("x",))
+        B = as_const(xp, self.B, x)
+        w = -as_const(xp, self.a, x) * xp.sin(B @ x)
+        return xp.matrix_transpose(B) @ w + self.c * x
+
+    def hessian(self, x):
+        xp = _xp.namespace(x, names=("x",))
+        B = as_const(xp, self.B, x)
+        w = -as_const(xp, self.a, x) * xp.cos(B @ x)
+        eye = xp.eye(self.dim, dtype=x.dtype)
+        return xp.matrix_transpose(B) @ (w[:, None] * B) + self.c * eye

@@ -45,6 +45,10 @@ class LogisticRegression(FiniteSum):
         self.minimiser = self._newton() if self.l2 > 0 else None
         self.min_value = None if self.minimiser is None else float(self.value(self.minimiser))
 
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(N={self.n_examples}, dim={self.dim}, l2={self.l2:.6g}, "
+                f"L={self.L:.6g})")
+
     def _newton(self) -> np.ndarray:
         w = np.zeros(self.dim)
         for _ in range(100):
@@ -108,6 +112,10 @@ class SoftmaxRegression(FiniteSum):
         self.mu = self.l2 if self.l2 > 0 else None
         self.minimiser = self._newton() if self.l2 > 0 else None
         self.min_value = None if self.minimiser is None else float(self.value(self.minimiser))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(N={self.n_examples}, dim={self.dim}, l2={self.l2:.6g}, "
+                f"L={self.L:.6g})")
 
     def _newton(self) -> np.ndarray:
         w = np.zeros(self.dim)

@@ -31,6 +31,7 @@ class Quadratic(Objective):
         if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam < 0):
             raise ValueError("eigenvalues must be a non-empty 1-D list of finite values >= 0")
         rng = np.random.default_rng(seed)
+        self._seed = seed
         self.A, self.Q = _spd(lam, rng)
         self.eigenvalues = lam
         self.dim = lam.size
@@ -39,6 +40,10 @@ class Quadratic(Objective):
             raise ValueError(f"minimiser must have shape ({self.dim},), got {x_star.shape}")
         self.minimiser, self.min_value = x_star, float(min_value)
         self.L, self.mu = float(lam.max()), float(lam.min()) if lam.min() > 0 else None
+
+    def __repr__(self) -> str:
+        lam = ", ".join(f"{v:.6g}" for v in self.eigenvalues)
+        return f"Quadratic(eigenvalues=[{lam}], seed={self._seed})"
 
     @classmethod
     def with_condition_number(cls, dim: int, kappa: float, *, L: float = 1.0, seed: int = 0):
@@ -97,6 +102,10 @@ class LeastSquares(FiniteSum):
         self.mu = float(self._lam.min()) if self._lam.min() > 1e-12 * self.L else None
         self.minimiser = np.linalg.lstsq(X, y, rcond=None)[0]
         self.min_value = float(0.5 * np.mean((X @ self.minimiser - y) ** 2))
+
+    def __repr__(self) -> str:
+        return (f"LeastSquares(N={self.n_examples}, d={self.dim}, L={self.L:.6g}, "
+                f"mu={self.mu if self.mu is None else f'{self.mu:.6g}'})")
 
     def _data(self, w, idx):
         xp = _xp.namespace(w, names=("w",))
