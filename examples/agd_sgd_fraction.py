@@ -1,4 +1,6 @@
-"""AGD's auto-switch: the fraction of coordinates in SGD mode during training, for several δ.
+"""
+AGD's auto-switch: the fraction of coordinates in SGD mode during training, for several δ
+=========================================================================================
 
 Trains the digits MLP (or the teacher–student task without scikit-learn) with AGD for a few
 epochs at δ ∈ {1e−8, 1e−5, 1e−3, 1e−2} and records, after every step, the fraction of parameters
@@ -9,25 +11,21 @@ momentum SGD with step η/δ. Run: ``python examples/agd_sgd_fraction.py``.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
 import refopt
 from refopt.demo import load_data
 from refopt.nn import MLP
+from refopt.plotting import pyplot
 from refopt.problems import MLPObjective, epoch_batches
 from refopt.research import agd_sgd_fraction
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _plotting import pyplot  # noqa: E402
 
 DELTAS = [1e-8, 1e-5, 1e-3, 1e-2]
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--out", default="agd_sgd_fraction.png")
     args = parser.parse_args(argv)

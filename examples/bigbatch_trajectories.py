@@ -1,4 +1,6 @@
-"""Big Batch SGD: batch-size and step-size trajectories for the fixed, Armijo and BB rules.
+"""
+Big Batch SGD: batch-size and step-size trajectories for the fixed, Armijo and BB rules
+=======================================================================================
 
 On regularised logistic regression over teacher–student data (N = 4000), runs Big Batch SGD
 with θ = 1 from K₀ = 8 under each step rule and prints, every few iterations, the batch size,
@@ -14,20 +16,16 @@ Run: ``python examples/bigbatch_trajectories.py``.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
+from refopt.plotting import pyplot
 from refopt.problems import LogisticRegression, teacher_student
 from refopt.research import run_bigbatch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _plotting import pyplot  # noqa: E402
-
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--iters", type=int, default=80)
     parser.add_argument("--out", default="bigbatch_trajectories.png")
     args = parser.parse_args(argv)

@@ -1,4 +1,6 @@
-"""Error vs step size for every integrator optimizer, with fitted slopes (ALGORITHMS.md §3).
+"""
+Error vs step size for every integrator optimizer, with fitted slopes (ALGORITHMS.md §3)
+========================================================================================
 
 Integrates the gradient flow of a 4-dimensional quadratic (eigenvalues 0.5..2, exact flow by
 eigen-decomposition) to T = 1 with each scheme, prints scheme / order from the coefficients /
@@ -17,6 +19,7 @@ import numpy as np
 import refopt
 from refopt.ode import multistep as M
 from refopt.ode import tableau as T
+from refopt.plotting import pyplot
 from refopt.problems import Quadratic
 from refopt.testing import observed_order
 
@@ -41,7 +44,7 @@ def final_error(name: str, n: int, prob: Quadratic, x0: np.ndarray) -> float:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--out", default="integrator_orders.png")
     args = parser.parse_args(argv)
     prob = Quadratic([0.5, 0.9, 1.4, 2.0], seed=0)
@@ -60,12 +63,8 @@ def main(argv=None) -> dict:
         rows[name] = (hs, errs, p, measured, interval)
         shown = "none (diverges)" if interval == 0.0 else f"{interval:.4f}"
         print(f"{name:<14}{p:>15}{measured:>10.3f}{shown:>16}")
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib not installed: no plot)")
+    plt = pyplot()
+    if plt is None:
         return rows
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for i, (name, (hs, errs, p, measured, _)) in enumerate(rows.items()):

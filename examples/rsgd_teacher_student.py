@@ -1,4 +1,6 @@
-"""R-SGD vs SGD and Adam on the teacher–student task (seed 000's qualitative claim).
+"""
+R-SGD vs SGD and Adam on the teacher–student task (seed 000's qualitative claim)
+================================================================================
 
 The R-SGD abstract claims faster training and a smaller gap between training and test error
 than SGD. This script trains the same student MLP (20–30–2, tanh) on teacher-labelled data
@@ -10,16 +12,12 @@ it does not assert the claim. Run: ``python examples/rsgd_teacher_student.py``.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import refopt
 from refopt.nn import MLP
+from refopt.plotting import pyplot
 from refopt.problems import MLPObjective, teacher_student, train_test_split
 from refopt.train import train
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _plotting import pyplot  # noqa: E402
 
 LOSS_TARGET = 0.1  # training loss whose first epoch is reported ("speed")
 
@@ -33,7 +31,7 @@ RULES = {
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--out", default="rsgd_teacher_student.png")
     args = parser.parse_args(argv)

@@ -1,4 +1,6 @@
-"""Compare every registered rule on two classic problems and print a table.
+"""
+Compare every registered rule on two classic problems and print a table
+=======================================================================
 
 Run with ``python examples/test_functions.py``. Problems: an ill-conditioned quadratic ℓ(θ) = ½ θᵀAθ with
 eigenvalues spread over [0.01, 1] (κ = 100, ℓ* = 0), and the 2-D Rosenbrock function
@@ -63,7 +65,7 @@ def run_rule(name: str, cfg: dict, problem, steps: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args(argv)
     problems = {"quadratic κ=100": quadratic(), "rosenbrock": rosenbrock()}

@@ -128,7 +128,7 @@ def _report(title: str, timings: dict[str, float]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="parameters for the Adam benchmark")
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args(argv)

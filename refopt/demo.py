@@ -12,6 +12,7 @@ import argparse
 import time
 
 from refopt.nn import MLP
+from refopt.plotting import pyplot
 from refopt.problems import MLPObjective, digits, teacher_student, train_test_split
 from refopt.registry import SPECS
 from refopt.research import run_bigbatch
@@ -51,7 +52,7 @@ def load_data(seed: int = 0):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--plot", default="refopt-demo.png",
                         help="where to write the loss curves (needs matplotlib); '' to skip")
@@ -98,12 +99,8 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _plot(results: dict, path: str) -> None:
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib not installed: no plot written)")
+    plt = pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(7, 4.5))
     styles = ["-", "--", ":"]  # the colour cycle has 10 entries; styles tell the rest apart

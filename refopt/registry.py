@@ -43,7 +43,7 @@ class Invalid:
 
 @dataclass(frozen=True)
 class Oracle:
-    """refopt(**refopt_kwargs) reproduces ``target(**kwargs)`` (e.g. ``torch.optim.Adam``)."""
+    """``factory(**refopt_kwargs)`` reproduces ``target(**kwargs)`` (e.g. ``torch.optim.Adam``)."""
 
     refopt_kwargs: dict
     target: str

@@ -73,7 +73,7 @@ def _tanh_bwd(z, a, da):
 
 
 def _sigmoid_fwd(z):
-    """1/(1+e^{−z}) without overflow: e = exp(−|Re z|-side), one formula per half-plane."""
+    r"""1/(1+e^{−z}) without overflow: e = exp(−\|Re z\|-side), one formula per half-plane."""
     xp = _xp(z)
     pos = real_part(z) >= 0
     e = xp.exp(xp.where(pos, -z, z))  # |e| ≤ 1 on both branches
@@ -112,11 +112,17 @@ def _gelu_bwd(z, a, da):
     return (0.5 * (1.0 + t) + 0.5 * z * dt) * da
 
 
+#: z ↦ z
 identity = Activation("identity", _identity_fwd, _identity_bwd, smooth=True)
+#: z ↦ max(z, 0), derivative [z > 0]
 relu = Activation("relu", _relu_fwd, _relu_bwd, smooth=False)
+#: z ↦ tanh z, derivative 1 − a²
 tanh = Activation("tanh", _tanh_fwd, _tanh_bwd, smooth=True)
+#: z ↦ 1/(1 + e^{−z}), derivative a(1 − a)
 sigmoid = Activation("sigmoid", _sigmoid_fwd, _sigmoid_bwd, smooth=True)
+#: z ↦ log(1 + e^z), derivative sigmoid(z)
 softplus = Activation("softplus", _softplus_fwd, _softplus_bwd, smooth=True)
+#: GELU, tanh approximation
 gelu = Activation("gelu", _gelu_fwd, _gelu_bwd, smooth=True)
 
 ACTIVATIONS = {a.name: a for a in (identity, relu, tanh, sigmoid, softplus, gelu)}

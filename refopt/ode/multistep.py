@@ -103,7 +103,7 @@ def error_constant(m: Multistep) -> Fr:
 
 
 def root_condition(m: Multistep, *, strong: bool = False, tol: float = 1e-9) -> bool:
-    """Roots of ρ in |ζ| ≤ 1, those with |ζ| = 1 simple; strong: ζ = 1 the only one on the circle."""
+    r"""Roots of ρ in \|ζ\| ≤ 1, those with \|ζ\| = 1 simple; strong: ζ = 1 the only one on the circle."""
     roots = np.roots([float(x) for x in rho(m)])
     for i, z in enumerate(roots):
         if abs(z) > 1 + tol:

@@ -54,8 +54,8 @@ def runge_kutta(tab: _tab.ButcherTableau | str, lr: Any = 0.01, *, weight_decay:
     gradient descent bit for bit.
 
     Tableaux: ``"euler"``, ``"heun"``, ``"midpoint"``, ``"ralston"``, ``"rk4"``
-    (:data:`refopt.ode.tableau.TABLEAUX`) or any explicit :class:`ButcherTableau`.
-    Order, error constant and stability interval: :mod:`refopt.ode.tableau`.
+    (``refopt.ode.tableau.TABLEAUX``) or any explicit :class:`~refopt.ode.ButcherTableau`.
+    Order, error constant and stability interval: ``refopt.ode.tableau``.
 
     Example (Heun on ½‖θ‖²: each step multiplies θ by R(−η) = 1 − η + η²/2):
 
@@ -137,7 +137,7 @@ def linear_multistep(method: _ms.Multistep | str, lr: float = 0.01, *, bootstrap
     4-instant formula, θ_{k+1} = 1.5θ_k − θ_{k−1} + 0.5θ_{k−2} + hF(θ_k)), ``"leapfrog"``
     (θ_{k+1} = θ_{k−1} + 2hF(θ_k): order 2 and only *weakly* zero-stable — ρ has the root −1 on
     the unit circle — so on a gradient flow its parasitic root grows for every h > 0; shipped as
-    the documented negative control), or any :class:`~refopt.ode.multistep.Multistep`.
+    the documented negative control), or any :class:`~refopt.ode.Multistep`.
 
     Example (AB2 on ½θ² with an Euler start):
 

@@ -116,7 +116,7 @@ def error_constant(tab: ButcherTableau) -> Fr:
 
 
 def real_stability_interval(tab: ButcherTableau) -> float:
-    """sup{x > 0 : |R(−y)| < 1 for all 0 < y < x}, i.e. GD-like contraction on ℓ = λθ²/2 iff hλ < x.
+    r"""sup{x > 0 : \|R(−y)\| < 1 for all 0 < y < x}, i.e. GD-like contraction on ℓ = λθ²/2 iff hλ < x.
 
     Found from the polynomial roots of R(−x) = ±1 (exact coefficients, numeric roots).
     """

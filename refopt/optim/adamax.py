@@ -28,7 +28,7 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
 
     The paper has no ε (default ``eps=0``). Coordinates with u_t = 0 — whose gradient has been
     exactly 0 so far — take **no step** (the paper's 0/0 is defined as 0). With ε > 0,
-    ``eps_placement="max"`` uses u_t = max(β2 u_{t−1}, |g_t| + ε) (torch, optax) and
+    ``eps_placement="max"`` uses u_t = max(β2 u_{t−1}, \|g_t\| + ε) (torch, optax) and
     ``"denominator"`` divides by u_t + ε (Keras).
 
     **Conventions.** ``eps=1e-8, eps_placement="max"`` equals ``torch.optim.Adamax`` and

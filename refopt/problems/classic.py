@@ -156,8 +156,8 @@ class CosineMixture(Objective):
     r"""A smooth non-convex function with known smoothness and lower bound.
 
     ℓ(x) = Σ_i a_i cos(b_iᵀx) + (c/2)‖x‖², with a_i ∈ ℝ, b_i ∈ ℝ^d, c ≥ 0. Its Hessian is
-    −Σ a_i cos(b_iᵀx) b_i b_iᵀ + cI, so ∇ℓ is L-Lipschitz with L = Σ|a_i|‖b_i‖² + c (an upper
-    bound), and ℓ ≥ ℓ_inf = −Σ|a_i| (a lower bound). Non-convex whenever some |a_i|‖b_i‖² > c.
+    −Σ a_i cos(b_iᵀx) b_i b_iᵀ + cI, so ∇ℓ is L-Lipschitz with L = Σ\|a_i\|‖b_i‖² + c (an upper
+    bound), and ℓ ≥ ℓ_inf = −Σ\|a_i\| (a lower bound). Non-convex whenever some \|a_i\|‖b_i‖² > c.
     """
 
     def __init__(self, a: Any, B: Any, c: float = 0.0):

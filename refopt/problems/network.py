@@ -16,7 +16,7 @@ class MLPObjective(FiniteSum):
     """ℓ(θ) = (1/N) Σ_n loss(MLP_θ(x_n), y_n) on a fixed data set (X, y).
 
     Data are kept as NumPy arrays and moved to the parameters' namespace per call.
-    ``example_grad_sq_norms`` uses :meth:`MLP.per_example_grad_sq_norms` (no per-example
+    ``example_grad_sq_norms`` uses ``MLP.per_example_grad_sq_norms`` (no per-example
     gradients are formed); ``example_grads`` materialises them (for tests and small data).
     """
 

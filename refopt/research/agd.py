@@ -34,7 +34,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
         = \theta_{t-1} - \eta_t\,\frac{\hat m_t}{\max(\sqrt{\hat b_t},\ \delta)}
 
     **Auto-switch.** Coordinates with √b̂_t ≤ δ take an SGD-with-momentum step η m̂_t/δ, the
-    others an adaptive step; :func:`agd_sgd_fraction` reports the fraction in SGD mode.
+    others an adaptive step; :func:`~refopt.research.agd_sgd_fraction` reports the fraction in SGD mode.
     ``amsgrad`` uses the running max of b_t under the same clamp; ``clip`` clamps
     m_t/max(√b_t, δ√(1−β2^t)) to ±clip before the scaling (both are in the authors' code, not
     the paper). With δ = 0, coordinates whose denominator is 0 take no step.
@@ -44,7 +44,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     default; the authors' README recommends 1e−14 for Transformers. Provenance: [V] against the
     official code (paper Algorithm 1 not read); see ALGORITHMS.md §5.
 
-    Example (step 1 is −η·sign(g₁) where |g₁| > δ):
+    Example (step 1 is −η·sign(g₁) where \|g₁\| > δ):
 
     >>> import numpy as np, refopt
     >>> opt = refopt.agd(lr=0.1)

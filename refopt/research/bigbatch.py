@@ -1,13 +1,13 @@
-"""Big Batch SGD: adaptive batch sizes from a norm test (ALGORITHMS.md §4; seed 003).
+r"""Big Batch SGD: adaptive batch sizes from a norm test (ALGORITHMS.md §4; seed 003).
 
 Structure [S] (De, Yadav, Jacobs, Goldstein, AISTATS 2017, and ensmallen's BigBatchSGD);
 constants [R] — every one is an argument. One iteration, on a finite-sum objective
 ℓ(x) = (1/N) Σ_n f_n(x):
 
 1. draw a fresh batch B of the current size K (without replacement, PCG64 seeded [seed, t]);
-2. **norm test**: V_B/|B| · φ ≤ θ² ‖ḡ_B‖², V_B = (1/(|B|−1)) Σ_{j∈B} ‖g_j − ḡ_B‖² (exact,
-   unbiased), φ = (N−|B|)/(N−1) if ``finite_population`` else 1;
-3. while it fails and |B| < N: add max(1, ⌊δ_b|B|⌋) fresh examples (from the same permutation),
+2. **norm test**: V_B/\|B\| · φ ≤ θ² ‖ḡ_B‖², V_B = (1/(\|B\|−1)) Σ_{j∈B} ‖g_j − ḡ_B‖² (exact,
+   unbiased), φ = (N−\|B\|)/(N−1) if ``finite_population`` else 1;
+3. while it fails and \|B\| < N: add max(1, ⌊δ_b\|B\|⌋) fresh examples (from the same permutation),
    reusing the gradients already computed, and test again; K never shrinks;
 4. step x ← x − α ḡ_B with α from the step rule ("fixed", "armijo", "bb").
 """
@@ -95,14 +95,14 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
       step_rule: "fixed"; "armijo" — double α if the batch grew, then halve while
         ℓ_B(x − αḡ) > ℓ_B(x) − cα‖ḡ‖² (c = ``armijo_c``), on the same batch, α carried over;
         "bb" — noise-aware Barzilai–Borwein: ν = ⟨Δx, ∇ℓ_B(x_t) − ∇ℓ_B(x_{t−1})⟩/‖Δx‖² on the
-        same batch, α̃ = (1/ν)(1 − V_B/(|B|‖ḡ‖²)) (1/ν at |B| = N), α = (1 − |B|/N)α_{t−1} +
-        (|B|/N)α̃, then the Armijo halving as a safeguard; α_{t−1} is kept when ν ≤ 0, ν is not
+        same batch, α̃ = (1/ν)(1 − V_B/(\|B\|‖ḡ‖²)) (1/ν at \|B\| = N), α = (1 − \|B\|/N)α_{t−1} +
+        (\|B\|/N)α̃, then the Armijo halving as a safeguard; α_{t−1} is kept when ν ≤ 0, ν is not
         finite, or α̃ ≤ 0; the first iteration uses α_0.
-      finite_population: multiply V_B/|B| by (N−|B|)/(N−1) (the test then always passes at N).
+      finite_population: multiply V_B/\|B\| by (N−\|B\|)/(N−1) (the test then always passes at N).
       variance: "two_pass" from materialised per-example gradients (no cancellation), or
-        "norms" — (Σ_j‖g_j‖² − |B|‖ḡ‖²)/(|B|−1) from per-example squared norms, which never
+        "norms" — (Σ_j‖g_j‖² − \|B\|‖ḡ‖²)/(\|B\|−1) from per-example squared norms, which never
         forms per-example gradients (the MLP computes the norms directly) but cancels when
-        V_B ≪ |B|‖ḡ‖²; it is clipped at 0.
+        V_B ≪ \|B\|‖ḡ‖²; it is clipped at 0.
       seed: batches are drawn from PCG64 seeded [seed, t] (reproducible, backend-independent).
 
     The state carries the iteration's diagnostics (batch size, whether it grew, α, ‖ḡ‖², V_B).
@@ -228,15 +228,15 @@ def run_bigbatch(objective: Any, params: Any, opt: base.Optimizer | None = None,
                  tol_grad: float | None = None, tol_objective: float | None = None,
                  stop_at_full_batch: bool = True, record_objective: bool = True,
                  **kwargs: Any) -> BigBatchResult:
-    """Drive :func:`bigbatch` until a stopping criterion holds.
+    r"""Drive :func:`bigbatch` until a stopping criterion holds.
 
     Stopping (checked after each iteration, first match wins):
 
     * ``"grad"``: ‖ḡ_B‖² ≤ tol_grad — trustworthy because B passed the norm test, so ḡ_B is a
       relative-accuracy θ estimate of ∇ℓ;
-    * ``"full_batch"``: |B| = N and the test still fails — the gradient is small compared with
+    * ``"full_batch"``: \|B\| = N and the test still fails — the gradient is small compared with
       the example-to-example variation, and no larger batch exists (``stop_at_full_batch``);
-    * ``"objective"``: |ℓ(x_t) − ℓ(x_{t−1})| ≤ tol_objective · max(1, |ℓ(x_{t−1})|) (needs
+    * ``"objective"``: \|ℓ(x_t) − ℓ(x_{t−1})\| ≤ tol_objective · max(1, \|ℓ(x_{t−1})\|) (needs
       ``record_objective``);
     * ``"max_examples"`` / ``"max_iters"``: budgets.
 

@@ -1,4 +1,4 @@
-"""Gradient checks for hand-written backward passes — usable on your own code.
+r"""Gradient checks for hand-written backward passes — usable on your own code.
 
 A backward pass is a vector–Jacobian product ``vjp(x, u) = Jᵀu`` of a function ``y = f(x)``.
 The check draws a random direction v (shaped like x) and a random upstream gradient u (shaped
@@ -7,10 +7,10 @@ like y), and compares
     numeric  = ⟨u, D_v f(x)⟩      (D_v by finite differences or the complex step)
     analytic = ⟨vjp(x, u), v⟩     (= ⟨u, J v⟩ when vjp is right)
 
-returning |numeric − analytic| / scale. Contracting with random u and v tests every entry of J
+returning \|numeric − analytic\| / scale. Contracting with random u and v tests every entry of J
 at once, for the price of two or four evaluations of f.
 
-The scale is max(Σ|u ⊙ D_v f(x)|, Σ|vjp(x, u) ⊙ v|) — the size of the *terms* being summed, not of
+The scale is max(Σ\|u ⊙ D_v f(x)\|, Σ\|vjp(x, u) ⊙ v\|) — the size of the *terms* being summed, not of
 their sum: random signs can make the inner product cancel to almost nothing, and dividing by it
 would report ordinary finite-difference rounding as a large relative error.
 """
@@ -40,7 +40,7 @@ def random_like(tree: Any, seed: int) -> Any:
 
 
 def _vdot(a: Any, b: Any) -> tuple[float, float]:
-    """⟨a, b⟩ over all leaves, and Σ|a ⊙ b| (the scale of its terms)."""
+    r"""⟨a, b⟩ over all leaves, and Σ\|a ⊙ b\| (the scale of its terms)."""
     total = magnitude = 0.0
     for x, y in zip(_tree.leaves(a), _tree.leaves(b)):
         xp = _xp.namespace(x)
@@ -50,7 +50,7 @@ def _vdot(a: Any, b: Any) -> tuple[float, float]:
 
 
 def relative_error(a: float, b: float, scale: float = 0.0) -> float:
-    """|a − b| / max(|a|, |b|, scale); 0 when all three are 0."""
+    r"""\|a − b\| / max(\|a\|, \|b\|, scale); 0 when all three are 0."""
     scale = max(abs(a), abs(b), scale)
     return 0.0 if scale == 0.0 else abs(a - b) / scale
 

@@ -21,7 +21,7 @@ EPS64 = float(np.finfo(np.float64).eps)
 
 def observed_order(hs: Sequence[float], errors: Sequence[float], *, scale: float = 1.0,
                    floor_ulps: float = 1e3, max_spread: float = 0.25) -> float:
-    """Least-squares slope of log|error| vs log h over a verified truncation-dominated range."""
+    r"""Least-squares slope of log\|error\| vs log h over a verified truncation-dominated range."""
     h = np.asarray(hs, dtype=np.float64)
     e = np.abs(np.asarray(errors, dtype=np.float64))
     if h.shape != e.shape or h.ndim != 1 or h.size < 3:

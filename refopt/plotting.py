@@ -1,10 +1,12 @@
-"""Shared helper for the example scripts: matplotlib when installed, otherwise a notice."""
+"""Optional plotting for the demo and the examples: matplotlib when installed, else a notice."""
 
 from __future__ import annotations
 
+from typing import Any
 
-def pyplot():
-    """Return matplotlib.pyplot with a file-only backend, or None when matplotlib is absent."""
+
+def pyplot() -> Any:
+    """Return ``matplotlib.pyplot`` on the file-only Agg backend, or None (with a notice)."""
     try:
         import matplotlib
     except ImportError:
