@@ -23,6 +23,18 @@ def _check_data(X, labels, integer: bool):
     return X, labels
 
 
+def _newton(problem: FiniteSum) -> np.ndarray:
+    """Newton's method from 0 until ‖∇ℓ‖ ≤ 1e−12 (at most 100 steps); records the final norm."""
+    w = np.zeros(problem.dim)
+    for _ in range(100):
+        g = problem.grad(w)
+        if np.linalg.norm(g) <= 1e-12:
+            break
+        w = w - np.linalg.solve(problem.hessian(w), g)
+    problem.minimiser_grad_norm = float(np.linalg.norm(problem.grad(w)))
+    return w
+
+
 class LogisticRegression(FiniteSum):
     r"""ℓ(w) = (1/N) Σ_n [softplus(x_nᵀw) − y_n x_nᵀw] + (λ/2)‖w‖², y_n ∈ {0, 1}.
 
@@ -42,22 +54,13 @@ class LogisticRegression(FiniteSum):
         self.n_examples, self.dim = X.shape
         self.L = float(np.linalg.eigvalsh(X.T @ X).max() / (4 * self.n_examples) + self.l2)
         self.mu = self.l2 if self.l2 > 0 else None
-        self.minimiser = self._newton() if self.l2 > 0 else None
+        self.minimiser = _newton(self) if self.l2 > 0 else None
         self.min_value = None if self.minimiser is None else float(self.value(self.minimiser))
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(N={self.n_examples}, dim={self.dim}, l2={self.l2:.6g}, "
                 f"L={self.L:.6g})")
 
-    def _newton(self) -> np.ndarray:
-        w = np.zeros(self.dim)
-        for _ in range(100):
-            g = self.grad(w)
-            if np.linalg.norm(g) <= 1e-12:
-                break
-            w = w - np.linalg.solve(self.hessian(w), g)
-        self.minimiser_grad_norm = float(np.linalg.norm(self.grad(w)))
-        return w
 
     def _data(self, w, idx):
         xp = _xp.namespace(w, names=("w",))
@@ -110,22 +113,13 @@ class SoftmaxRegression(FiniteSum):
         self.dim = X.shape[1] * k
         self.L = float(np.linalg.eigvalsh(X.T @ X).max() / (2 * self.n_examples) + self.l2)
         self.mu = self.l2 if self.l2 > 0 else None
-        self.minimiser = self._newton() if self.l2 > 0 else None
+        self.minimiser = _newton(self) if self.l2 > 0 else None
         self.min_value = None if self.minimiser is None else float(self.value(self.minimiser))
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(N={self.n_examples}, dim={self.dim}, l2={self.l2:.6g}, "
                 f"L={self.L:.6g})")
 
-    def _newton(self) -> np.ndarray:
-        w = np.zeros(self.dim)
-        for _ in range(100):
-            g = self.grad(w)
-            if np.linalg.norm(g) <= 1e-12:
-                break
-            w = w - np.linalg.solve(self.hessian(w), g)
-        self.minimiser_grad_norm = float(np.linalg.norm(self.grad(w)))
-        return w
 
     def _data(self, w, idx):
         xp = _xp.namespace(w, names=("w",))
