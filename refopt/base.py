@@ -21,7 +21,6 @@ from refopt import _xp
 from refopt import tree as _tree
 
 Schedule = Callable[[int], float]
-ScalarOrSchedule = "float | Schedule"
 
 
 class Optimizer(NamedTuple):
