@@ -17,7 +17,7 @@ import numpy as np
 import refopt
 from refopt.demo import load_data
 from refopt.nn import MLP
-from refopt.plotting import pyplot
+from refopt.plotting import pyplot, save_figure
 from refopt.problems import MLPObjective, epoch_batches
 from refopt.research import agd_sgd_fraction
 
@@ -55,9 +55,7 @@ def main(argv=None) -> dict:
         ax.set(xlabel="step", ylabel="fraction of coordinates in SGD mode",
                title="AGD auto-switch on the MLP")
         ax.legend()
-        fig.tight_layout()
-        fig.savefig(args.out, dpi=80)
-        print(f"figure written to {args.out}")
+        save_figure(fig, args.out)
     return out
 
 

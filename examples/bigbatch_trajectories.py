@@ -19,7 +19,7 @@ import argparse
 
 import numpy as np
 
-from refopt.plotting import pyplot
+from refopt.plotting import pyplot, save_figure
 from refopt.problems import LogisticRegression, teacher_student
 from refopt.research import run_bigbatch
 
@@ -55,9 +55,7 @@ def main(argv=None) -> dict:
         ax[1].set(xlabel="iteration", ylabel="step size α")
         ax[2].set(xlabel="per-example gradients", ylabel="ℓ − ℓ*")
         ax[0].legend()
-        fig.tight_layout()
-        fig.savefig(args.out, dpi=80)
-        print(f"figure written to {args.out}")
+        save_figure(fig, args.out)
     return out
 
 

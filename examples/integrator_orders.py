@@ -19,7 +19,7 @@ import numpy as np
 import refopt
 from refopt.ode import multistep as M
 from refopt.ode import tableau as T
-from refopt.plotting import pyplot
+from refopt.plotting import pyplot, save_figure
 from refopt.problems import Quadratic
 from refopt.testing import observed_order
 
@@ -73,9 +73,7 @@ def main(argv=None) -> dict:
     ax.set_ylabel("‖θ_N − θ(1)‖")
     ax.set_title("Global error at T = 1 on a quadratic gradient flow")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=90)
-    print(f"plot written to {args.out}")
+    save_figure(fig, args.out)
     return rows
 
 

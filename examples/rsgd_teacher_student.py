@@ -15,7 +15,7 @@ import argparse
 
 import refopt
 from refopt.nn import MLP
-from refopt.plotting import pyplot
+from refopt.plotting import pyplot, save_figure
 from refopt.problems import MLPObjective, teacher_student, train_test_split
 from refopt.train import train
 
@@ -59,9 +59,7 @@ def main(argv=None) -> dict:
         ax[0].set(xlabel="epoch", ylabel="training loss", title="training loss")
         ax[1].set(xlabel="epoch", ylabel="train − test accuracy", title="generalisation gap")
         ax[0].legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(args.out, dpi=80)
-        print(f"figure written to {args.out}")
+        save_figure(fig, args.out)
     return out
 
 

@@ -15,3 +15,10 @@ def pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
+
+
+def save_figure(fig: Any, path: str, dpi: int = 80) -> None:
+    """Tight layout, write ``fig`` to ``path`` and say where it went."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    print(f"figure written to {path}")

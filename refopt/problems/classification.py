@@ -35,7 +35,22 @@ def _newton(problem: FiniteSum) -> np.ndarray:
     return w
 
 
-class LogisticRegression(FiniteSum):
+class _RegularisedGLM(FiniteSum):
+    """Shared by the two ℓ2-regularised GLMs: μ = λ, the Newton minimiser, a readable repr."""
+
+    l2: float
+
+    def _finish_constants(self) -> None:
+        self.mu = self.l2 if self.l2 > 0 else None
+        self.minimiser = _newton(self) if self.l2 > 0 else None
+        self.min_value = None if self.minimiser is None else float(self.value(self.minimiser))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(N={self.n_examples}, dim={self.dim}, l2={self.l2:.6g}, "
+                f"L={self.L:.6g})")
+
+
+class LogisticRegression(_RegularisedGLM):
     r"""ℓ(w) = (1/N) Σ_n [softplus(x_nᵀw) − y_n x_nᵀw] + (λ/2)‖w‖², y_n ∈ {0, 1}.
 
     Each example's loss includes the regulariser, so per-example gradients average to the full
@@ -53,14 +68,7 @@ class LogisticRegression(FiniteSum):
         self.X, self.y, self.l2 = X, y.astype(np.float64), float(l2)
         self.n_examples, self.dim = X.shape
         self.L = float(np.linalg.eigvalsh(X.T @ X).max() / (4 * self.n_examples) + self.l2)
-        self.mu = self.l2 if self.l2 > 0 else None
-        self.minimiser = _newton(self) if self.l2 > 0 else None
-        self.min_value = None if self.minimiser is None else float(self.value(self.minimiser))
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(N={self.n_examples}, dim={self.dim}, l2={self.l2:.6g}, "
-                f"L={self.L:.6g})")
-
+        self._finish_constants()
 
     def _data(self, w, idx):
         xp = _xp.namespace(w, names=("w",))
@@ -93,7 +101,7 @@ class LogisticRegression(FiniteSum):
         return xp.matrix_transpose(X) @ ((s * (1 - s))[:, None] * X) / self.n_examples + self.l2 * eye
 
 
-class SoftmaxRegression(FiniteSum):
+class SoftmaxRegression(_RegularisedGLM):
     r"""ℓ(W) = (1/N) Σ_n CE(softmax(x_nᵀW), c_n) + (λ/2)‖W‖², W of shape (d, K) (parameters
     passed flattened, row-major, as a vector of length d·K).
 
@@ -112,14 +120,7 @@ class SoftmaxRegression(FiniteSum):
         self.n_examples = X.shape[0]
         self.dim = X.shape[1] * k
         self.L = float(np.linalg.eigvalsh(X.T @ X).max() / (2 * self.n_examples) + self.l2)
-        self.mu = self.l2 if self.l2 > 0 else None
-        self.minimiser = _newton(self) if self.l2 > 0 else None
-        self.min_value = None if self.minimiser is None else float(self.value(self.minimiser))
-
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(N={self.n_examples}, dim={self.dim}, l2={self.l2:.6g}, "
-                f"L={self.L:.6g})")
-
+        self._finish_constants()
 
     def _data(self, w, idx):
         xp = _xp.namespace(w, names=("w",))
