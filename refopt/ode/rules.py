@@ -33,6 +33,15 @@ def _combine(base_tree: Any, terms: list[tuple[float, Any]]) -> Any:
     return _tree.map(leaf, base_tree, *[t for _, t in terms])
 
 
+def _first_gradient(grads: Any, params: Any, grad_fn: Callable[[Any], Any] | None) -> Any:
+    """∇ℓ(θ_{t−1}): the caller's ``grads``, or ``grad_fn(params)`` when grads is None."""
+    if grads is not None:
+        return grads
+    if grad_fn is None:
+        raise ValueError("grad_fn is required when grads is None")
+    return grad_fn(params)
+
+
 class RKState(NamedTuple):
     """State of a Runge–Kutta rule."""
 
@@ -82,10 +91,7 @@ def runge_kutta(tab: _tab.ButcherTableau | str, lr: Any = 0.01, *, weight_decay:
 
     def update(grads: Any, state: RKState, params: Any, *,
                grad_fn: Callable[[Any], Any] | None = None) -> tuple[Any, RKState]:
-        if grads is None:
-            if grad_fn is None:
-                raise ValueError("grad_fn is required when grads is None")
-            grads = grad_fn(params)
+        grads = _first_gradient(grads, params, grad_fn)
         if tab.stages > 1 and grad_fn is None:
             raise ValueError(f"grad_fn is required: {tab.name} evaluates the gradient at "
                              f"{tab.stages - 1} further stage point(s)")
@@ -188,10 +194,7 @@ def linear_multistep(method: _ms.Multistep | str, lr: float = 0.01, *, bootstrap
 
     def update(grads: Any, state: MultistepState, params: Any, *,
                grad_fn: Callable[[Any], Any] | None = None) -> tuple[Any, MultistepState]:
-        if grads is None:
-            if grad_fn is None:
-                raise ValueError("grad_fn is required when grads is None")
-            grads = grad_fn(params)
+        grads = _first_gradient(grads, params, grad_fn)
         base.check_update_args(grads, state, params)
         f_now = force(grads, params)
         # shift the history window: drop the oldest slot, append (θ_k, F(θ_k))

@@ -70,6 +70,13 @@ class FiniteSum(Objective):
             raise ValueError(f"idx must lie in [0, {self.n_examples - 1}]")
         return idx
 
+    def rows(self, w: Any, idx: Any) -> tuple[Any, Any, Any]:
+        """(xp, X[idx], y[idx]) moved to ``w``'s namespace, dtype and device, for objectives
+        that store their data as NumPy arrays ``self.X`` and ``self.y``."""
+        xp = _xp.namespace(w, names=("w",))
+        idx = self.check_indices(idx)
+        return xp, as_const(xp, self.X[idx], w), as_const(xp, self.y[idx], w)
+
     def example_losses(self, x: Any, idx: Any) -> Any:
         raise NotImplementedError
 

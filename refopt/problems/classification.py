@@ -70,13 +70,8 @@ class LogisticRegression(_RegularisedGLM):
         self.L = float(np.linalg.eigvalsh(X.T @ X).max() / (4 * self.n_examples) + self.l2)
         self._finish_constants()
 
-    def _data(self, w, idx):
-        xp = _xp.namespace(w, names=("w",))
-        idx = self.check_indices(idx)
-        return xp, as_const(xp, self.X[idx], w), as_const(xp, self.y[idx], w)
-
     def example_losses(self, w, idx):
-        xp, X, y = self._data(w, idx)
+        xp, X, y = self.rows(w, idx)
         return per_example_binary_logistic(X @ w, y) + 0.5 * self.l2 * xp.sum(w * w)
 
     def _residual(self, X, w, y):
@@ -84,17 +79,17 @@ class LogisticRegression(_RegularisedGLM):
         return _sigmoid_fwd(X @ w) - y
 
     def example_grads(self, w, idx):
-        xp, X, y = self._data(w, idx)
+        xp, X, y = self.rows(w, idx)
         return self._residual(X, w, y)[:, None] * X + self.l2 * w[None, :]
 
     def batch_value_and_grad(self, w, idx):
-        xp, X, y = self._data(w, idx)
+        xp, X, y = self.rows(w, idx)
         n = X.shape[0]
         value = xp.mean(per_example_binary_logistic(X @ w, y)) + 0.5 * self.l2 * xp.sum(w * w)
         return value, xp.matrix_transpose(X) @ self._residual(X, w, y) / n + self.l2 * w
 
     def hessian(self, w):
-        xp, X, _ = self._data(w, np.arange(self.n_examples))
+        xp, X, _ = self.rows(w, np.arange(self.n_examples))
         from refopt.nn.activations import _sigmoid_fwd
         s = _sigmoid_fwd(X @ w)
         eye = xp.eye(self.dim, dtype=w.dtype, device=_xp.device(w))

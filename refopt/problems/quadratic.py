@@ -107,27 +107,22 @@ class LeastSquares(FiniteSum):
         return (f"LeastSquares(N={self.n_examples}, d={self.dim}, L={self.L:.6g}, "
                 f"mu={self.mu if self.mu is None else f'{self.mu:.6g}'})")
 
-    def _data(self, w, idx):
-        xp = _xp.namespace(w, names=("w",))
-        idx = self.check_indices(idx)
-        return xp, as_const(xp, self.X[idx], w), as_const(xp, self.y[idx], w)
-
     def example_losses(self, w, idx):
-        xp, X, y = self._data(w, idx)
+        xp, X, y = self.rows(w, idx)
         r = X @ w - y
         return 0.5 * r * r
 
     def example_grads(self, w, idx):
-        xp, X, y = self._data(w, idx)
+        xp, X, y = self.rows(w, idx)
         return (X @ w - y)[:, None] * X
 
     def example_grad_sq_norms(self, w, idx):
-        xp, X, y = self._data(w, idx)
+        xp, X, y = self.rows(w, idx)
         r = X @ w - y
         return r * r * xp.sum(X * X, axis=1)
 
     def batch_value_and_grad(self, w, idx):
-        xp, X, y = self._data(w, idx)
+        xp, X, y = self.rows(w, idx)
         r = X @ w - y
         n = X.shape[0]
         return 0.5 * xp.sum(r * r) / n, (xp.matrix_transpose(X) @ r) / n
