@@ -23,7 +23,7 @@ from typing import Any
 
 import array_api_compat
 
-from refopt import _xp
+from refopt import _xp, treemath
 from refopt import tree as _tree
 
 ORDERS = {"forward": 1, "backward": 1, "central": 2, "five_point": 4, "complex_step": 2}
@@ -34,17 +34,8 @@ DEFAULT_STEPS = {"forward": 1.5e-8, "backward": 1.5e-8, "central": 6e-6, "five_p
                  "complex_step": 1e-20}
 
 
-def _axpy(a: float, v: Any, x: Any) -> Any:
-    return _tree.map(lambda xi, vi: xi + a * vi, x, v)
 
 
-def _lin(coeffs: list[tuple[float, Any]]) -> Any:
-    """Σ c_i y_i over trees y_i (or arrays / floats)."""
-    out = None
-    for c, y in coeffs:
-        term = _tree.map(lambda a: c * a, y)
-        out = term if out is None else _tree.map(lambda a, b: a + b, out, term)
-    return out
 
 
 def directional_derivative(f: Callable[[Any], Any], x: Any, v: Any, *, method: str = "central",
@@ -55,15 +46,18 @@ def directional_derivative(f: Callable[[Any], Any], x: Any, v: Any, *, method: s
     h = DEFAULT_STEPS[method] if h is None else float(h)
     if not h > 0:
         raise ValueError(f"h must be > 0, got {h!r}")
+    def at(s: float) -> Any:  # f(x + s·v)
+        return f(treemath.add_scaled(x, s, v))
+
     if method == "forward":
-        return _lin([(1 / h, f(_axpy(h, v, x))), (-1 / h, f(x))])
+        return treemath.weighted_sum([(1 / h, at(h)), (-1 / h, f(x))])
     if method == "backward":
-        return _lin([(1 / h, f(x)), (-1 / h, f(_axpy(-h, v, x)))])
+        return treemath.weighted_sum([(1 / h, f(x)), (-1 / h, at(-h))])
     if method == "central":
-        return _lin([(0.5 / h, f(_axpy(h, v, x))), (-0.5 / h, f(_axpy(-h, v, x)))])
+        return treemath.weighted_sum([(0.5 / h, at(h)), (-0.5 / h, at(-h))])
     if method == "five_point":
-        return _lin([(-1 / (12 * h), f(_axpy(2 * h, v, x))), (8 / (12 * h), f(_axpy(h, v, x))),
-                     (-8 / (12 * h), f(_axpy(-h, v, x))), (1 / (12 * h), f(_axpy(-2 * h, v, x)))])
+        return treemath.weighted_sum([(-1 / (12 * h), at(2 * h)), (8 / (12 * h), at(h)),
+                                      (-8 / (12 * h), at(-h)), (1 / (12 * h), at(-2 * h))])
     xz = _tree.map(lambda xi, vi: _complex(xi) + _complex(vi) * complex(0.0, h), x, v)
     return _tree.map(lambda y: _imag(y) / h, f(xz))
 

@@ -12,8 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from refopt import _xp, base
-from refopt import tree as _tree
+from refopt import base, treemath
 from refopt.problems.base import FiniteSum, epoch_batches
 
 
@@ -68,12 +67,6 @@ def curriculum_order(difficulty: Any, *, seed: int, epoch: int, mix: float = 0.0
     return order
 
 
-def _tree_norm(t: Any) -> float:
-    total = 0.0
-    for leaf in _tree.leaves(t):
-        xp = _xp.namespace(leaf)
-        total += float(xp.sum(leaf * leaf))
-    return total ** 0.5
 
 
 def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int, batch_size: int,
@@ -112,7 +105,7 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
         value, grad = objective.value_and_grad(p)
         history["epoch"].append(epoch)
         history["loss"].append(float(value))
-        history["grad_norm"].append(_tree_norm(grad))
+        history["grad_norm"].append(treemath.norm(grad))
         history["steps"].append(steps)
         if hasattr(objective, "accuracy"):
             history.setdefault("accuracy", []).append(objective.accuracy(p))

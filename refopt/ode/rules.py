@@ -11,26 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule, treemath
 from refopt import tree as _tree
 from refopt.ode import multistep as _ms
 from refopt.ode import tableau as _tab
-from refopt.optim import _common
-
-
-def _combine(base_tree: Any, terms: list[tuple[float, Any]]) -> Any:
-    """base + Σ c_i · tree_i, skipping zero coefficients (explicit tableaux are sparse)."""
-    terms = [(c, t) for c, t in terms if c != 0.0]
-    if not terms:
-        return base_tree
-
-    def leaf(b, *xs):
-        out = b
-        for (c, _), x in zip(terms, xs):
-            out = out + c * x
-        return out
-
-    return _tree.map(leaf, base_tree, *[t for _, t in terms])
 
 
 def _first_gradient(grads: Any, params: Any, grad_fn: Callable[[Any], Any] | None) -> Any:
@@ -81,7 +65,7 @@ def runge_kutta(tab: _tab.ButcherTableau | str, lr: Any = 0.01, *, weight_decay:
     if not isinstance(tab, _tab.ButcherTableau):
         raise TypeError(f"tableau must be a name or a ButcherTableau, got {type(tab).__name__}")
     lr_fn = base.as_schedule("lr", lr)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
     A = [[float(x) for x in row] for row in tab.A]
     b = [float(x) for x in tab.b]
 
@@ -95,14 +79,14 @@ def runge_kutta(tab: _tab.ButcherTableau | str, lr: Any = 0.01, *, weight_decay:
         if tab.stages > 1 and grad_fn is None:
             raise ValueError(f"grad_fn is required: {tab.name} evaluates the gradient at "
                              f"{tab.stages - 1} further stage point(s)")
-        _, t, h, g1, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        _, t, h, g1, params = rule.begin_step(grads, state, params, lr_fn, reg)
         ks = [_tree.map(lambda g: -g, g1)]
         for i in range(1, tab.stages):
-            point = _combine(params, [(h * A[i][j], ks[j]) for j in range(i)])
+            point = treemath.lincomb(params, [(h * A[i][j], ks[j]) for j in range(i)])
             g = grad_fn(point)
             base.check_update_args(g, state, point)
-            ks.append(_tree.map(lambda g, p: -_common.effective_grad(reg, g, p), g, point))
-        params = _combine(params, [(h * b[i], ks[i]) for i in range(tab.stages)])
+            ks.append(_tree.map(lambda g, p: -rule.effective_grad(reg, g, p), g, point))
+        params = treemath.lincomb(params, [(h * b[i], ks[i]) for i in range(tab.stages)])
         return params, RKState(t=t)
 
     return base.Optimizer(init, update)
@@ -168,13 +152,13 @@ def linear_multistep(method: _ms.Multistep | str, lr: float = 0.01, *, bootstrap
     h = base.check_real("lr", lr, low=0.0)
     base.check_choice("bootstrap", bootstrap, BOOTSTRAPS)
     starter = runge_kutta(bootstrap, h, weight_decay=weight_decay, decay=decay, maximize=maximize)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
     s = m.steps
     a = [float(x) for x in m.a]
     bcoef = [float(x) for x in m.b]
 
     def force(g: Any, p: Any) -> Any:
-        return _tree.map(lambda gi, pi: -_common.effective_grad(reg, gi, pi), g, p)
+        return _tree.map(lambda gi, pi: -rule.effective_grad(reg, gi, pi), g, p)
 
     def init(params: Any, *, past: list | None = None,
              grad_fn: Callable[[Any], Any] | None = None) -> MultistepState:
@@ -205,12 +189,12 @@ def linear_multistep(method: _ms.Multistep | str, lr: float = 0.01, *, bootstrap
             return new, MultistepState(t=state.t + 1, filled=state.filled + 1,
                                        past_params=past_p, past_forces=past_f)
         if reg.decay != "l2" and reg.weight_decay:
-            params_d = _tree.map(lambda p: _common.decayed_param(reg, p, h), params)
+            params_d = _tree.map(lambda p: rule.decayed_param(reg, p, h), params)
         else:
             params_d = params
         thetas = [params_d] + list(reversed(state.past_params))   # θ_k, θ_{k−1}, …
         forces = [f_now] + list(reversed(state.past_forces))
-        new = _combine(base.zeros_like(params), [(a[j], thetas[j]) for j in range(s)]
+        new = treemath.lincomb(base.zeros_like(params), [(a[j], thetas[j]) for j in range(s)]
                        + [(h * bcoef[j], forces[j]) for j in range(s)])
         return new, MultistepState(t=state.t + 1, filled=state.filled, past_params=past_p,
                                    past_forces=past_f)

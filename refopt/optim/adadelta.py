@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class AdadeltaState(NamedTuple):
@@ -53,7 +52,7 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
     lr_fn = base.as_schedule("lr", lr)
     rho = base.check_beta("rho", rho)
     eps = base.check_real("eps", eps, low=0.0)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AdadeltaState:
         base.check_init_params(params)
@@ -61,7 +60,7 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
         return AdadeltaState(t=0, mean_sq_grad=zeros, mean_sq_delta=zeros)
 
     def update(grads: Any, state: AdadeltaState, params: Any) -> tuple[Any, AdadeltaState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
 
         def leaf(p, g, eg2, ed2):
             eg2 = rho * eg2 + (1.0 - rho) * (g * g)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class AdagradState(NamedTuple):
@@ -54,14 +53,14 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
     base.check_bool("eps_inside", eps_inside)
     g0 = base.check_real("initial_accumulator", initial_accumulator, low=0.0)
     kappa = base.check_real("lr_decay", lr_decay, low=0.0)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AdagradState:
         base.check_init_params(params)
         return AdagradState(t=0, sum_squares=base.full_like(params, g0))
 
     def update(grads: Any, state: AdagradState, params: Any) -> tuple[Any, AdagradState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         step = lr_t / (1.0 + (t - 1) * kappa)
 
         def leaf(p, g, s):

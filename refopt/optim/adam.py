@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class AdamState(NamedTuple):
@@ -58,7 +57,7 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
     eps_root = base.check_real("eps_root", eps_root, low=0.0)
     if eps_hat and eps_root != 0.0:
         raise ValueError("eps_root must be 0 when eps_hat=True (the ε̂ form has no root term)")
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AdamState:
         base.check_init_params(params)
@@ -66,7 +65,7 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
         return AdamState(t=0, m=zeros, v=zeros)
 
     def update(grads: Any, state: AdamState, params: Any) -> tuple[Any, AdamState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         bc1 = 1.0 - beta1 ** t
         bc2 = 1.0 - beta2 ** t
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class AdamaxState(NamedTuple):
@@ -51,7 +50,7 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
     beta2 = base.check_beta("beta2", beta2)
     eps = base.check_real("eps", eps, low=0.0)
     base.check_choice("eps_placement", eps_placement, ("max", "denominator"))
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AdamaxState:
         base.check_init_params(params)
@@ -59,7 +58,7 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
         return AdamaxState(t=0, m=zeros, u=zeros)
 
     def update(grads: Any, state: AdamaxState, params: Any) -> tuple[Any, AdamaxState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         step = lr_t / (1.0 - beta1 ** t)
         in_max = eps if eps_placement == "max" else 0.0
         in_denominator = eps if eps_placement == "denominator" else 0.0

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 VARIANTS = ("reddi", "torch", "optax")
 
@@ -53,7 +52,7 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
     beta2 = base.check_beta("beta2", beta2)
     eps = base.check_real("eps", eps, low=0.0)
     base.check_choice("variant", variant, VARIANTS)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AMSGradState:
         base.check_init_params(params)
@@ -61,7 +60,7 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
         return AMSGradState(t=0, m=zeros, v=zeros, v_max=zeros)
 
     def update(grads: Any, state: AMSGradState, params: Any) -> tuple[Any, AMSGradState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         bc1 = 1.0 - beta1 ** t
         bc2 = 1.0 - beta2 ** t
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class MomentumState(NamedTuple):
@@ -62,14 +61,14 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
     base.check_bool("lr_in_buffer", lr_in_buffer)
     damp = base.check_beta("dampening", dampening)
     base.check_choice("buffer_init", buffer_init, ("zero", "first_grad"))
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> MomentumState:
         base.check_init_params(params)
         return MomentumState(t=0, velocity=base.zeros_like(params))
 
     def update(grads: Any, state: MomentumState, params: Any) -> tuple[Any, MomentumState]:
-        _, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        _, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         # torch's first step copies g_1 into the buffer without dampening
         scale = 1.0 if (t == 1 and buffer_init == "first_grad") else 1.0 - damp
 

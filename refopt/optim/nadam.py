@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class NadamState(NamedTuple):
@@ -67,7 +66,7 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
     eps = base.check_real("eps", eps, low=0.0)
     psi = None if momentum_decay is None else base.check_real(
         "momentum_decay", momentum_decay, low=0.0, low_open=True)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def mu(t: int) -> float:
         # 0.96 ** inf == 0.0 in Python, so ψ = inf gives μ ≡ β1 exactly
@@ -79,7 +78,7 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
         return NadamState(t=0, m=zeros, v=zeros, mu_product=1.0)
 
     def update(grads: Any, state: NadamState, params: Any) -> tuple[Any, NadamState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         bc2 = 1.0 - beta2 ** t
         if psi is None:
             bc1 = 1.0 - beta1 ** t

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 FORMS = ("lookahead", "reparameterised")
 
@@ -79,7 +78,7 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
 
         def gamma_of(t: int) -> float:
             return gamma
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> NAGState:
         base.check_init_params(params)
@@ -92,7 +91,7 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
                 raise ValueError("grad_fn: the reparameterised form takes the gradient at the "
                                  "stored parameters as grads; pass grad_fn only with "
                                  "form='lookahead'")
-            _, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+            _, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
             gamma = gamma_of(t)
 
             def leaf(p, g, b):
@@ -113,8 +112,8 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
                               names=("params", "state.velocity"))
         g_ahead = grad_fn(lookahead)
         # weight decay and maximize act on the gradient where it is taken: the look-ahead point
-        _, t, lr_t, g_ahead, _ = _common.begin_step(g_ahead, state, lookahead, lr_fn, reg)
-        params = _tree.map(lambda p: _common.decayed_param(reg, p, lr_t), params)
+        _, t, lr_t, g_ahead, _ = rule.begin_step(g_ahead, state, lookahead, lr_fn, reg)
+        params = _tree.map(lambda p: rule.decayed_param(reg, p, lr_t), params)
 
         def leaf(p, g, v):
             v = gamma * v + lr_t * g

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class RMSpropState(NamedTuple):
@@ -60,7 +59,7 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
                        ("lr_in_buffer", lr_in_buffer), ("bias_correction", bias_correction)):
         base.check_bool(name, flag)
     mu = base.check_beta("momentum", momentum)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> RMSpropState:
         base.check_init_params(params)
@@ -69,7 +68,7 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
                             momentum_buffer=zeros if mu > 0 else ())
 
     def update(grads: Any, state: RMSpropState, params: Any) -> tuple[Any, RMSpropState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         correction = 1.0 - rho ** t if bias_correction else 1.0
         # unused state fields are () — give the per-leaf function a placeholder instead
         mean_grad = state.mean_grad if centered else base.zeros_like(params)

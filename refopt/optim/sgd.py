@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base
+from refopt import base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class SGDState(NamedTuple):
@@ -46,14 +45,14 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: str = "l2",
     References: Ruder, arXiv:1609.04747 §2. Proof page: ``rule-sgd``.
     """
     lr_fn = base.as_schedule("lr", lr)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> SGDState:
         base.check_init_params(params)
         return SGDState(t=0)
 
     def update(grads: Any, state: SGDState, params: Any) -> tuple[Any, SGDState]:
-        _, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        _, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         params = _tree.map(lambda p, g: p - lr_t * g, params, grads)
         return params, SGDState(t=t)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import _xp, base
+from refopt import _xp, base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 
 class AGDState(NamedTuple):
@@ -60,7 +59,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     delta = base.check_real("delta", delta, low=0.0)
     base.check_bool("amsgrad", amsgrad)
     clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True)
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AGDState:
         base.check_init_params(params)
@@ -68,7 +67,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
         return AGDState(t=0, m=zeros, b=zeros, b_max=zeros if amsgrad else ())
 
     def update(grads: Any, state: AGDState, params: Any) -> tuple[Any, AGDState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
         bc1_old = 1.0 - beta1 ** (t - 1)  # 0 at t = 1, where the old term is absent
         floor = delta * bc2 ** 0.5

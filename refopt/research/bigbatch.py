@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from refopt import _xp, base
+from refopt import _xp, base, treemath
 from refopt import tree as _tree
 
 STEP_RULES = ("fixed", "armijo", "bb")
@@ -43,23 +43,10 @@ class BigBatchState(NamedTuple):
     batch_loss: float      # ℓ_B(x) before the last step (nan when not evaluated)
 
 
-def _sum_sq(tree: Any) -> float:
-    total = 0.0
-    for leaf in _tree.leaves(tree):
-        xp = _xp.namespace(leaf)
-        total += float(xp.sum(leaf * leaf))
-    return total
 
 
-def _vdot(a: Any, b: Any) -> float:
-    total = 0.0
-    for x, y in zip(_tree.leaves(a), _tree.leaves(b)):
-        total += float(_xp.namespace(x).sum(x * y))
-    return total
 
 
-def _axpy(alpha: float, x: Any, y: Any) -> Any:
-    return _tree.map(lambda a, b: b + alpha * a, x, y)
 
 
 def norm_test_statistics(per_example_grads: Any) -> tuple[Any, float, float]:
@@ -79,7 +66,7 @@ def norm_test_statistics(per_example_grads: Any) -> tuple[Any, float, float]:
         dev += float(xp.sum(diff * diff))
     gbar = _tree.unflatten(treedef, means)
     variance = dev / (k - 1) if k > 1 else math.inf
-    return gbar, variance, _sum_sq(gbar)
+    return gbar, variance, treemath.sum_sq(gbar)
 
 
 def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth: float = 0.1,
@@ -147,7 +134,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
             sum_sq += acc[1]
             k_new += acc[2]
         gbar = _tree.map(lambda a: a / float(k_new), sum_g)
-        gsq = _sum_sq(gbar)
+        gsq = treemath.sum_sq(gbar)
         var = max(0.0, (sum_sq - k_new * gsq) / (k_new - 1)) if k_new > 1 else math.inf
         return gbar, var, gsq, (sum_g, sum_sq, k_new)
 
@@ -187,10 +174,10 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
         if step_rule == "bb" and state.t >= 1:
             g_prev = objective.batch_grad(state.prev_params, idx)
             examples += k
-            dx = _axpy(-1.0, state.prev_params, params)
-            dg = _axpy(-1.0, g_prev, gbar)
-            dx2 = _sum_sq(dx)
-            nu = _vdot(dx, dg) / dx2 if dx2 > 0 else math.nan
+            dx = treemath.add_scaled(params, -1.0, state.prev_params)
+            dg = treemath.add_scaled(gbar, -1.0, g_prev)
+            dx2 = treemath.sum_sq(dx)
+            nu = treemath.vdot(dx, dg) / dx2 if dx2 > 0 else math.nan
             if math.isfinite(nu) and nu > 0:
                 noise = var / (k * gsq) if (k < n and gsq > 0 and math.isfinite(var)) else 0.0
                 alpha_tilde = (1.0 / nu) * (1.0 - noise)
@@ -202,12 +189,12 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
             batch_loss = float(objective.batch_value(params, idx))
             loss_examples += k
             while True:
-                trial = float(objective.batch_value(_axpy(-alpha, gbar, params), idx))
+                trial = float(objective.batch_value(treemath.add_scaled(params, -alpha, gbar), idx))
                 loss_examples += k
                 if trial <= batch_loss - armijo_c * alpha * gsq or alpha < 1e-30:
                     break
                 alpha *= 0.5
-        new_params = _axpy(-alpha, gbar, params)
+        new_params = treemath.add_scaled(params, -alpha, gbar)
         return new_params, BigBatchState(
             t=t, batch_size=k, lr=alpha, prev_params=params, examples=examples,
             loss_examples=loss_examples, grew=grew, passed=bool(passed), grad_sq=gsq,

@@ -8,9 +8,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from refopt import _xp, base
+from refopt import _xp, base, rule
 from refopt import tree as _tree
-from refopt.optim import _common
 
 MODES = ("accumulate", "previous")
 GRANULARITIES = ("coordinate", "array", "global")
@@ -100,14 +99,14 @@ def rsgd(lr: Any = 0.01, *, gamma: float, p0: float = 1.0,
     base.check_choice("granularity", granularity, GRANULARITIES)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    reg = _common.regularisation(weight_decay, decay, maximize)
+    reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> RSGDState:
         base.check_init_params(params)
         return RSGDState(t=0, memory=base.zeros_like(params))
 
     def update(grads: Any, state: RSGDState, params: Any) -> tuple[Any, RSGDState]:
-        xp, t, lr_t, grads, params = _common.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         masks = rsgd_masks(params, seed=seed, t=t, p=p_of(t), granularity=granularity)
         treedef = _tree.structure(params)
         mask_tree = _tree.unflatten(treedef, [

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from refopt import _xp
+from refopt import _xp, treemath
 from refopt import tree as _tree
 from refopt.numdiff import directional_derivative
 
@@ -39,14 +39,6 @@ def random_like(tree: Any, seed: int) -> Any:
     return _tree.map(leaf, tree)
 
 
-def _vdot(a: Any, b: Any) -> tuple[float, float]:
-    r"""⟨a, b⟩ over all leaves, and Σ\|a ⊙ b\| (the scale of its terms)."""
-    total = magnitude = 0.0
-    for x, y in zip(_tree.leaves(a), _tree.leaves(b)):
-        xp = _xp.namespace(x)
-        total += float(xp.sum(x * y))
-        magnitude += float(xp.sum(xp.abs(x * y)))
-    return total, magnitude
 
 
 def relative_error(a: float, b: float, scale: float = 0.0) -> float:
@@ -65,8 +57,8 @@ def check_vjp(f: Callable[[Any], Any], vjp: Callable[[Any, Any], Any], x: Any, *
     v = random_like(x, seed)
     y = f(x)
     u = random_like(y, seed + 1)
-    numeric, num_scale = _vdot(u, directional_derivative(f, x, v, method=method, h=h))
-    analytic, ana_scale = _vdot(vjp(x, u), v)
+    numeric, num_scale = treemath.vdot_with_scale(u, directional_derivative(f, x, v, method=method, h=h))
+    analytic, ana_scale = treemath.vdot_with_scale(vjp(x, u), v)
     return relative_error(numeric, analytic, max(num_scale, ana_scale))
 
 
@@ -75,5 +67,5 @@ def check_grad(f: Callable[[Any], Any], grad: Callable[[Any], Any], x: Any, *,
     """Relative error of ``grad`` for a scalar-valued ``f``: ⟨∇f(x), v⟩ vs D_v f(x)."""
     v = random_like(x, seed)
     numeric = float(directional_derivative(f, x, v, method=method, h=h))
-    analytic, scale = _vdot(grad(x), v)
+    analytic, scale = treemath.vdot_with_scale(grad(x), v)
     return relative_error(numeric, analytic, scale)

@@ -1,4 +1,6 @@
-"""Pieces shared by every gradient rule: ``maximize`` and the three kinds of weight decay.
+"""The kernel shared by every gradient rule: ``maximize`` and the three kinds of weight decay.
+
+optim/, research/ and ode/ depend on this module, not on each other's private modules.
 
 ALGORITHMS.md §0: ``maximize`` negates g first; then ``decay="l2"`` adds λθ to g (the gradient of
 λ/2‖θ‖²), ``decay="decoupled"`` shrinks θ ← θ − ηλθ with the step's η (Loshchilov & Hutter's
