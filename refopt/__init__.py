@@ -36,6 +36,7 @@ from refopt.optim import (
                          nag,
                          project_box,
                          rmsprop,
+                         rprop,
                          sgd,
 )
 from refopt.research import agd, bigbatch, rsgd, run_bigbatch
@@ -49,4 +50,5 @@ __all__ = [
     "load_state", "momentum", "nadam", "nag", "project_box", "rmsprop", "save_state", "sgd", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
+    "rprop",
 ]

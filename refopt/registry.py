@@ -26,6 +26,7 @@ from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.rmsprop import rmsprop
+from refopt.optim.rprop import rprop
 from refopt.optim.sgd import sgd
 from refopt.research.agd import agd
 from refopt.research.bigbatch import bigbatch
@@ -349,6 +350,41 @@ SPECS.update({s.name: s for s in [
 
 SPECS.update({s.name: s for s in [_rk_spec(n) for n in _tab.TABLEAUX]
               + [_lmm_spec(n) for n in _ms.METHODS]})
+
+
+# --- issue 16 part B: sign-based, averaged and extrapolated rules -----------------------------
+SPECS.update({s.name: s for s in [
+    Spec(
+        "rprop", rprop, "classic", "Riedmiller & Braun 1993; Igel & Hüsken 2000", "rule-rprop",
+        configs=({"lr": 0.1}, {"lr": 0.1, "sign_change": "skip", "eta_plus": 1.5},
+                 {"lr": 0.05, "sign_change": "skip", "delayed": True, "min_step": 0.01},
+                 {"lr": 0.1, "weight_decay": 0.05}),
+        invalid=_shared_invalid() + (
+            Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
+            Invalid({"lr": 60.0}, ValueError, r"lr must be in \[1e-06, 50.0\]"),
+            Invalid({"eta_minus": 1.0}, ValueError, r"eta_minus must be in \(0.0, 1.0\)"),
+            Invalid({"eta_plus": 1.0}, ValueError, r"eta_plus must be in \(1.0, inf\]"),
+            Invalid({"min_step": 1.0, "max_step": 0.5}, ValueError, r"max_step must be in \[1.0, inf\]"),
+            Invalid({"sign_change": "revert"}, ValueError,
+                    r"sign_change must be one of \['backtrack', 'skip'\]"),
+            Invalid({"delayed": 1}, TypeError, "delayed must be True or False"),
+            Invalid({"delayed": True}, ValueError, "delayed=True needs sign_change='skip'")),
+        scale_invariant={"lr": 0.1},
+        lr_schedules=False,
+        oracles=(
+            Oracle({"lr": 0.01, "sign_change": "skip"}, _T + "Rprop", {}),
+            Oracle({"lr": 0.05, "eta_minus": 0.3, "eta_plus": 1.1, "min_step": 1e-3,
+                    "max_step": 0.2, "sign_change": "skip", "maximize": True},
+                   _T + "Rprop", {"lr": 0.05, "etas": (0.3, 1.1), "step_sizes": (1e-3, 0.2),
+                                  "maximize": True}),
+            Oracle({"lr": 0.05, "sign_change": "skip", "delayed": True}, _O + "rprop",
+                   {"learning_rate": 0.05}),
+            Oracle({"lr": 0.05, "eta_minus": 0.3, "eta_plus": 1.1, "min_step": 1e-3,
+                    "max_step": 0.2, "sign_change": "skip", "delayed": True}, _O + "rprop",
+                   {"learning_rate": 0.05, "eta_minus": 0.3, "eta_plus": 1.1,
+                    "min_step_size": 1e-3, "max_step_size": 0.2}),
+        )),
+]})
 
 
 def specs(family: str | None = None) -> list[Spec]:

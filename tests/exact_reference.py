@@ -288,3 +288,38 @@ def rsgd_always(theta, grad, steps, lr, mode):
         mem = h if mode == "accumulate" else g
         out.append(theta)
     return out
+
+
+# --- issue 16 part B -----------------------------------------------------------------------------
+
+
+def rprop(theta, grad, steps, step0, eta_minus, eta_plus, dmin, dmax, sign_change="backtrack",
+          delayed=False):
+    """Riedmiller & Braun 1993 (backtrack) / Igel & Hüsken's iRprop⁻ (skip); ``delayed``: the
+    move proposed at step t is applied at step t+1 unless g_{t+1} flips sign."""
+    n = len(theta)
+    delta, g_prev, du_prev = [step0] * n, [0] * n, [0] * n
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        new_theta, new_delta, new_g, new_du = [], [], [], []
+        for th, x, d, gp, dp in zip(theta, g, delta, g_prev, du_prev):
+            s = sp.sign(gp * x)
+            if s > 0:
+                d = sp.Min(d * eta_plus, dmax)
+            elif s < 0:
+                d = sp.Max(d * eta_minus, dmin)
+            proposal = 0 if s < 0 else -sp.sign(x) * d
+            if delayed:
+                move, du = (0 if s < 0 else dp), proposal
+            elif s < 0 and sign_change == "backtrack":
+                move = du = -dp
+            else:
+                move = du = proposal
+            new_theta.append(th + move)
+            new_delta.append(d)
+            new_g.append(0 if s < 0 else x)
+            new_du.append(du)
+        theta, delta, g_prev, du_prev = new_theta, new_delta, new_g, new_du
+        out.append(theta)
+    return out

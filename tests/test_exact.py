@@ -138,6 +138,19 @@ for _name in ex.RK:
 for _name in ex.LMM:
     CASES[f"{_name}-lmm"] = (lambda n=_name: refopt.ode.linear_multistep(n, lr=0.1),
                              lambda n=_name: ex.linear_multistep(THETA0, grad_exact, 4, R(1, 10), n))
+# issue 16 part B. Rprop: Δ_0 = 1/5 makes coordinates 2 and 3 overshoot their minimisers, so
+# both sign-change branches (and the delayed form's suppressed move) occur within 4 steps.
+CASES.update({
+    "rprop-backtrack": (lambda: refopt.rprop(lr=0.2),
+                        lambda: ex.rprop(THETA0, grad_exact, 4, R(1, 5), R(1, 2), R(6, 5),
+                                         R(1, 10**6), 50)),
+    "rprop-skip": (lambda: refopt.rprop(lr=0.2, sign_change="skip", eta_plus=1.5, max_step=0.25),
+                   lambda: ex.rprop(THETA0, grad_exact, 4, R(1, 5), R(1, 2), R(3, 2), R(1, 10**6),
+                                    R(1, 4), "skip")),
+    "rprop-delayed": (lambda: refopt.rprop(lr=0.2, sign_change="skip", delayed=True),
+                      lambda: ex.rprop(THETA0, grad_exact, 5, R(1, 5), R(1, 2), R(6, 5),
+                                       R(1, 10**6), 50, "skip", delayed=True)),
+})
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 
 

@@ -11,7 +11,9 @@ from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
+from refopt.optim.rprop import rprop
 from refopt.optim.sgd import sgd
 
 __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
-           "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd"]
+           "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd",
+           "rprop"]

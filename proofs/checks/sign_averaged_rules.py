@@ -1,0 +1,45 @@
+"""Exact checks for the issue-16 (part B) rule pages: rprop, ..."""
+
+import sympy as sp
+
+from _util import is_zero
+
+
+def _rprop_step(g_prev, g, delta, eta_minus, eta_plus):
+    """One Rprop step away from the bounds: (new Δ, move, stored gradient), skip form."""
+    s = sp.sign(g_prev * g)
+    if s == 0:
+        return delta, -sp.sign(g) * delta, g
+    if s.is_positive:
+        return eta_plus * delta, -sp.sign(g) * eta_plus * delta, g
+    return eta_minus * delta, 0, 0
+
+
+def check_rprop_sign_invariance():
+    """rule-rprop: rescaling g_{t−1}, g_t by any c, c' > 0 leaves Δ_t and the move unchanged,
+    for every sign pattern of (g_{t−1}, g_t) (including g = 0)."""
+    a, b, c, c2, delta, em = sp.symbols("a b c c2 Delta eta_minus", positive=True)
+    ep = 1 + sp.symbols("e", positive=True)
+    for gp in (-a, 0, a):
+        for g in (-b, 0, b):
+            plain = _rprop_step(gp, g, delta, em, ep)
+            scaled = _rprop_step(c * gp, c2 * g, delta, em, ep)
+            assert all(is_zero(x - y) for x, y in zip(plain[:2], scaled[:2]))
+            assert sp.sign(plain[2]) == sp.sign(scaled[2])
+
+
+def check_rprop_backtrack_stays_in_the_bracket():
+    """rule-rprop: in 1-D, after a sign flip the backtracked point θ_{t−2} and the next point
+    θ_{t+1} = θ_{t−2} + η−Δ_{t−1} (moving toward θ_{t−1} = θ_{t−2} + Δ_{t−1}) satisfy
+    (θ_{t+1} − θ_{t−2})/(θ_{t−1} − θ_{t−2}) = η− ∈ (0, 1): θ_{t+1} is strictly inside the bracket."""
+    a, delta, em = sp.symbols("a Delta eta_minus", positive=True)
+    g_at_a = -1                                 # ℓ decreases to the right of θ_{t−2} = a
+    th_prev = a - sp.sign(g_at_a) * delta       # θ_{t−1} = a + Δ, where g flips to > 0
+    d_new, move, stored = _rprop_step(g_at_a, 1, delta, em, 1)
+    assert move == 0 and stored == 0 and d_new == em * delta   # skip form: no move at the flip
+    th_back = th_prev - (th_prev - a)           # backtrack undoes the last move: θ_t = a
+    d_next, move_next, _ = _rprop_step(stored, g_at_a, d_new, em, 1)   # g(θ_t) = g(a) < 0
+    ratio = sp.simplify((th_back + move_next - a) / (th_prev - a))
+    assert is_zero(th_back - a) and ratio == em
+    assert sp.ask(sp.Q.positive(ratio)) is True
+    assert sp.ask(sp.Q.positive(1 - ratio), sp.Q.positive(1 - em)) is True
