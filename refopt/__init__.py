@@ -30,6 +30,7 @@ from refopt.optim import (
                          adamax,
                          adamw,
                          add_gradient_noise,
+                         ademamix,
                          amsgrad,
                          momentum,
                          nadam,
@@ -50,5 +51,5 @@ __all__ = [
     "load_state", "momentum", "nadam", "nag", "project_box", "rmsprop", "save_state", "sgd", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
-    "rprop",
+    "rprop", "ademamix",
 ]

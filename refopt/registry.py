@@ -20,6 +20,7 @@ from refopt.optim.adadelta import adadelta
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
+from refopt.optim.ademamix import ademamix
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
@@ -383,6 +384,25 @@ SPECS.update({s.name: s for s in [
                     "max_step": 0.2, "sign_change": "skip", "delayed": True}, _O + "rprop",
                    {"learning_rate": 0.05, "eta_minus": 0.3, "eta_plus": 1.1,
                     "min_step_size": 1e-3, "max_step_size": 0.2}),
+        )),
+    Spec(
+        "ademamix", ademamix, "classic", "Pagliardini, Ablin & Grangier 2024", "rule-ademamix",
+        configs=({"lr": 0.01}, {"lr": 0.01, "beta3": 0.99, "alpha": 2.0, "eps_root": 1e-8},
+                 {"lr": 0.01, "alpha": lambda t: min(t / 10, 1.0) * 5.0,
+                  "beta3": lambda t: 0.9 + 0.09 * min(t / 10, 1.0), "weight_decay": 0.1},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2"}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2", "beta3") + (
+            Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
+            Invalid({"alpha": "big"}, TypeError, "alpha must be a real number"),
+            Invalid({"eps_root": -1.0}, ValueError, "eps_root must be in")),
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01}, _O + "contrib.ademamix", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "beta3": 0.95, "alpha": 3.0,
+                    "eps": 1e-6, "eps_root": 1e-8, "weight_decay": 0.1},
+                   _O + "contrib.ademamix",
+                   {"learning_rate": 0.02, "b1": 0.8, "b2": 0.99, "b3": 0.95, "alpha": 3.0,
+                    "eps": 1e-6, "eps_root": 1e-8, "weight_decay": 0.1}),
         )),
 ]})
 

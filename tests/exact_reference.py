@@ -323,3 +323,22 @@ def rprop(theta, grad, steps, step0, eta_minus, eta_plus, dmin, dmax, sign_chang
         theta, delta, g_prev, du_prev = new_theta, new_delta, new_g, new_du
         out.append(theta)
     return out
+
+
+def ademamix(theta, grad, steps, lr, b1, b2, b3, alpha, eps, wd=0):
+    """Pagliardini et al. 2024, Algorithm 1; ``b3`` and ``alpha`` may be functions of t ≥ 1;
+    decoupled weight decay θ ← θ − ηλθ."""
+    n = len(theta)
+    m1, m2, nu = [0] * n, [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        b3t = b3(t) if callable(b3) else b3
+        at = alpha(t) if callable(alpha) else alpha
+        m1 = [b1 * a + (1 - b1) * x for a, x in zip(m1, g)]
+        m2 = [b3t * a + (1 - b3t) * x for a, x in zip(m2, g)]
+        nu = [b2 * a + (1 - b2) * x**2 for a, x in zip(nu, g)]
+        theta = [th - lr * wd * th - lr * (a / (1 - b1**t) + at * c) / (sp.sqrt(v / (1 - b2**t)) + eps)
+                 for th, a, c, v in zip(theta, m1, m2, nu)]
+        out.append(theta)
+    return out

@@ -150,6 +150,14 @@ CASES.update({
     "rprop-delayed": (lambda: refopt.rprop(lr=0.2, sign_change="skip", delayed=True),
                       lambda: ex.rprop(THETA0, grad_exact, 5, R(1, 5), R(1, 2), R(6, 5),
                                        R(1, 10**6), 50, "skip", delayed=True)),
+    # AdEMAMix with a visible slow EMA (β3 = 1/2) and a linear α warm-up evaluated at t = 1, 2, 3
+    "ademamix": (lambda: refopt.ademamix(lr=0.01, beta3=0.5, alpha=3.0, weight_decay=0.1),
+                 lambda: ex.ademamix(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                                     R(1, 2), 3, R(1, 10**8), wd=R(1, 10))),
+    "ademamix-schedules": (
+        lambda: refopt.ademamix(lr=0.01, beta3=lambda t: 0.5 + 0.125 * t, alpha=lambda t: 2.0 * t),
+        lambda: ex.ademamix(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                            lambda t: R(1, 2) + R(1, 8) * t, lambda t: 2 * t, R(1, 10**8))),
 })
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 

@@ -9,6 +9,7 @@ some products and square roots differently, which costs a few ulps per step).
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import numpy as np
@@ -114,7 +115,7 @@ def test_optax_trajectory(spec, oracle, seed):
     prob = CoupledNoisyQuadratic(seed)
     ours = _run_refopt(spec, oracle, prob)
 
-    topt = getattr(optax, oracle.target.rpartition(".")[2])(**oracle.kwargs)
+    topt = functools.reduce(getattr, oracle.target.split(".")[1:], optax)(**oracle.kwargs)  # optax.contrib.*
     params = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in prob.split(prob.x0.copy()).items()}
     state = topt.init(params)
     theirs = []

@@ -43,3 +43,40 @@ def check_rprop_backtrack_stays_in_the_bracket():
     assert is_zero(th_back - a) and ratio == em
     assert sp.ask(sp.Q.positive(ratio)) is True
     assert sp.ask(sp.Q.positive(1 - ratio), sp.Q.positive(1 - em)) is True
+
+
+def check_ademamix_mixture_weights():
+    """rule-ademamix: unrolled, m̂1_t + α m2_t = Σ_k w_k g_{t−k} with
+    w_k = (1−β1)β1^k/(1−β1^t) + α(1−β3)β3^k, and Σ_{k<t} w_k = 1 + α(1 − β3^t)."""
+    b1, b3, alpha = sp.symbols("beta1 beta3 alpha", positive=True)
+    t, k = sp.symbols("t k", integer=True, positive=True)
+    w = (1 - b1) * b1 ** k / (1 - b1 ** t) + alpha * (1 - b3) * b3 ** k
+    total = sp.summation(w, (k, 0, t - 1))
+    total = total.replace(lambda e: isinstance(e, sp.Piecewise),   # β < 1: the geometric branch
+                          lambda e: next(x for x, cond in e.args if cond is sp.true))
+    assert is_zero(sp.simplify(total - (1 + alpha * (1 - b3 ** t))))
+    for steps in (1, 2, 5):                     # and by unrolling the recursions directly
+        gs = sp.symbols(f"g1:{steps + 1}")
+        m1 = m2 = 0
+        for g in gs:
+            m1, m2 = b1 * m1 + (1 - b1) * g, b3 * m2 + (1 - b3) * g
+        mix = m1 / (1 - b1 ** steps) + alpha * m2
+        unrolled = sum(w.subs({t: steps, k: steps - 1 - i}) * g for i, g in enumerate(gs))
+        assert is_zero(mix - unrolled)
+
+
+def check_ademamix_beta3_halflife():
+    """rule-ademamix: the paper's β3 scheduler exp(ln βs ln β3 / ((1−a) ln β3 + a ln βs)) is
+    ½^{1/h} with h = (1−a) h(βs) + a h(β3), h(β) = ln ½ / ln β (half-life in steps)."""
+    bs, b3 = sp.symbols("beta_s beta_3", positive=True)
+    a = sp.symbols("a", nonnegative=True)
+    exponent = sp.log(bs) * sp.log(b3) / ((1 - a) * sp.log(b3) + a * sp.log(bs))
+    paper = sp.exp(exponent)
+
+    def h(b):
+        return sp.log(sp.Rational(1, 2)) / sp.log(b)
+
+    h_a = (1 - a) * h(bs) + a * h(b3)
+    # ½^{1/h_a} = exp(ln ½ / h_a): compare exponents
+    assert is_zero(exponent - sp.log(sp.Rational(1, 2)) / h_a)
+    assert sp.simplify(paper.subs(a, 0) - bs) == 0 and sp.simplify(paper.subs(a, 1) - b3) == 0

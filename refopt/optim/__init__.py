@@ -4,6 +4,7 @@ from refopt.optim.adadelta import adadelta
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax
+from refopt.optim.ademamix import ademamix, alpha_warmup, beta3_warmup
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
@@ -16,4 +17,4 @@ from refopt.optim.sgd import sgd
 
 __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
            "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd",
-           "rprop"]
+           "rprop", "ademamix", "alpha_warmup", "beta3_warmup"]
