@@ -35,6 +35,8 @@ from refopt.optim import (
                          momentum,
                          nadam,
                          nag,
+                         optimistic_adam,
+                         optimistic_gd,
                          project_box,
                          rmsprop,
                          rprop,
@@ -51,5 +53,5 @@ __all__ = [
     "load_state", "momentum", "nadam", "nag", "project_box", "rmsprop", "save_state", "sgd", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
-    "rprop", "ademamix",
+    "rprop", "ademamix", "optimistic_adam", "optimistic_gd",
 ]

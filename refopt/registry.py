@@ -26,6 +26,7 @@ from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.optimistic import optimistic_adam, optimistic_gd
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
 from refopt.optim.sgd import sgd
@@ -403,6 +404,38 @@ SPECS.update({s.name: s for s in [
                    _O + "contrib.ademamix",
                    {"learning_rate": 0.02, "b1": 0.8, "b2": 0.99, "b3": 0.95, "alpha": 3.0,
                     "eps": 1e-6, "eps_root": 1e-8, "weight_decay": 0.1}),
+        )),
+    Spec(
+        "optimistic_gd", optimistic_gd, "classic", "Daskalakis et al. 2018; Mokhtari et al. 2020",
+        "rule-optimistic",
+        configs=({"lr": 0.05}, {"lr": 0.05, "alpha": 0.5, "beta": 2.0, "prev_init": "zero"},
+                 {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"}),
+        invalid=_shared_invalid() + (
+            Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
+            Invalid({"beta": float("nan")}, ValueError, "beta must be in"),
+            Invalid({"beta": True}, TypeError, "beta must be a real number"),
+            Invalid({"prev_init": "none"}, ValueError,
+                    r"prev_init must be one of \['first_grad', 'zero'\]")),
+        oracles=(
+            Oracle({"lr": 0.05}, _O + "optimistic_gradient_descent", {"learning_rate": 0.05}),
+            Oracle({"lr": 0.05, "alpha": 0.7, "beta": 0.4}, _O + "optimistic_gradient_descent",
+                   {"learning_rate": 0.05, "alpha": 0.7, "beta": 0.4}),
+        )),
+    Spec(
+        "optimistic_adam", optimistic_adam, "classic", "Daskalakis et al. 2018", "rule-optimistic",
+        configs=({"lr": 0.01}, {"lr": 0.01, "nesterov": True, "alpha": 0.5, "beta": 2.0},
+                 {"lr": 0.01, "prev_init": "zero", "eps_root": 1e-8, "weight_decay": 0.01}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
+            Invalid({"nesterov": "yes"}, TypeError, "nesterov must be True or False"),
+            Invalid({"prev_init": "none"}, ValueError, "prev_init must be one of")),
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01, "nesterov": True}, _O + "optimistic_adam_v2", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "alpha": 0.5, "beta": 2.0,
+                    "eps_root": 1e-8}, _O + "optimistic_adam_v2",
+                   {"learning_rate": 0.01, "b1": 0.8, "b2": 0.99, "alpha": 0.5, "beta": 2.0,
+                    "eps_root": 1e-8, "nesterov": False}),
         )),
 ]})
 

@@ -342,3 +342,30 @@ def ademamix(theta, grad, steps, lr, b1, b2, b3, alpha, eps, wd=0):
                  for th, a, c, v in zip(theta, m1, m2, nu)]
         out.append(theta)
     return out
+
+
+def optimistic(theta, grad, steps, lr, alpha=1, beta=1, prev_init="first_grad", adam=None):
+    """θ_t = θ_{t−1} − η((α+β) d_t − β d_{t−1}); d = g, or Adam's r_t when ``adam=(β1, β2, ε,
+    nesterov)``; d_0 = d_1 ("first_grad") or 0 ("zero")."""
+    n = len(theta)
+    m, v, d_prev = [0] * n, [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        if adam is None:
+            d = g
+        else:
+            b1, b2, eps, nesterov = adam
+            m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+            v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+            if nesterov:
+                mh = [b1 * a / (1 - b1**(t + 1)) + (1 - b1) * x / (1 - b1**t) for a, x in zip(m, g)]
+            else:
+                mh = [a / (1 - b1**t) for a in m]
+            d = [a / (sp.sqrt(b / (1 - b2**t)) + eps) for a, b in zip(mh, v)]
+        if t == 1 and prev_init == "first_grad":
+            d_prev = d
+        theta = [th - lr * ((alpha + beta) * x - beta * y) for th, x, y in zip(theta, d, d_prev)]
+        d_prev = d
+        out.append(theta)
+    return out

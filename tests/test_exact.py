@@ -158,6 +158,18 @@ CASES.update({
         lambda: refopt.ademamix(lr=0.01, beta3=lambda t: 0.5 + 0.125 * t, alpha=lambda t: 2.0 * t),
         lambda: ex.ademamix(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
                             lambda t: R(1, 2) + R(1, 8) * t, lambda t: 2 * t, R(1, 10**8))),
+    "optimistic_gd": (lambda: refopt.optimistic_gd(lr=0.1),
+                      lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 10))),
+    "optimistic_gd-zero-init": (
+        lambda: refopt.optimistic_gd(lr=0.1, alpha=0.5, beta=2.0, prev_init="zero"),
+        lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 10), R(1, 2), 2, "zero")),
+    "optimistic_adam": (lambda: refopt.optimistic_adam(lr=0.01),
+                        lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 100),
+                                              adam=(R(9, 10), R(999, 1000), R(1, 10**8), False))),
+    "optimistic_adam-nesterov": (
+        lambda: refopt.optimistic_adam(lr=0.01, alpha=0.5, beta=2.0, nesterov=True),
+        lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 100), R(1, 2), 2,
+                              adam=(R(9, 10), R(999, 1000), R(1, 10**8), True))),
 })
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 

@@ -7,6 +7,8 @@ whole-trajectory agreement with each framework is in tests/test_oracles.py.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -160,3 +162,81 @@ def test_ademamix_optax_schedules_count_from_zero():
 
     np.testing.assert_allclose(ours(1), np.array(theirs), rtol=1e-12, atol=1e-12)
     assert np.max(np.abs(ours(0) - np.array(theirs))) > 1e-4
+
+
+# --- optimistic GD / Adam ---------------------------------------------------------------------
+
+def test_optimistic_with_beta_zero_is_sgd_and_adam_bitwise():
+    """β = 0 drops the correction: (1+0)·d − 0·d_prev = d exactly, so α = 1 gives SGD / Adam."""
+    assert_trees_equal(trajectory(refopt.optimistic_gd(lr=0.1, beta=0.0)), trajectory(refopt.sgd(lr=0.1)))
+    assert_trees_equal(trajectory(refopt.optimistic_adam(lr=0.05, beta=0.0, weight_decay=0.1)),
+                       trajectory(refopt.adam(lr=0.05, weight_decay=0.1)))
+
+
+def test_optimistic_adam_nesterov_with_beta_zero_is_nadam_psi_infinity():
+    """nesterov=True uses NAdam's ψ = ∞ numerator (rule-nadam). rtol 1e-13: the two modules
+    group the same products differently over 25 steps."""
+    a = trajectory(refopt.optimistic_adam(lr=0.05, beta=0.0, nesterov=True))
+    b = trajectory(refopt.nadam(lr=0.05, momentum_decay=math.inf))
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x["w"], y["w"], rtol=1e-13, atol=1e-15)
+
+
+def test_optimistic_gd_telescopes_to_gd_on_the_summed_gradients():
+    """lem-optimistic-telescope on the code: θ_T = θ_0 − ηα Σ g_t − ηβ(g_T − g_0), with
+    g_0 = g_1 (first_grad) or 0 (zero). rtol 1e-13: 30 roundings of O(1) sums."""
+    rng = np.random.default_rng(3)
+    grads = [rng.standard_normal(4) for _ in range(30)]
+    for prev_init, g0 in (("first_grad", grads[0]), ("zero", 0.0 * grads[0])):
+        opt = refopt.optimistic_gd(lr=0.1, alpha=0.7, beta=1.3, prev_init=prev_init)
+        p, s = np.ones(4), opt.init(np.ones(4))
+        for t, g in enumerate(grads, 1):
+            p, s = opt.update(g, s, p)
+            expected = 1.0 - 0.1 * 0.7 * np.sum(grads[:t], axis=0) - 0.1 * 1.3 * (g - g0)
+            np.testing.assert_allclose(p, expected, rtol=1e-13, atol=1e-14)
+
+
+def test_optimistic_gd_contracts_the_bilinear_game_where_gd_expands():
+    """lem-optimistic-bilinear: on min_x max_y xy (descent field (y, −x)), GD multiplies ‖z‖ by
+    √(1+η²) per step exactly; optimistic GD (α = β = 1, η ≤ ½) by |μ₊| = √((1+√(1−4η²))/2)
+    asymptotically. rtol 1e-12 for GD (a scaled rotation); 1e-9 for OGD after 150 steps (the
+    other mode has decayed by (|μ₋|/|μ₊|)^150 < 1e-80)."""
+    eta = 0.25
+
+    def field(z):
+        return np.array([z[1], -z[0]])
+
+    def norms(opt, steps):
+        z, s, out = np.array([1.0, 0.5]), None, []
+        s = opt.init(z)
+        for _ in range(steps):
+            z, s = opt.update(field(z), s, z)
+            out.append(np.linalg.norm(z))
+        return np.array(out)
+
+    gd = norms(refopt.sgd(lr=eta), 50)
+    np.testing.assert_allclose(gd, np.hypot(1.0, 0.5) * (1 + eta**2) ** (np.arange(1, 51) / 2), rtol=1e-12)
+    ogd = norms(refopt.optimistic_gd(lr=eta), 200)
+    rate = np.sqrt((1 + np.sqrt(1 - 4 * eta**2)) / 2)
+    np.testing.assert_allclose(ogd[199] / ogd[149], rate ** 50, rtol=1e-9)
+    assert ogd[199] < 1e-2 * ogd[0]
+
+
+def test_optax_optimistic_adam_v1_is_v2_with_beta_equal_to_optimism_over_lr():
+    """"v2" changes optax's interface only: optimistic_adam(η, optimism=o) = α = 1, β = o/η
+    (both with Nesterov's m̂). 30 steps in float64, rtol 1e-12."""
+    jax = pytest.importorskip("jax")
+    optax = pytest.importorskip("optax")
+    jax.config.update("jax_enable_x64", True)
+    d, b = QUAD.d["w"], QUAD.b["w"]
+    with pytest.warns(DeprecationWarning):
+        topt = optax.optimistic_adam(learning_rate=0.01, optimism=0.03)
+    p = jax.numpy.asarray(P0["w"])
+    s, theirs = topt.init(p), []
+    for _ in range(30):
+        u, s = topt.update(d * p - b, s, p)
+        p = p + u
+        theirs.append(np.asarray(p))
+    ours = trajectory(refopt.optimistic_adam(lr=0.01, alpha=1.0, beta=3.0, nesterov=True), 30,
+                      grad=lambda q: d * q - b, params=P0["w"])
+    np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=1e-12)

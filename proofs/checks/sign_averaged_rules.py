@@ -80,3 +80,36 @@ def check_ademamix_beta3_halflife():
     # ½^{1/h_a} = exp(ln ½ / h_a): compare exponents
     assert is_zero(exponent - sp.log(sp.Rational(1, 2)) / h_a)
     assert sp.simplify(paper.subs(a, 0) - bs) == 0 and sp.simplify(paper.subs(a, 1) - b3) == 0
+
+
+def check_optimistic_telescoping():
+    """rule-optimistic: θ_T = θ_0 − ηα Σ_{t≤T} g_t − ηβ(g_T − g_0) for T = 1..6, symbolic g."""
+    eta, alpha, beta, th0, g0 = sp.symbols("eta alpha beta theta0 g0")
+    gs = sp.symbols("g1:7")
+    th, prev = th0, g0
+    for T, g in enumerate(gs, 1):
+        th = th - eta * ((alpha + beta) * g - beta * prev)
+        prev = g
+        assert is_zero(th - (th0 - eta * alpha * sum(gs[:T]) - eta * beta * (g - g0)))
+
+
+def check_optimistic_bilinear_rates():
+    """rule-optimistic: on min_x max_y xy each eigen-mode (λ = ±i of the field) of optimistic GD
+    (α = β = 1) solves μ² − (1 − 2ηλ)μ − ηλ = 0; for 0 < η ≤ ½ the roots are
+    μ± = (1 ± s)/2 − ηλ, s = √(1 − 4η²), with |μ±|² = (1 ± s)/2 < 1, while GD's μ = 1 − ηλ has
+    |μ|² = 1 + η² > 1."""
+    eta = sp.symbols("eta", positive=True)
+    mu = sp.symbols("mu")
+    s = sp.sqrt(1 - 4 * eta ** 2)
+    for lam in (sp.I, -sp.I):
+        poly = mu ** 2 - (1 - 2 * eta * lam) * mu - eta * lam
+        for sign in (1, -1):
+            root = (1 + sign * s) / 2 - eta * lam
+            assert is_zero(sp.expand(poly.subs(mu, root)))
+            # for η ≤ ½, s is real: |root|² = ((1 ± s)/2)² + η²
+            mod2 = ((1 + sign * s) / 2) ** 2 + eta ** 2
+            assert is_zero(sp.expand(mod2 - (1 + sign * s) / 2))
+        gd = 1 - eta * lam
+        assert is_zero(sp.expand(gd * sp.conjugate(gd)) - (1 + eta ** 2))
+    for e in (sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2)):   # < 1 on (0, ½]
+        assert sp.simplify((1 + s.subs(eta, e)) / 2 - 1).is_negative

@@ -10,6 +10,7 @@ from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.optimistic import optimistic_adam, optimistic_gd
 from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
@@ -17,4 +18,5 @@ from refopt.optim.sgd import sgd
 
 __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
            "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd",
-           "rprop", "ademamix", "alpha_warmup", "beta3_warmup"]
+           "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
+           "optimistic_adam", "optimistic_gd"]
