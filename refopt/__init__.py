@@ -32,6 +32,8 @@ from refopt.optim import (
                          add_gradient_noise,
                          ademamix,
                          amsgrad,
+                         asgd,
+                         asgd_average,
                          momentum,
                          nadam,
                          nag,
@@ -54,4 +56,5 @@ __all__ = [
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
     "rprop", "ademamix", "optimistic_adam", "optimistic_gd",
+    "asgd", "asgd_average",
 ]

@@ -22,6 +22,7 @@ from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
 from refopt.optim.ademamix import ademamix
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.asgd import asgd
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -436,6 +437,26 @@ SPECS.update({s.name: s for s in [
                     "eps_root": 1e-8}, _O + "optimistic_adam_v2",
                    {"learning_rate": 0.01, "b1": 0.8, "b2": 0.99, "alpha": 0.5, "beta": 2.0,
                     "eps_root": 1e-8, "nesterov": False}),
+        )),
+    Spec(
+        "asgd", asgd, "classic", "Polyak & Juditsky 1992; Bottou 2012", "rule-asgd",
+        configs=({"lr": 0.05}, {"lr": 0.05, "lambd": 0.1, "alpha": 0.5, "t0": 3},
+                 {"lr": 0.05, "lambd": 0.0, "weight_decay": 0.01, "decay": "decoupled"}),
+        invalid=_shared_invalid() + (
+            Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
+            Invalid({"lambd": -1.0}, ValueError, "lambd must be in"),
+            Invalid({"alpha": float("nan")}, ValueError, "alpha must be in"),
+            Invalid({"t0": 1.5}, ValueError, "t0 must be an integer >= 0"),
+            Invalid({"t0": True}, ValueError, "t0 must be an integer >= 0"),
+            Invalid({"t0": -1}, ValueError, "t0 must be an integer >= 0")),
+        lr_schedules=False,
+        zero_grad_fixed_point=False,  # λ > 0 (the default) shrinks θ at g = 0; λ = 0 is SGD
+        oracles=(
+            Oracle({"lr": 0.05, "t0": 1_000_001}, _T + "ASGD", {"lr": 0.05}),
+            Oracle({"lr": 0.05, "lambd": 0.1, "alpha": 0.5, "t0": 6, "weight_decay": 0.02,
+                    "maximize": True}, _T + "ASGD",
+                   {"lr": 0.05, "lambd": 0.1, "alpha": 0.5, "t0": 5, "weight_decay": 0.02,
+                    "maximize": True}),
         )),
 ]})
 

@@ -369,3 +369,16 @@ def optimistic(theta, grad, steps, lr, alpha=1, beta=1, prev_init="first_grad", 
         d_prev = d
         out.append(theta)
     return out
+
+
+def asgd(theta, grad, steps, lr, lambd, alpha, t0):
+    """Bottou's steps η_t = η0/(1 + λη0(t−1))^α, θ_t = θ_{t−1}(1 − λη_t) − η_t g_t; returns the
+    pairs (θ_t, θ̄_t) with θ̄_t the plain mean of θ_{t0+1..t} (θ_t while t ≤ t0)."""
+    out, path = [], []
+    for t in range(1, steps + 1):
+        eta = lr / (1 + lambd * lr * (t - 1)) ** alpha
+        theta = [th * (1 - lambd * eta) - eta * x for th, x in zip(theta, grad(theta))]
+        path.append(theta)
+        window = path[t0:] if t > t0 else [theta]
+        out.append((theta, [sum(c) / len(window) for c in zip(*window)]))
+    return out

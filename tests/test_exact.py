@@ -170,6 +170,9 @@ CASES.update({
         lambda: refopt.optimistic_adam(lr=0.01, alpha=0.5, beta=2.0, nesterov=True),
         lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 100), R(1, 2), 2,
                               adam=(R(9, 10), R(999, 1000), R(1, 10**8), True))),
+    # ASGD: α = 1/2 makes η_t an algebraic number; parameters here, the average below
+    "asgd": (lambda: refopt.asgd(lr=0.1, lambd=0.5, alpha=0.5, t0=1),
+             lambda: [th for th, _ in ex.asgd(THETA0, grad_exact, STEPS, R(1, 10), R(1, 2), R(1, 2), 1)]),
 })
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 
@@ -233,3 +236,16 @@ def test_adamax_coordinates_with_no_gradient_take_no_step():
     for _ in range(3):
         params, state = opt.update(np.array([0.5, 0.0]), state, params)
     assert params[1] == 2.0 and np.isfinite(params).all()
+
+
+def test_asgd_average_matches_exact_arithmetic():
+    """θ̄_t of refopt.asgd against the exact mean of the exact iterates (t0 = 1: θ̄_1 = θ_1, then
+    means of θ_2..θ_t), 5 steps, rtol 1e-12."""
+    exact = ex.asgd(THETA0, grad_exact, 5, R(1, 10), R(1, 2), R(1, 2), 1)
+    opt = refopt.asgd(lr=0.1, lambd=0.5, alpha=0.5, t0=1)
+    params = np.array([f(x) for x in THETA0])
+    state = opt.init(params)
+    for _, avg in exact:
+        params, state = opt.update(grad_float(params), state, params)
+        np.testing.assert_allclose(refopt.asgd_average(state), [float(sp.N(a, 30)) for a in avg],
+                                   rtol=1e-12, atol=0)

@@ -240,3 +240,61 @@ def test_optax_optimistic_adam_v1_is_v2_with_beta_equal_to_optimism_over_lr():
     ours = trajectory(refopt.optimistic_adam(lr=0.01, alpha=1.0, beta=3.0, nesterov=True), 30,
                       grad=lambda q: d * q - b, params=P0["w"])
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=1e-12)
+
+
+# --- ASGD -------------------------------------------------------------------------------------
+
+def test_asgd_with_lambda_zero_is_sgd_bitwise_and_averages_every_iterate():
+    """λ = 0: η_t = η0 and θ·(1 − 0) = θ, so the parameters are SGD's bit for bit; with t0 = 0
+    θ̄_t is the mean of θ_1..θ_t (rtol 1e-14: the running mean and np.mean round differently)."""
+    opt = refopt.asgd(lr=0.1, lambd=0.0)
+    params, state, path = P0, opt.init(P0), []
+    for _ in range(25):
+        params, state = opt.update(QUAD.grad(params), state, params)
+        path.append(params)
+    assert_trees_equal(path, trajectory(refopt.sgd(lr=0.1)))
+    for k in P0:
+        np.testing.assert_allclose(refopt.asgd_average(state)[k], np.mean([p[k] for p in path], axis=0),
+                                   rtol=1e-14, atol=1e-15)
+
+
+def test_asgd_lambda_term_is_l2_regularisation_with_bottou_steps():
+    """θ(1 − λη_t) − η_t g = θ − η_t(g + λθ): ASGD is SGD with L2 decay λ on the schedule
+    η_t = η0/(1 + λη0(t−1))^α. rtol 1e-13: the two forms round differently over 25 steps."""
+    lr, lam, alpha = 0.1, 0.3, 0.75
+    a = trajectory(refopt.asgd(lr=lr, lambd=lam, alpha=alpha))
+    b = trajectory(refopt.sgd(lr=lambda t: lr / (1 + lam * lr * (t - 1)) ** alpha, weight_decay=lam))
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x["w"], y["w"], rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.oracle
+def test_asgd_average_matches_torch_ax_with_t0_shifted_by_one():
+    """torch.optim.ASGD(t0=T) keeps ax = mean(θ_{T+2}..θ_t), which is refopt's θ̄ with t0 = T + 1.
+    60 float64 steps on the oracle problem, rtol 1e-12; t0 = T instead differs visibly."""
+    torch = pytest.importorskip("torch")
+    d, b = QUAD.d["w"], QUAD.b["w"]
+    # torch keeps η_t and μ_t in tensors of its default dtype: float64 runs its rule in float64
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        x = torch.tensor(P0["w"], dtype=torch.float64, requires_grad=True)
+        topt = torch.optim.ASGD([x], lr=0.05, lambd=0.1, alpha=0.5, t0=5.0)
+        axs = []
+        for _ in range(60):
+            x.grad = torch.tensor(d * x.detach().numpy() - b, dtype=torch.float64)
+            topt.step()
+            axs.append(topt.state[x]["ax"].detach().numpy().copy())
+    finally:
+        torch.set_default_dtype(previous)
+
+    def ours(t0):
+        opt = refopt.asgd(lr=0.05, lambd=0.1, alpha=0.5, t0=t0)
+        p, s, out = P0["w"], opt.init(P0["w"]), []
+        for _ in range(60):
+            p, s = opt.update(d * p - b, s, p)
+            out.append(refopt.asgd_average(s))
+        return np.array(out)
+
+    np.testing.assert_allclose(ours(6), np.array(axs), rtol=1e-12, atol=1e-12)
+    assert np.max(np.abs(ours(5) - np.array(axs))) > 1e-4

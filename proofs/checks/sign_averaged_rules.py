@@ -113,3 +113,33 @@ def check_optimistic_bilinear_rates():
         assert is_zero(sp.expand(gd * sp.conjugate(gd)) - (1 + eta ** 2))
     for e in (sp.Rational(1, 10), sp.Rational(1, 4), sp.Rational(1, 2)):   # < 1 on (0, ½]
         assert sp.simplify((1 + s.subs(eta, e)) / 2 - 1).is_negative
+
+
+def check_asgd_running_mean():
+    """rule-asgd: θ̄_t = θ̄_{t−1} + (θ_t − θ̄_{t−1})/(t − t0), started by θ̄_{t0+1} = θ_{t0+1}
+    (μ = 1), is the plain mean of θ_{t0+1}, …, θ_t; checked for t0 = 0, 2 and 7 iterates."""
+    ths = sp.symbols("theta1:8")
+    for t0 in (0, 2):
+        avg = None
+        for t, th in enumerate(ths, 1):
+            if t <= t0:
+                avg = th
+                continue
+            mu = sp.Rational(1, t - t0)
+            avg = th if mu == 1 else avg + (th - avg) * mu
+            assert is_zero(avg - sum(ths[t0:t]) / (t - t0))
+
+
+def check_asgd_step_is_l2_sgd():
+    """rule-asgd: θ(1 − λη) − ηg = θ − η(g + λθ), and η_t = η0/(1 + λη0(t−1))^α satisfies
+    η_1 = η0 and, for α = 1, 1/η_{t+1} − 1/η_t = λ (the step size of SGD on a λ-strongly convex
+    objective)."""
+    th, g, eta, lam, eta0 = sp.symbols("theta g eta lambda eta0", positive=True)
+    assert is_zero(th * (1 - lam * eta) - eta * g - (th - eta * (g + lam * th)))
+    t = sp.symbols("t", integer=True, positive=True)
+
+    def step(tt, a):
+        return eta0 / (1 + lam * eta0 * (tt - 1)) ** a
+
+    assert step(1, sp.Rational(3, 4)) == eta0
+    assert is_zero(1 / step(t + 1, 1) - 1 / step(t, 1) - lam)

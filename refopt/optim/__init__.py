@@ -6,6 +6,7 @@ from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax
 from refopt.optim.ademamix import ademamix, alpha_warmup, beta3_warmup
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.asgd import asgd, asgd_average
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -19,4 +20,5 @@ from refopt.optim.sgd import sgd
 __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
            "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd",
            "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
-           "optimistic_adam", "optimistic_gd"]
+           "optimistic_adam", "optimistic_gd",
+           "asgd", "asgd_average"]
