@@ -31,6 +31,7 @@ from refopt.optim import (
                          adamw,
                          add_gradient_noise,
                          ademamix,
+                         adan,
                          amsgrad,
                          asgd,
                          asgd_average,
@@ -56,5 +57,5 @@ __all__ = [
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
     "rprop", "ademamix", "optimistic_adam", "optimistic_gd",
-    "asgd", "asgd_average",
+    "asgd", "asgd_average", "adan",
 ]

@@ -21,6 +21,7 @@ from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
 from refopt.optim.ademamix import ademamix
+from refopt.optim.adan import adan
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd
 from refopt.optim.momentum import momentum
@@ -457,6 +458,27 @@ SPECS.update({s.name: s for s in [
                     "maximize": True}, _T + "ASGD",
                    {"lr": 0.05, "lambd": 0.1, "alpha": 0.5, "t0": 5, "weight_decay": 0.02,
                     "maximize": True}),
+        )),
+    Spec(
+        "adan", adan, "classic", "Xie et al. 2022", "rule-adan",
+        configs=({"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1},
+                 {"lr": 0.01, "diff_scale": "one_minus_beta2", "eps_root": 1e-8,
+                  "weight_decay": 0.1, "decay": "decoupled"},
+                 {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "beta3": 0.999}),
+        invalid=tuple(i for i in _shared_invalid() if "decay" not in i.kwargs) + _EPS_NEG
+        + _betas_invalid("beta1", "beta2", "beta3") + (
+            Invalid({"decay": "l1"}, ValueError,
+                    r"decay must be one of \['proximal', 'l2', 'decoupled', 'fixed'\]"),
+            Invalid({"diff_scale": "one"}, ValueError,
+                    r"diff_scale must be one of \['beta2', 'one_minus_beta2'\]")),
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01, "diff_scale": "one_minus_beta2", "eps_root": 1e-8}, _O + "adan",
+                   {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "beta1": 0.9, "beta2": 0.8, "beta3": 0.95, "eps": 1e-6,
+                    "diff_scale": "one_minus_beta2", "weight_decay": 0.1, "decay": "decoupled"},
+                   _O + "adan", {"learning_rate": 0.01, "b1": 0.9, "b2": 0.8, "b3": 0.95,
+                                 "eps": 1e-6, "eps_root": 0.0, "weight_decay": 0.1}),
         )),
 ]})
 

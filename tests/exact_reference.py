@@ -382,3 +382,27 @@ def asgd(theta, grad, steps, lr, lambd, alpha, t0):
         window = path[t0:] if t > t0 else [theta]
         out.append((theta, [sum(c) / len(window) for c in zip(*window)]))
     return out
+
+
+def adan(theta, grad, steps, lr, b1, b2, b3, eps, c=None, wd=0, proximal=True):
+    """Xie et al. 2022 with retention factors b (the paper's β is 1 − b) and the authors' bias
+    corrections; c scales g_t − g_{t−1} (b2 in the paper, 1 − b2 in optax 0.2.8)."""
+    c = b2 if c is None else c
+    n_ = len(theta)
+    m, v, n, g_prev = [0] * n_, [0] * n_, [0] * n_, None
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        diff = [0] * n_ if g_prev is None else [x - y for x, y in zip(g, g_prev)]
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * d for a, d in zip(v, diff)]
+        n = [b3 * a + (1 - b3) * (x + c * d) ** 2 for a, x, d in zip(n, g, diff)]
+        if not proximal:
+            theta = [th - lr * wd * th for th in theta]
+        theta = [th - lr * (a / (1 - b1**t) + c * b / (1 - b2**t)) / (sp.sqrt(q / (1 - b3**t)) + eps)
+                 for th, a, b, q in zip(theta, m, v, n)]
+        if proximal:
+            theta = [th / (1 + lr * wd) for th in theta]
+        g_prev = g
+        out.append(theta)
+    return out

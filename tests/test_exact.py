@@ -173,6 +173,13 @@ CASES.update({
     # ASGD: α = 1/2 makes η_t an algebraic number; parameters here, the average below
     "asgd": (lambda: refopt.asgd(lr=0.1, lambd=0.5, alpha=0.5, t0=1),
              lambda: [th for th, _ in ex.asgd(THETA0, grad_exact, STEPS, R(1, 10), R(1, 2), R(1, 2), 1)]),
+    "adan": (lambda: refopt.adan(lr=0.01, weight_decay=0.1),
+             lambda: ex.adan(THETA0, grad_exact, STEPS, R(1, 100), R(98, 100), R(92, 100),
+                             R(99, 100), R(1, 10**8), wd=R(1, 10))),
+    "adan-optax-form": (
+        lambda: refopt.adan(lr=0.01, diff_scale="one_minus_beta2", weight_decay=0.1, decay="decoupled"),
+        lambda: ex.adan(THETA0, grad_exact, STEPS, R(1, 100), R(98, 100), R(92, 100), R(99, 100),
+                        R(1, 10**8), c=R(8, 100), wd=R(1, 10), proximal=False)),
 })
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 

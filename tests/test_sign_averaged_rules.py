@@ -298,3 +298,46 @@ def test_asgd_average_matches_torch_ax_with_t0_shifted_by_one():
 
     np.testing.assert_allclose(ours(6), np.array(axs), rtol=1e-12, atol=1e-12)
     assert np.max(np.abs(ours(5) - np.array(axs))) > 1e-4
+
+
+# --- Adan -------------------------------------------------------------------------------------
+
+def test_adan_with_beta2_zero_is_adam_with_beta3_bitwise():
+    """c = β2 = 0 removes every difference term (0·v = 0, g + 0·Δ = g): Adan(β1, 0, β3) is
+    Adam(β1, β3) for any gradients, bit for bit (decoupled decay on both sides)."""
+    a = refopt.adan(lr=0.05, beta1=0.9, beta2=0.0, beta3=0.99, weight_decay=0.1, decay="decoupled")
+    b = refopt.adam(lr=0.05, beta1=0.9, beta2=0.99, weight_decay=0.1, decay="decoupled")
+    assert_trees_equal(trajectory(a), trajectory(b))
+
+
+def test_adan_with_equal_betas_is_adam_on_the_extrapolated_gradient():
+    """lem-adan-nesterov on the code: β1 = β2 = β ⇒ Adan(β, β, β3) is Adam(β, β3) fed
+    ĝ_t = g_t + β(g_t − g_{t−1}) (ĝ_1 = g_1). rtol 1e-13: (m + βv)/bc vs m̂ of ĝ round
+    differently; 25 steps on O(1) iterates."""
+    beta = 0.9
+    adan_opt = refopt.adan(lr=0.05, beta1=beta, beta2=beta, beta3=0.99)
+    adam_opt = refopt.adam(lr=0.05, beta1=beta, beta2=0.99)
+    pa, sa = P0, adan_opt.init(P0)
+    pb, sb, g_prev = P0, adam_opt.init(P0), None
+    for _ in range(25):
+        pa, sa = adan_opt.update(QUAD.grad(pa), sa, pa)
+        g = QUAD.grad(pb)
+        g_hat = g if g_prev is None else {k: g[k] + beta * (g[k] - g_prev[k]) for k in g}
+        pb, sb = adam_opt.update(g_hat, sb, pb)
+        g_prev = g
+        for k in P0:
+            np.testing.assert_allclose(pa[k], pb[k], rtol=1e-13, atol=1e-15)
+
+
+def test_adan_difference_scale_pins_paper_and_optax():
+    """Δ_1 = 0, so both scales agree exactly on step 1 and differ from step 2 on; the
+    proximal decay θ/(1 + ηλ) and the decoupled θ(1 − ηλ) differ at O((ηλ)²) per step."""
+    paper = trajectory(refopt.adan(lr=0.05), steps=3)
+    optax_form = trajectory(refopt.adan(lr=0.05, diff_scale="one_minus_beta2"), steps=3)
+    assert_trees_equal(paper[0], optax_form[0])
+    assert np.max(np.abs(paper[1]["w"] - optax_form[1]["w"])) > 1e-4
+    prox = trajectory(refopt.adan(lr=0.05, weight_decay=0.5), steps=1)[0]["w"]
+    shrink = trajectory(refopt.adan(lr=0.05, weight_decay=0.5, decay="decoupled"), steps=1)[0]["w"]
+    plain = trajectory(refopt.adan(lr=0.05), steps=1)[0]["w"]
+    np.testing.assert_allclose(prox, plain / (1 + 0.05 * 0.5), rtol=1e-15)
+    np.testing.assert_allclose(shrink, plain - 0.05 * 0.5 * P0["w"], rtol=1e-14)

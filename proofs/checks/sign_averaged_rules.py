@@ -143,3 +143,32 @@ def check_asgd_step_is_l2_sgd():
 
     assert step(1, sp.Rational(3, 4)) == eta0
     assert is_zero(1 / step(t + 1, 1) - 1 / step(t, 1) - lam)
+
+
+def check_adan_equal_betas_is_adam_on_extrapolated_gradient():
+    """rule-adan: with β1 = β2 = β, m_t + β v_t is the β-EMA of ĝ_t = g_t + β(g_t − g_{t−1})
+    (ĝ_1 = g_1), so the numerator m_t/(1−β^t) + β v_t/(1−β^t) is Adam's m̂_t for ĝ and the
+    denominator's (g_t + βΔ_t)² is ĝ_t²: symbolic gradients, 5 steps."""
+    beta = sp.symbols("beta", positive=True)
+    gs = sp.symbols("g1:6")
+    m = v = m_hat_g = 0
+    g_prev = None
+    for t, g in enumerate(gs, 1):
+        diff = 0 if g_prev is None else g - g_prev
+        m, v = beta * m + (1 - beta) * g, beta * v + (1 - beta) * diff
+        g_hat = g + beta * diff
+        m_hat_g = beta * m_hat_g + (1 - beta) * g_hat
+        assert is_zero(m / (1 - beta ** t) + beta * v / (1 - beta ** t) - m_hat_g / (1 - beta ** t))
+        g_prev = g
+
+
+def check_adan_proximal_decay():
+    """rule-adan: θ⁺ = (θ − ηu)/(1 + ηλ) is the exact minimiser of the proximal step
+    ⟨u, x⟩ + λ/2‖x‖² + ‖x − θ‖²/(2η); the decoupled θ(1 − ηλ) − ηu differs from it by
+    η²λu + O(λ²)."""
+    x, th, u, eta, lam = sp.symbols("x theta u eta lambda", positive=True)
+    objective = u * x + lam / 2 * x ** 2 + (x - th) ** 2 / (2 * eta)
+    (sol,) = sp.solve(sp.diff(objective, x), x)
+    assert is_zero(sol - (th - eta * u) / (1 + eta * lam))
+    gap = sp.series(sol - (th * (1 - eta * lam) - eta * u), lam, 0, 2).removeO()
+    assert is_zero(gap - eta ** 2 * lam * u)

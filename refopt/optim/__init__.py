@@ -4,6 +4,7 @@ from refopt.optim.adadelta import adadelta
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax
+from refopt.optim.adan import adan
 from refopt.optim.ademamix import ademamix, alpha_warmup, beta3_warmup
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd, asgd_average
@@ -21,4 +22,4 @@ __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentu
            "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd",
            "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
            "optimistic_adam", "optimistic_gd",
-           "asgd", "asgd_average"]
+           "asgd", "asgd_average", "adan"]
