@@ -20,8 +20,8 @@ from refopt.optim.adadelta import adadelta
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
-from refopt.optim.ademamix import ademamix
 from refopt.optim.adan import adan
+from refopt.optim.ademamix import ademamix
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd
 from refopt.optim.momentum import momentum
