@@ -38,6 +38,7 @@ from refopt.optim import (
                          momentum,
                          nadam,
                          nag,
+                         novograd,
                          optimistic_adam,
                          optimistic_gd,
                          project_box,
@@ -57,5 +58,5 @@ __all__ = [
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
     "rprop", "ademamix", "optimistic_adam", "optimistic_gd",
-    "asgd", "asgd_average", "adan",
+    "asgd", "asgd_average", "adan", "novograd",
 ]

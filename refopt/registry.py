@@ -28,6 +28,7 @@ from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.novograd import novograd
 from refopt.optim.optimistic import optimistic_adam, optimistic_gd
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
@@ -479,6 +480,23 @@ SPECS.update({s.name: s for s in [
                     "diff_scale": "one_minus_beta2", "weight_decay": 0.1, "decay": "decoupled"},
                    _O + "adan", {"learning_rate": 0.01, "b1": 0.9, "b2": 0.8, "b3": 0.95,
                                  "eps": 1e-6, "eps_root": 0.0, "weight_decay": 0.1}),
+        )),
+    Spec(
+        "novograd", novograd, "classic", "Ginsburg et al. 2019", "rule-novograd",
+        configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "weight_decay": 0.01},
+                 {"lr": 0.01, "eps_root": 1e-8, "weight_decay": 0.01, "decay": "decoupled"}),
+        invalid=tuple(i for i in _shared_invalid() if "decay" not in i.kwargs) + _EPS_NEG
+        + _betas_invalid("beta1", "beta2") + (
+            Invalid({"decay": "l1"}, ValueError,
+                    r"decay must be one of \['in_moment', 'l2', 'decoupled', 'fixed'\]"),),
+        elementwise=False,   # one second moment per leaf: a coordinate's step depends on its layer
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01}, _O + "novograd", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "eps": 1e-8, "eps_root": 1e-8,
+                    "weight_decay": 0.05}, _O + "novograd",
+                   {"learning_rate": 0.01, "b1": 0.95, "b2": 0.98, "eps": 1e-8, "eps_root": 1e-8,
+                    "weight_decay": 0.05}),
         )),
 ]})
 

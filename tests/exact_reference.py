@@ -406,3 +406,23 @@ def adan(theta, grad, steps, lr, b1, b2, b3, eps, c=None, wd=0, proximal=True):
         g_prev = g
         out.append(theta)
     return out
+
+
+def novograd(theta, grad, steps, lr, b1, b2, eps, wd=0, layers=None):
+    """Ginsburg et al. 2019: one second moment per layer (``layers``: lists of coordinate
+    indices; default one layer), v_1 = ‖g_1‖², m_t = β1 m_{t−1} + g/(√v + ε) + λθ_{t−1}."""
+    layers = [list(range(len(theta)))] if layers is None else layers
+    m, v = [0] * len(theta), [None] * len(layers)
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        new = list(theta)
+        for li, idx in enumerate(layers):
+            sq = sum(g[i] ** 2 for i in idx)
+            v[li] = sq if t == 1 else b2 * v[li] + (1 - b2) * sq
+            for i in idx:
+                m[i] = b1 * m[i] + g[i] / (sp.sqrt(v[li]) + eps) + wd * theta[i]
+                new[i] = theta[i] - lr * m[i]
+        theta = new
+        out.append(theta)
+    return out

@@ -180,6 +180,10 @@ CASES.update({
         lambda: refopt.adan(lr=0.01, diff_scale="one_minus_beta2", weight_decay=0.1, decay="decoupled"),
         lambda: ex.adan(THETA0, grad_exact, STEPS, R(1, 100), R(98, 100), R(92, 100), R(99, 100),
                         R(1, 10**8), c=R(8, 100), wd=R(1, 10), proximal=False)),
+    # NovoGrad: the three coordinates form one layer (one leaf), so one shared second moment
+    "novograd": (lambda: refopt.novograd(lr=0.1, beta1=0.9, beta2=0.5, eps=1e-6, weight_decay=0.1),
+                 lambda: ex.novograd(THETA0, grad_exact, STEPS, R(1, 10), R(9, 10), R(1, 2),
+                                     R(1, 10**6), wd=R(1, 10))),
 })
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 
@@ -256,3 +260,19 @@ def test_asgd_average_matches_exact_arithmetic():
         params, state = opt.update(grad_float(params), state, params)
         np.testing.assert_allclose(refopt.asgd_average(state), [float(sp.N(a, 30)) for a in avg],
                                    rtol=1e-12, atol=0)
+
+
+def test_novograd_layers_have_separate_second_moments_exactly():
+    """Two leaves = two layers: {θ1, θ2} and {θ3} each get their own ‖g‖² (3 steps, rtol 1e-12)."""
+    exact = ex.novograd(THETA0, grad_exact, STEPS, R(1, 10), R(9, 10), R(1, 2), R(1, 10**6),
+                        layers=[[0, 1], [2]])
+    expected = np.array([[float(sp.N(x, 30)) for x in th] for th in exact])
+    opt = refopt.novograd(lr=0.1, beta1=0.9, beta2=0.5, eps=1e-6)
+    theta = np.array([f(x) for x in THETA0])
+    params = {"a": theta[:2], "b": theta[2:]}
+    state, got = opt.init(params), []
+    for _ in range(STEPS):
+        g = grad_float(np.concatenate([params["a"], params["b"]]))
+        params, state = opt.update({"a": g[:2], "b": g[2:]}, state, params)
+        got.append(np.concatenate([params["a"], params["b"]]))
+    np.testing.assert_allclose(np.array(got), expected, rtol=1e-12, atol=0)

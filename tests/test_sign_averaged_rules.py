@@ -341,3 +341,45 @@ def test_adan_difference_scale_pins_paper_and_optax():
     plain = trajectory(refopt.adan(lr=0.05), steps=1)[0]["w"]
     np.testing.assert_allclose(prox, plain / (1 + 0.05 * 0.5), rtol=1e-15)
     np.testing.assert_allclose(shrink, plain - 0.05 * 0.5 * P0["w"], rtol=1e-14)
+
+
+# --- NovoGrad ---------------------------------------------------------------------------------
+
+def test_novograd_is_invariant_to_rescaling_each_layer_separately():
+    """lem-novograd-layer-scale on the code: with ε = 0 and λ = 0, multiplying each leaf's
+    gradients by its own c_l > 0 changes nothing. rtol 1e-13: √(c²v) = c√v up to rounding."""
+    scale = {"w": 1e-4, "b": 3e3}
+
+    def scaled(p):
+        return {k: scale[k] * v for k, v in QUAD.grad(p).items()}
+
+    opt = refopt.novograd(lr=0.05, eps=0.0)
+    for x, y in zip(trajectory(opt, grad=scaled), trajectory(opt)):
+        for k in P0:
+            np.testing.assert_allclose(x[k], y[k], rtol=1e-13, atol=1e-15)
+
+
+def test_novograd_layer_step_norm_is_bounded():
+    """lem-novograd-bound on the code: with ε = λ = 0, ‖θ^l_t − θ^l_{t−1}‖ = η at t = 1 and
+    ≤ η/((1 − β1)√(1 − β2)) always: 30 random gradients with 10⁶ jumps, then 30 aligned ones
+    growing 100× per step, which drive the step to the bound (v_t → (1 − β2)‖g_t‖², and the
+    normalised gradients add up coherently). Tolerance 1e-12 relative: a few roundings per step."""
+    rng = np.random.default_rng(7)
+    b1, b2, lr = 0.9, 0.25, 0.1
+    bound = lr / ((1 - b1) * np.sqrt(1 - b2))
+    opt = refopt.novograd(lr=lr, beta1=b1, beta2=b2, eps=0.0)
+    p, s = np.zeros(5), opt.init(np.zeros(5))
+    largest = 0.0
+    for t in range(1, 61):
+        if t <= 30:
+            g = rng.standard_normal(5) * (1e6 if t % 7 == 0 else 1.0)
+        else:
+            g = np.array([1.0, -2.0, 0.5, 0.0, 3.0]) * 100.0 ** (t - 30)
+        q, s = opt.update(g, s, p)
+        move = np.linalg.norm(q - p)
+        if t == 1:
+            np.testing.assert_allclose(move, lr, rtol=1e-14)
+        assert move <= bound * (1 + 1e-12)
+        largest = max(largest, move)
+        p = q
+    assert largest > 0.9 * bound   # 30 aligned steps reach ≈ (1 − β1³⁰) of it: not slack

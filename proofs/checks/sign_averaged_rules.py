@@ -172,3 +172,24 @@ def check_adan_proximal_decay():
     assert is_zero(sol - (th - eta * u) / (1 + eta * lam))
     gap = sp.series(sol - (th * (1 - eta * lam) - eta * u), lam, 0, 2).removeO()
     assert is_zero(gap - eta ** 2 * lam * u)
+
+
+def check_novograd_layer_scale_and_bound():
+    """rule-novograd: (i) with ε = 0, g ↦ c g (c > 0) maps v ↦ c² v and leaves g/√v unchanged
+    (3 steps, symbolic); (ii) v_t ≥ (1 − β2)‖g_t‖² gives ‖g_t‖/√v_t ≤ 1/√(1 − β2), and
+    Σ_{k<t} β1^k = (1 − β1^t)/(1 − β1) ≤ 1/(1 − β1), so ‖m_t‖ ≤ 1/((1 − β1)√(1 − β2))."""
+    b1, b2, c, v_prev, q = sp.symbols("beta1 beta2 c v_prev q", positive=True)
+    gs = sp.symbols("n1:4", positive=True)           # ‖g_t‖² of one layer
+    v = vs = None
+    for t, n in enumerate(gs, 1):
+        v = n if t == 1 else b2 * v + (1 - b2) * n
+        vs = c ** 2 * n if t == 1 else b2 * vs + (1 - b2) * c ** 2 * n
+        assert is_zero(vs - c ** 2 * v)
+        assert is_zero(sp.sqrt(vs) - c * sp.sqrt(v))  # so (c g)/√(c²v) = g/√v
+    # v_t − (1 − β2) q = β2 v_{t−1} ≥ 0 with q = ‖g_t‖²
+    assert is_zero((b2 * v_prev + (1 - b2) * q) - (1 - b2) * q - b2 * v_prev)
+    t, k = sp.symbols("t k", integer=True, positive=True)
+    geometric = sp.summation(b1 ** k, (k, 0, t - 1))
+    geometric = geometric.replace(lambda e: isinstance(e, sp.Piecewise),   # β1 < 1
+                                  lambda e: next(x for x, cond in e.args if cond is sp.true))
+    assert is_zero(geometric - (1 - b1 ** t) / (1 - b1))

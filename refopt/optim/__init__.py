@@ -12,6 +12,7 @@ from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.novograd import novograd
 from refopt.optim.optimistic import optimistic_adam, optimistic_gd
 from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
@@ -22,4 +23,5 @@ __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentu
            "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd",
            "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
            "optimistic_adam", "optimistic_gd",
-           "asgd", "asgd_average", "adan"]
+           "asgd", "asgd_average", "adan",
+           "novograd"]
