@@ -35,6 +35,7 @@ from refopt.optim import (
                          amsgrad,
                          asgd,
                          asgd_average,
+                         ftrl,
                          momentum,
                          nadam,
                          nag,
@@ -58,5 +59,5 @@ __all__ = [
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
     "rprop", "ademamix", "optimistic_adam", "optimistic_gd",
-    "asgd", "asgd_average", "adan", "novograd",
+    "asgd", "asgd_average", "adan", "novograd", "ftrl",
 ]

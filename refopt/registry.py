@@ -24,6 +24,7 @@ from refopt.optim.adan import adan
 from refopt.optim.ademamix import ademamix
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd
+from refopt.optim.ftrl import ftrl
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -497,6 +498,34 @@ SPECS.update({s.name: s for s in [
                     "weight_decay": 0.05}, _O + "novograd",
                    {"learning_rate": 0.01, "b1": 0.95, "b2": 0.98, "eps": 1e-8, "eps_root": 1e-8,
                     "weight_decay": 0.05}),
+        )),
+    Spec(
+        "ftrl", ftrl, "classic", "McMahan et al. 2013", "rule-ftrl",
+        configs=({"lr": 0.5}, {"lr": 0.5, "l1": 0.05, "l2": 0.1, "beta": 0.5, "initial_accumulator": 0.1},
+                 {"lr": 0.5, "lr_power": -0.3, "shrinkage": 0.05, "beta": 0.0, "initial_accumulator": 0.1}),
+        invalid=_shared_invalid() + (
+            Invalid({"lr": 0.0}, ValueError, r"lr must be in \(0.0, inf\]"),
+            Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
+            Invalid({"l1": -0.1}, ValueError, "l1 must be in"),
+            Invalid({"l2": -0.1}, ValueError, "l2 must be in"),
+            Invalid({"beta": float("nan")}, ValueError, "beta must be in"),
+            Invalid({"lr_power": 0.5}, ValueError, r"lr_power must be in \[-1.0, 0.0\]"),
+            Invalid({"initial_accumulator": -1.0}, ValueError, "initial_accumulator must be in"),
+            Invalid({"shrinkage": -1.0}, ValueError, "shrinkage must be in")),
+        lr_schedules=False,
+        zero_grad_fixed_point=False,  # θ_t is a function of (z, n): from z = 0 it is 0, not θ_0
+        oracles=(
+            # Keras targets run in a scratch check (KERAS_BACKEND=jax); the generic oracle test
+            # runs torch and optax targets only
+            Oracle({"lr": 0.5, "beta": 0.0, "initial_accumulator": 0.1}, "keras.optimizers.Ftrl",
+                   {"learning_rate": 0.5}),
+            Oracle({"lr": 0.5, "l1": 0.01, "l2": 0.1, "beta": 0.5, "lr_power": -0.4,
+                    "initial_accumulator": 0.2, "shrinkage": 0.03}, "keras.optimizers.Ftrl",
+                   {"learning_rate": 0.5, "l1_regularization_strength": 0.01,
+                    "l2_regularization_strength": 0.05, "beta": 0.5, "learning_rate_power": -0.4,
+                    "initial_accumulator_value": 0.2, "l2_shrinkage_regularization_strength": 0.03}),
+            Oracle({"lr": 0.5, "l1": 2.0, "beta": 0.0, "initial_accumulator": 0.1},  # exact zeros
+                   "keras.optimizers.Ftrl", {"learning_rate": 0.5, "l1_regularization_strength": 2.0}),
         )),
 ]})
 

@@ -426,3 +426,27 @@ def novograd(theta, grad, steps, lr, b1, b2, eps, wd=0, layers=None):
         theta = new
         out.append(theta)
     return out
+
+
+HALF = R(1, 2)
+
+
+def ftrl(theta, grad, steps, alpha, l1=0, l2=0, beta=0, p=HALF, n0=0, shrink=0):
+    """McMahan et al. 2013, Algorithm 1, with n^p for √n, accumulator start n0 and a loss term
+    shrink·θ² whose gradient enters z only."""
+    k = len(theta)
+    z, n = [0] * k, [n0] * k
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        new = []
+        for i in range(k):
+            n_new = n[i] + g[i] ** 2
+            sigma = (n_new**p - n[i] ** p) / alpha
+            z[i] = z[i] + g[i] + 2 * shrink * theta[i] - sigma * theta[i]
+            n[i] = n_new
+            q = (beta + n_new**p) / alpha + l2
+            new.append(0 if abs(z[i]) <= l1 else -(z[i] - sp.sign(z[i]) * l1) / q)
+        theta = new
+        out.append(theta)
+    return out

@@ -184,6 +184,16 @@ CASES.update({
     "novograd": (lambda: refopt.novograd(lr=0.1, beta1=0.9, beta2=0.5, eps=1e-6, weight_decay=0.1),
                  lambda: ex.novograd(THETA0, grad_exact, STEPS, R(1, 10), R(9, 10), R(1, 2),
                                      R(1, 10**6), wd=R(1, 10))),
+    # FTRL. With p = 1 (lr_power = −1) every iterate is rational, so the λ1 branch test |z| ≤ λ1
+    # is exact and fast; λ1 = 1/5 zeroes coordinate 3 only. The paper's p = ½ without λ1 below.
+    "ftrl": (lambda: refopt.ftrl(lr=0.5, l1=0.2, l2=0.25, beta=1.0, lr_power=-1.0,
+                                 initial_accumulator=0.25, shrinkage=0.125),
+             lambda: ex.ftrl(THETA0, grad_exact, STEPS, R(1, 2), R(1, 5), R(1, 4), 1, p=1,
+                             n0=R(1, 4), shrink=R(1, 8))),
+    # two steps: the third nests square roots three deep and takes SymPy ~15 s to evaluate
+    "ftrl-sqrt": (lambda: refopt.ftrl(lr=0.5, l2=0.25, initial_accumulator=0.5),
+                  lambda: ex.ftrl(THETA0, grad_exact, 2, R(1, 2), l2=R(1, 4), beta=1,
+                                  n0=R(1, 2))),
 })
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 

@@ -383,3 +383,26 @@ def test_novograd_layer_step_norm_is_bounded():
         largest = max(largest, move)
         p = q
     assert largest > 0.9 * bound   # 30 aligned steps reach ≈ (1 − β1³⁰) of it: not slack
+
+
+# --- FTRL-Proximal ----------------------------------------------------------------------------
+
+def test_ftrl_without_regularisers_is_adagrad():
+    """lem-ftrl-adagrad on the code: λ1 = λ2 = β = 0, p = ½, n_0 = 0 ⇒ θ_t = θ_{t−1} − α g_t/√n_t,
+    i.e. AdaGrad with ε = 0, from any θ_0. rtol 1e-12: FTRL recomputes θ from z each step, so
+    the two accumulate rounding differently over 25 steps (the gradients are never 0 here)."""
+    a = trajectory(refopt.ftrl(lr=0.3, beta=0.0))
+    b = trajectory(refopt.adagrad(lr=0.3, eps=0.0))
+    for x, y in zip(a, b):
+        for k in P0:
+            np.testing.assert_allclose(x[k], y[k], rtol=1e-12, atol=1e-14)
+
+
+def test_ftrl_keras_l2_is_half_the_papers():
+    """Keras's stabilising L2 enters its denominator as 2·λ2 (the ½·2λ2 convention): the
+    registry's Keras oracle passes λ2/2 for refopt's λ2. Pinned on refopt's side: doubling
+    refopt's l2 is the same as adding λ2 to the denominator once more (first step, closed form)."""
+    g, lr, beta, n0, l2 = np.array([0.5, -2.0]), 0.5, 0.5, 0.2, 0.1
+    opt = refopt.ftrl(lr=lr, l2=l2, beta=beta, initial_accumulator=n0)
+    p, _ = opt.update(g, opt.init(np.zeros(2)), np.zeros(2))
+    np.testing.assert_allclose(p, -g / ((beta + np.sqrt(n0 + g * g)) / lr + l2), rtol=1e-15)

@@ -193,3 +193,44 @@ def check_novograd_layer_scale_and_bound():
     geometric = geometric.replace(lambda e: isinstance(e, sp.Piecewise),   # β1 < 1
                                   lambda e: next(x for x, cond in e.args if cond is sp.true))
     assert is_zero(geometric - (1 - b1 ** t) / (1 - b1))
+
+
+def check_ftrl_closed_form_is_the_argmin():
+    """rule-ftrl: per coordinate, θ* = −(z − sign(z)λ1)/q for |z| > λ1 and 0 otherwise minimises
+    F(θ) = zθ + ½qθ² + λ1|θ| (q > 0): F'(θ*) = 0 on the smooth side, and 0 ∈ z + λ1[−1, 1] at 0.
+    With q = σ_{1:t} + λ2 this is the FTRL-Proximal objective, because
+    Σ_s ½σ_s(θ − θ_{s−1})² = ½σ_{1:t}θ² − θ Σ_s σ_s θ_{s−1} + const (three rounds, symbolic)."""
+    th, q, l1 = sp.symbols("theta q lambda1", positive=True)
+    for z in (l1 + sp.symbols("d", positive=True), -l1 - sp.symbols("d", positive=True)):
+        star = -(z - sp.sign(z) * l1) / q
+        smooth = z * th + q * th ** 2 / 2 + l1 * sp.sign(star) * th   # |θ| = sign(θ*)θ near θ*
+        assert is_zero(sp.diff(smooth, th).subs(th, star))
+        assert sp.simplify(sp.sign(star) * sp.sign(-z)) == 1           # θ* on the side it claims
+    # |z| < λ1 (z = λ1(a − b)/(a + b), a, b > 0): F(θ) > F(0) = 0 for θ = ±s, s > 0
+    a, b, s_ = sp.symbols("a b s", positive=True)
+    z_in = l1 * (a - b) / (a + b)
+    for theta in (s_, -s_):
+        f = z_in * theta + q * theta ** 2 / 2 + l1 * s_
+        assert sp.simplify(sp.factor(f)).is_positive
+    x = sp.symbols("x", real=True)
+    sig, ths, gs = sp.symbols("s1:4", positive=True), sp.symbols("w0:3"), sp.symbols("g1:4")
+    prox = sum(s * (x - w) ** 2 / 2 for s, w in zip(sig, ths))
+    linear = sum(gs) * x
+    z = sum(gs) - sum(s * w for s, w in zip(sig, ths))
+    const = prox.subs(x, 0)
+    assert is_zero(linear + prox - (z * x + sum(sig) * x ** 2 / 2 + const))
+
+
+def check_ftrl_without_regularisers_is_adagrad():
+    """rule-ftrl: with λ1 = λ2 = β = 0, n_0 = 0 and σ_t = (√n_t − √n_{t−1})/α, the recursion
+    z_t = z_{t−1} + g_t − σ_tθ_{t−1}, θ_t = −αz_t/√n_t gives θ_t = θ_{t−1} − αg_t/√n_t for any θ_0
+    (z_0 = 0): AdaGrad with ε = 0 (four rounds, symbolic)."""
+    alpha, th0 = sp.symbols("alpha theta0", positive=True)
+    gs = sp.symbols("g1:5", positive=True)
+    z, n, th = 0, 0, th0
+    for g in gs:
+        n_new = n + g ** 2
+        z = z + g - (sp.sqrt(n_new) - sp.sqrt(n)) / alpha * th
+        new = -alpha * z / sp.sqrt(n_new)
+        assert is_zero(new - (th - alpha * g / sp.sqrt(n_new)))
+        th, n = new, n_new

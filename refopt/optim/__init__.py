@@ -8,6 +8,7 @@ from refopt.optim.adan import adan
 from refopt.optim.ademamix import ademamix, alpha_warmup, beta3_warmup
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd, asgd_average
+from refopt.optim.ftrl import ftrl
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -24,4 +25,4 @@ __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentu
            "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
            "optimistic_adam", "optimistic_gd",
            "asgd", "asgd_average", "adan",
-           "novograd"]
+           "novograd", "ftrl"]
