@@ -42,6 +42,7 @@ from refopt.optim import (
                          novograd,
                          optimistic_adam,
                          optimistic_gd,
+                         polyak_sgd,
                          project_box,
                          rmsprop,
                          rprop,
@@ -59,5 +60,5 @@ __all__ = [
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
     "rprop", "ademamix", "optimistic_adam", "optimistic_gd",
-    "asgd", "asgd_average", "adan", "novograd", "ftrl",
+    "asgd", "asgd_average", "adan", "novograd", "ftrl", "polyak_sgd",
 ]

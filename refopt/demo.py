@@ -45,6 +45,7 @@ SETTINGS = {
     "adan": {"lr": 0.003},
     "novograd": {"lr": 0.01},
     "ftrl": {"lr": 0.1, "initial_accumulator": 0.1, "beta": 0.0},
+    "polyak_sgd": {"max_lr": 1.0},   # ℓ* = 0: cross-entropy is >= 0
 }
 # Big Batch SGD chooses its own batches: it gets the same budget of per-example gradients
 BIGBATCH = {"lr": 0.5, "theta": 1.0, "batch_size": 32, "step_rule": "armijo", "variance": "norms"}
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
         spec = SPECS[rule]
         t0 = time.perf_counter()
         res = train(objective, spec.build(**cfg), params0, epochs=args.epochs, batch_size=32,
-                    seed=0, lookahead="grad_fn" in spec.needs)
+                    seed=0, lookahead="grad_fn" in spec.needs, loss_value="value" in spec.needs)
         test_acc = net.accuracy(res.params, split.X_test, split.y_test)
         results[rule] = res.history
         print(f"{rule:<22}{res.history['loss'][-1]:>12.4f}{res.history['accuracy'][-1]:>11.3f}"

@@ -31,6 +31,7 @@ from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.novograd import novograd
 from refopt.optim.optimistic import optimistic_adam, optimistic_gd
+from refopt.optim.polyak import polyak_sgd
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
 from refopt.optim.sgd import sgd
@@ -526,6 +527,27 @@ SPECS.update({s.name: s for s in [
                     "initial_accumulator_value": 0.2, "l2_shrinkage_regularization_strength": 0.03}),
             Oracle({"lr": 0.5, "l1": 2.0, "beta": 0.0, "initial_accumulator": 0.1},  # exact zeros
                    "keras.optimizers.Ftrl", {"learning_rate": 0.5, "l1_regularization_strength": 2.0}),
+        )),
+    Spec(
+        "polyak_sgd", polyak_sgd, "classic", "Polyak 1987; Loizou et al. 2021", "rule-polyak",
+        configs=({"max_lr": 1.0}, {"lr": 0.5, "max_lr": 2.0, "c": 0.5, "gap": "positive"},
+                 {"max_lr": 1.0, "f_min": -1.0, "eps": 1e-8, "weight_decay": 0.01}),
+        invalid=tuple(i for i in _shared_invalid() if "lr" not in i.kwargs) + (
+            Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+            Invalid({"max_lr": 0.0}, ValueError, r"max_lr must be in \(0.0, inf\]"),
+            Invalid({"f_min": float("inf")}, ValueError, "f_min must be finite"),
+            Invalid({"f_min": "zero"}, TypeError, "f_min must be a real number"),
+            Invalid({"c": 0.0}, ValueError, r"c must be in \(0.0, inf\]"),
+            Invalid({"eps": -1.0}, ValueError, "eps must be in"),
+            Invalid({"gap": "sps+"}, ValueError, r"gap must be one of \['signed', 'positive'\]")),
+        needs=frozenset({"value"}),
+        elementwise=False,   # the step size uses ‖g‖² over the whole pytree
+        oracles=(
+            Oracle({"max_lr": 1.0, "f_min": -2.0}, _O + "polyak_sgd", {"f_min": -2.0}),
+            Oracle({"lr": 0.5, "c": 0.25, "max_lr": 0.3, "f_min": -2.0, "eps": 1e-3,
+                    "gap": "positive"}, _O + "polyak_sgd",
+                   {"scaling": 0.5, "max_learning_rate": 0.3, "f_min": -2.0, "eps": 1e-3,
+                    "variant": "sps+"}),
         )),
 ]})
 

@@ -71,7 +71,7 @@ def curriculum_order(difficulty: Any, *, seed: int, epoch: int, mix: float = 0.0
 
 def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int, batch_size: int,
           seed: int = 0, replacement: bool = False, lookahead: bool = False,
-          oracle_batch: str = "same",
+          loss_value: bool = False, oracle_batch: str = "same",
           validate: Callable[[Any], dict] | None = None,
           early_stopping: EarlyStopping | None = None, curriculum: Any = None,
           curriculum_mix: float = 0.0, progress: bool = False) -> TrainResult:
@@ -84,6 +84,7 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
     Args:
       lookahead: the rule evaluates gradients itself through ``grad_fn`` (look-ahead NAG,
         multi-stage Runge–Kutta); it is called with ``grads=None``.
+      loss_value: the rule needs the mini-batch loss as ``value=`` (Polyak's step size).
       oracle_batch: what ``grad_fn`` evaluates: ``"same"`` — the current mini-batch (all stage
         gradients of one step share it), or ``"fresh"`` — a new batch of the same size per call,
         drawn from PCG64 seeded with [seed, epoch, step, call].
@@ -131,6 +132,9 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
                 params, state = opt.update(None, state, params,
                                            grad_fn=_oracle(objective, idx, oracle_batch,
                                                            (seed, epoch, steps)))
+            elif loss_value:
+                value, grad = objective.batch_value_and_grad(params, idx)
+                params, state = opt.update(grad, state, params, value=value)
             else:
                 params, state = opt.update(objective.batch_grad(params, idx), state, params)
             steps += 1

@@ -450,3 +450,18 @@ def ftrl(theta, grad, steps, alpha, l1=0, l2=0, beta=0, p=HALF, n0=0, shrink=0):
         theta = new
         out.append(theta)
     return out
+
+
+def polyak(theta, grad, loss, steps, lr, max_lr, f_min, c=1, eps=0, positive=False):
+    """Polyak / SPS_max: γ = min((ℓ − ℓ*)/(c‖g‖² + ε), γ_max), θ ← θ − ηγg (‖·‖ over all
+    coordinates); ``positive`` uses max(ℓ − ℓ*, 0)."""
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        gap = loss(theta) - f_min
+        gap = sp.Max(gap, 0) if positive else gap
+        den = c * sum(x**2 for x in g) + eps
+        gamma = 0 if den == 0 else sp.Min(gap / den, max_lr)
+        theta = [th - lr * gamma * x for th, x in zip(theta, g)]
+        out.append(theta)
+    return out

@@ -30,6 +30,14 @@ def grad_exact(theta):
     return [d * th - b for d, th, b in zip(D, theta, B)]
 
 
+def loss_exact(theta):
+    return sum(d * th**2 / 2 - b * th for d, th, b in zip(D, theta, B))
+
+
+def loss_float(theta):
+    return float(sum(float(d) * th**2 / 2 - float(b) * th for d, th, b in zip(D, theta, B)))
+
+
 def grad_float(theta):
     return np.array([float(d) for d in D]) * theta - np.array([float(b) for b in B])
 
@@ -194,6 +202,14 @@ CASES.update({
     "ftrl-sqrt": (lambda: refopt.ftrl(lr=0.5, l2=0.25, initial_accumulator=0.5),
                   lambda: ex.ftrl(THETA0, grad_exact, 2, R(1, 2), l2=R(1, 4), beta=1,
                                   n0=R(1, 2))),
+    # Polyak: γ_max = 1/2 caps the first step only; positive gap with ℓ* above some ℓ_t
+    "polyak_sgd": (lambda: refopt.polyak_sgd(max_lr=0.5, f_min=-0.0625),
+                   lambda: ex.polyak(THETA0, grad_exact, loss_exact, STEPS, 1, R(1, 2), R(-1, 16))),
+    # c = 1/4 quadruples the step: ℓ_1 < ℓ* = 1/4, so steps 2 and 3 see a clipped gap of 0
+    "polyak_sgd-positive": (
+        lambda: refopt.polyak_sgd(max_lr=10.0, f_min=0.25, c=0.25, eps=0.01, gap="positive"),
+        lambda: ex.polyak(THETA0, grad_exact, loss_exact, STEPS, 1, 10, R(1, 4), c=R(1, 4),
+                          eps=R(1, 100), positive=True)),
 })
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 
@@ -209,6 +225,8 @@ def test_first_steps_match_exact_arithmetic(name):
     for _ in range(len(expected)):
         if name in LOOKAHEAD:
             params, state = opt.update(None, state, params, grad_fn=grad_float)
+        elif name.startswith("polyak_sgd"):   # declares needs={"value"}
+            params, state = opt.update(grad_float(params), state, params, value=loss_float(params))
         else:
             params, state = opt.update(grad_float(params), state, params)
         got.append(params)

@@ -44,6 +44,15 @@ class CoupledNoisyQuadratic:
         noise = np.random.default_rng([self.seed, t]).standard_normal(x.shape)
         return self.A @ x - self.b + 0.1 * noise
 
+    def value(self, x: np.ndarray, t: int) -> float:
+        """ℓ_t(x) = ½xᵀAx − bᵀx + 0.1 ξ_tᵀx, whose gradient is ``grad(x, t)`` (for rules that
+        declare ``needs={"value"}``)."""
+        noise = np.random.default_rng([self.seed, t]).standard_normal(x.shape)
+        return float(0.5 * x @ self.A @ x - self.b @ x + 0.1 * noise @ x)
+
+    def extra(self, spec, x: np.ndarray, t: int) -> dict:
+        return {"value": self.value(x, t)} if "value" in spec.needs else {}
+
     @staticmethod
     def split(x: np.ndarray) -> dict:
         out, i = {}, 0
@@ -65,7 +74,7 @@ def _run_refopt(spec, oracle, prob):
     traj = []
     for t in range(STEPS):
         g = prob.split(prob.grad(prob.join(params), t))
-        params, state = opt.update(g, state, params)
+        params, state = opt.update(g, state, params, **prob.extra(spec, prob.join(params), t))
         traj.append(prob.join(params))
     return np.array(traj)
 
@@ -122,7 +131,7 @@ def test_optax_trajectory(spec, oracle, seed):
     for t in range(STEPS):
         g = prob.split(prob.grad(prob.join(params), t))
         g = {k: jnp.asarray(v) for k, v in g.items()}
-        updates, state = topt.update(g, state, params)
+        updates, state = topt.update(g, state, params, **prob.extra(spec, prob.join(params), t))
         params = optax.apply_updates(params, updates)
         assert params["w"].dtype == jnp.float64
         theirs.append(prob.join(params))

@@ -406,3 +406,49 @@ def test_ftrl_keras_l2_is_half_the_papers():
     opt = refopt.ftrl(lr=lr, l2=l2, beta=beta, initial_accumulator=n0)
     p, _ = opt.update(g, opt.init(np.zeros(2)), np.zeros(2))
     np.testing.assert_allclose(p, -g / ((beta + np.sqrt(n0 + g * g)) / lr + l2), rtol=1e-15)
+
+
+# --- Polyak step size -------------------------------------------------------------------------
+
+def test_polyak_requires_a_finite_value_before_anything_changes():
+    opt = refopt.polyak_sgd()
+    p, s = np.ones(3), refopt.polyak_sgd().init(np.ones(3))
+    for bad, match in ((None, "value is required"), (float("nan"), "value must be a finite"),
+                       (np.inf, "value must be a finite"), ("1.0", "value must be a finite"),
+                       (True, "value must be a finite"), (np.ones(2), "value must be a finite")):
+        with pytest.raises(ValueError, match=match):
+            opt.update(np.ones(3), s, p, value=bad)
+    q, s1 = opt.update(np.ones(3), s, p, value=np.float64(1.5))   # 0-d values are accepted
+    np.testing.assert_allclose(q, 0.5, rtol=1e-15)                 # γ = 1.5/3 = 0.5
+
+
+def test_polyak_step_lands_on_the_solution_set_of_a_sharp_loss():
+    """lem-polyak-linear on the code: ℓ = |aᵀθ − b| is its own linearisation on each side, so
+    one Polyak step with ℓ* = 0 (γ_max = ∞) reaches aᵀθ = b exactly (the projection onto the
+    hyperplane). rtol 1e-14: a few roundings of O(1) numbers."""
+    a, b = np.array([1.0, -2.0, 0.5]), 0.7
+    opt = refopt.polyak_sgd(max_lr=np.inf)
+    theta = np.array([2.0, 1.0, -1.0])
+    r = a @ theta - b
+    new, _ = opt.update(np.sign(r) * a, opt.init(theta), theta, value=abs(r))
+    np.testing.assert_allclose(a @ new, b, rtol=1e-14)
+    np.testing.assert_allclose(new, theta - r * a / (a @ a), rtol=1e-14)
+
+
+@pytest.mark.oracle
+def test_polyak_optax_scaling_is_lr_s_with_c_s_squared():
+    """optax.polyak_sgd(scaling=s) computes s·min(gap/(s²‖g‖² + ε), γ_max): refopt's lr = s, c = s²
+    reproduces it (rtol 1e-12); the docstring's c = 1 does not once the cap is inactive."""
+    jax = pytest.importorskip("jax")
+    optax = pytest.importorskip("optax")
+    jax.config.update("jax_enable_x64", True)
+    g, theta, value, s = np.array([0.3, -0.4]), np.array([1.0, 2.0]), 0.8, 0.5
+    topt = optax.polyak_sgd(max_learning_rate=100.0, scaling=s)
+    u, _ = topt.update(jax.numpy.asarray(g), topt.init(theta), theta, value=value)
+    theirs = theta + np.asarray(u)
+    ours, _ = refopt.polyak_sgd(lr=s, c=s * s, max_lr=100.0).update(g, refopt.polyak_sgd().init(theta),
+                                                                   theta, value=value)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    documented, _ = refopt.polyak_sgd(lr=s, max_lr=100.0).update(g, refopt.polyak_sgd().init(theta),
+                                                                 theta, value=value)
+    assert np.max(np.abs(documented - theirs)) > 0.1

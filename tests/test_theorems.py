@@ -410,6 +410,8 @@ def test_regression_guard_every_rule_converges_on_a_well_conditioned_quadratic(n
         for _ in range(GUARD_STEPS):
             if "grad_fn" in spec.needs:
                 x, state = opt.update(None, state, x, grad_fn=prob.grad)
+            elif "value" in spec.needs:
+                x, state = opt.update(prob.grad(x), state, x, value=prob.value(x))
             else:
                 x, state = opt.update(prob.grad(x), state, x)
     assert prob.value(x) - prob.min_value <= GUARD_TOL * gap0

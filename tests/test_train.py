@@ -109,7 +109,8 @@ def test_every_rule_trains_the_digits_mlp_to_93_percent(rule):
     _, s = load_data()
     net = MLP([64, 32, 10], activation="tanh")
     res = train(P.MLPObjective(net, s.X_train, s.y_train), SPECS[rule].build(**SETTINGS[rule]),
-                net.init(0), epochs=15, batch_size=32, seed=0, lookahead="grad_fn" in SPECS[rule].needs)
+                net.init(0), epochs=15, batch_size=32, seed=0, lookahead="grad_fn" in SPECS[rule].needs,
+                loss_value="value" in SPECS[rule].needs)
     assert net.accuracy(res.params, s.X_test, s.y_test) >= 0.93
 
 

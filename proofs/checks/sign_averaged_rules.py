@@ -234,3 +234,16 @@ def check_ftrl_without_regularisers_is_adagrad():
         new = -alpha * z / sp.sqrt(n_new)
         assert is_zero(new - (th - alpha * g / sp.sqrt(n_new)))
         th, n = new, n_new
+
+
+def check_polyak_step_is_the_exact_minimiser():
+    """rule-polyak: (i) the linearisation ℓ + ⟨g, −γg⟩ = ℓ − γ‖g‖² reaches ℓ* exactly at
+    γ = (ℓ − ℓ*)/‖g‖²; (ii) for convex ℓ, ‖θ − γg − θ*‖² ≤ ‖θ − θ*‖² − 2γ(ℓ − ℓ*) + γ²‖g‖²,
+    whose right side is minimised at the same γ, with decrease (ℓ − ℓ*)²/‖g‖²."""
+    gamma, gap, gsq, dist = sp.symbols("gamma gap G D", positive=True)   # gap = ℓ − ℓ*, G = ‖g‖²
+    (root,) = sp.solve(sp.Eq(-gamma * gsq, -gap), gamma)                  # ℓ − γG = ℓ*
+    bound = dist - 2 * gamma * gap + gamma ** 2 * gsq
+    (argmin,) = sp.solve(sp.diff(bound, gamma), gamma)
+    assert is_zero(root - gap / gsq) and is_zero(argmin - gap / gsq)
+    assert sp.diff(bound, gamma, 2).is_positive
+    assert is_zero(bound.subs(gamma, argmin) - (dist - gap ** 2 / gsq))

@@ -15,6 +15,7 @@ from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.novograd import novograd
 from refopt.optim.optimistic import optimistic_adam, optimistic_gd
+from refopt.optim.polyak import polyak_sgd
 from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
@@ -25,4 +26,4 @@ __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentu
            "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
            "optimistic_adam", "optimistic_gd",
            "asgd", "asgd_average", "adan",
-           "novograd", "ftrl"]
+           "novograd", "ftrl", "polyak_sgd"]
