@@ -36,7 +36,7 @@ def ademamix(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, beta3: An
 
     The slow EMA m⁽²⁾ is deliberately not bias-corrected; with α = 0 the rule is Adam. ``alpha``
     and ``beta3`` may be schedules ``t -> value`` (t = 1 on the first update), e.g. the paper's
-    warm-ups :func:`alpha_warmup` and :func:`beta3_warmup`.
+    warm-ups :func:`refopt.optim.alpha_warmup` and :func:`refopt.optim.beta3_warmup`.
 
     **Conventions.** Weight decay is decoupled by default, θ ← θ − ηλθ, as in the paper and
     ``optax.contrib.ademamix`` (whose ``alpha`` default is 5, ``scale_by_ademamix``'s is 6).
