@@ -1,4 +1,5 @@
-"""Properties and framework switches of the issue-16 (part B) rules: Rprop, ...
+"""Properties and framework switches of the issue-16 (part B) rules: Rprop, AdEMAMix, optimistic
+GD/Adam, ASGD, Adan, NovoGrad, FTRL-Proximal and Polyak step size SGD.
 
 Each test states which two runs must coincide and at what tolerance; "bitwise" where the
 arithmetic is literally the same. Framework conventions are pinned on both sides here; the
@@ -452,3 +453,20 @@ def test_polyak_optax_scaling_is_lr_s_with_c_s_squared():
     documented, _ = refopt.polyak_sgd(lr=s, max_lr=100.0).update(g, refopt.polyak_sgd().init(theta),
                                                                  theta, value=value)
     assert np.max(np.abs(documented - theirs)) > 0.1
+
+
+def test_accessors_and_schedule_builders_reject_bad_input():
+    with pytest.raises(TypeError, match="state must be an ASGDState"):
+        refopt.asgd_average(refopt.sgd().init(np.ones(2)))
+    from refopt.optim import alpha_warmup, beta3_warmup
+    with pytest.raises(ValueError, match="warmup must be an integer >= 1"):
+        alpha_warmup(5.0, 0)
+    with pytest.raises(ValueError, match=r"beta_start must be in \(0.0, 0.999\]"):
+        beta3_warmup(0.999, 10, beta_start=0.9999)
+    with pytest.raises(ValueError, match=r"beta3 must be in \(0.0, 1.0\)"):
+        beta3_warmup(1.0, 10, beta_start=0.9)
+    opt = refopt.ademamix(beta3=lambda t: 1.0)   # a schedule value outside [0, 1) at t = 1
+    p = np.ones(2)
+    s = opt.init(p)
+    with pytest.raises(ValueError, match="schedule beta3 returned an invalid value at t=1"):
+        opt.update(p, s, p)

@@ -1,4 +1,5 @@
-"""Exact checks for the issue-16 (part B) rule pages: rprop, ..."""
+"""Exact checks for the issue-16 (part B) rule pages: rprop, ademamix, optimistic, asgd, adan,
+novograd, ftrl and polyak (proofs/rules/*.md)."""
 
 import sympy as sp
 
