@@ -30,7 +30,8 @@ from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.novograd import novograd
-from refopt.optim.optimistic import optimistic_adam, optimistic_gd
+from refopt.optim.optimistic import optimistic_gd
+from refopt.optim.optimistic_adam import optimistic_adam
 from refopt.optim.polyak import polyak_sgd
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop

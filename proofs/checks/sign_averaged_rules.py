@@ -2,7 +2,6 @@
 novograd, ftrl and polyak (proofs/rules/*.md)."""
 
 import sympy as sp
-
 from _util import is_zero
 
 
