@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from refopt import _xp
 from refopt import tree as _tree
@@ -23,11 +23,54 @@ from refopt import tree as _tree
 Schedule = Callable[[int], float]
 
 
-class Optimizer(NamedTuple):
-    """A rule: ``init(params) -> state`` and ``update(grads, state, params) -> (params, state)``."""
+ExtraArg = Literal["grad_fn", "objective"]
+EXTRA_ARGS: frozenset[str] = frozenset({"grad_fn", "objective"})
 
-    init: Callable[..., Any]
-    update: Callable[..., Any]
+
+class InitFn(Protocol):
+    """``init(params) -> state``: the state of a rule before its first update."""
+
+    def __call__(self, params: Any, /) -> Any: ...
+
+
+class UpdateFn(Protocol):
+    """``update(grads, state, params, **extra) -> (params, state)``.
+
+    Returns the *new parameters* θ_t (not an optax-style increment θ_t − θ_{t−1}) and the new
+    state. ``extra`` holds exactly the keyword arguments named in the rule's
+    ``Optimizer.extra_args``:
+
+    - ``grad_fn``: a gradient oracle ``tree -> grads``; the rule evaluates ∇ℓ at points of its
+      own choosing (look-ahead NAG, multi-stage Runge–Kutta). ``grads`` is then ``None``.
+    - ``objective``: a finite sum with per-example access (Big Batch's sampling and line search);
+      ``grads`` is then ``None``.
+    """
+
+    def __call__(self, grads: Any, state: Any, params: Any, /, **extra: Any) -> tuple[Any, Any]: ...
+
+
+class Optimizer(NamedTuple):
+    """A rule: ``init(params) -> state`` and ``update(grads, state, params, **extra) -> (params, state)``.
+
+    ``extra_args`` is the rule's own declaration of the keyword arguments its ``update`` needs
+    beyond (grads, state, params), a subset of ``{"grad_fn", "objective"}``. Drivers (the
+    training loop, the registry's tests, the demo) read it instead of keeping lists of rule
+    names.
+    """
+
+    init: InitFn
+    update: UpdateFn
+    extra_args: frozenset[str] = frozenset()
+
+
+def optimizer(init: InitFn, update: UpdateFn, extra_args: frozenset[str] | set[str] = frozenset()
+              ) -> Optimizer:
+    """Build an :class:`Optimizer`, checking that ``extra_args`` names only known arguments."""
+    extra = frozenset(extra_args)
+    unknown = sorted(extra - EXTRA_ARGS)
+    if unknown:
+        raise ValueError(f"extra_args must be a subset of {sorted(EXTRA_ARGS)}, got {unknown}")
+    return Optimizer(init, update, extra)
 
 
 # ---------------------------------------------------------------------------------------------

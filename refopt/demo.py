@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
         spec = SPECS[rule]
         t0 = time.perf_counter()
         res = train(objective, spec.build(**cfg), params0, epochs=args.epochs, batch_size=32,
-                    seed=0, lookahead="grad_fn" in spec.needs)
+                    seed=0)
         test_acc = net.accuracy(res.params, split.X_test, split.y_test)
         results[rule] = res.history
         print(f"{rule:<22}{res.history['loss'][-1]:>12.4f}{res.history['accuracy'][-1]:>11.3f}"

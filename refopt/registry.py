@@ -24,6 +24,7 @@ from refopt.optim.amsgrad import amsgrad
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
+from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
@@ -61,7 +62,6 @@ class Spec:
     proof: str                       # proofs/ page label
     configs: tuple[dict, ...]        # representative valid configurations
     invalid: tuple[Invalid, ...] = ()
-    needs: frozenset = frozenset()   # extra update arguments, e.g. {"grad_fn"}
     elementwise: bool = True         # each coordinate's update depends only on that coordinate
     zero_grad_fixed_point: bool = True  # g ≡ 0 from init leaves params unchanged (no decay)
     scale_invariant: dict | None = None  # config under which update(c·g) = update(g), c > 0
@@ -72,6 +72,12 @@ class Spec:
 
     def build(self, **kwargs: Any) -> base.Optimizer:
         return self.factory(**kwargs)
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """Extra update arguments any of the configs needs: read from the built optimizers'
+        own ``extra_args`` declaration, never written here by hand."""
+        return frozenset().union(*(self.build(**cfg).extra_args for cfg in self.configs))
 
 
 def _shared_invalid() -> tuple[Invalid, ...]:
@@ -139,17 +145,17 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
         "nag", nag, "classic", "Nesterov 1983; Ruder 2016 §4.2", "rule-nag",
         configs=({"lr": 0.05, "momentum": 0.9},
                  {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.01}),
-        needs=frozenset({"grad_fn"}),
         invalid=_shared_invalid() + (
             Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),
-            Invalid({"form": "sutskever"}, ValueError, "form must be one of")),
+            Invalid({"momentum": 1.0}, ValueError, r"momentum must be in \(0.0, 1.0\)")),
     ),
     Spec(
-        "nag_reparameterised", lambda **kw: nag(form="reparameterised", **kw), "classic",
+        "nag_reparameterised", nag_reparameterised, "classic",
         "Sutskever et al. 2013; Ruder 2016 §4.2", "rule-nag",
         configs=({"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "maximize": True}),
         invalid=_shared_invalid() + (
-            Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),),
+            Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),
+            Invalid({"momentum": lambda t: 0.9}, TypeError, "momentum must be a constant")),
         oracles=(
             Oracle({"lr": 0.05, "momentum": 0.9}, _T + "SGD",
                    {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
@@ -294,7 +300,6 @@ def _rk_spec(name: str) -> Spec:
         "rule-runge-kutta",
         configs=({"lr": 0.1}, {"lr": 0.05, "weight_decay": 0.01, "decay": "decoupled"}),
         invalid=_shared_invalid(),
-        needs=frozenset({"grad_fn"}) if tab.stages > 1 else frozenset(),
         ode_order=_tab.order(tab))
 
 
@@ -306,7 +311,6 @@ def _lmm_spec(name: str) -> Spec:
         invalid=_shared_invalid() + (
             Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
             Invalid({"bootstrap": "ab2"}, ValueError, "bootstrap must be one of")),
-        needs=frozenset({"grad_fn"}),  # the heun bootstrap config needs it during start-up
         ode_order=_ms.order(_ms.METHODS[name]), lr_schedules=False)
 
 
@@ -343,7 +347,7 @@ SPECS.update({s.name: s for s in [
                  Invalid({"step_rule": "wolfe"}, ValueError, "step_rule must be one of"),
                  Invalid({"variance": "welford"}, ValueError, "variance must be one of"),
                  Invalid({"armijo_c": 1.0}, ValueError, "armijo_c must be in")),
-        needs=frozenset({"objective"}), elementwise=False, lr_schedules=False,
+        elementwise=False, lr_schedules=False,
         zero_grad_fixed_point=False),  # see tests/test_research.py for exact zero gradients
 ]})
 

@@ -11,21 +11,22 @@ the same θ_t up to rounding.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base
 from refopt import tree as _tree
 
-DECAY_KINDS = ("l2", "decoupled", "fixed")
+Decay = Literal["l2", "decoupled", "fixed"]
+DECAY_KINDS: tuple[str, ...] = get_args(Decay)
 
 
 class Regularisation(NamedTuple):
     weight_decay: float  # λ ≥ 0
-    decay: str           # "l2" | "decoupled" | "fixed"
+    decay: Decay         # "l2" | "decoupled" | "fixed"
     maximize: bool       # ascend instead of descend
 
 
-def regularisation(weight_decay: float = 0.0, decay: str = "l2",
+def regularisation(weight_decay: float = 0.0, decay: Decay = "l2",
                    maximize: bool = False) -> Regularisation:
     """Validate the shared options of a gradient rule."""
     return Regularisation(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -70,8 +70,8 @@ def curriculum_order(difficulty: Any, *, seed: int, epoch: int, mix: float = 0.0
 
 
 def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int, batch_size: int,
-          seed: int = 0, replacement: bool = False, lookahead: bool = False,
-          oracle_batch: str = "same",
+          seed: int = 0, replacement: bool = False,
+          oracle_batch: Literal["same", "fresh"] = "same",
           validate: Callable[[Any], dict] | None = None,
           early_stopping: EarlyStopping | None = None, curriculum: Any = None,
           curriculum_mix: float = 0.0, progress: bool = False) -> TrainResult:
@@ -81,9 +81,12 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
     ``loss``, the full-gradient norm ``grad_norm``, ``accuracy`` when the objective has one, and
     whatever ``validate(params)`` returns (e.g. ``{"val_loss": ..., "val_accuracy": ...}``).
 
+    A rule that declares ``"grad_fn"`` in its ``extra_args`` (look-ahead NAG, multi-stage
+    Runge–Kutta) evaluates gradients itself: it is called as
+    ``update(None, state, params, grad_fn=oracle)``; every other rule gets the mini-batch
+    gradient as ``grads``.
+
     Args:
-      lookahead: the rule evaluates gradients itself through ``grad_fn`` (look-ahead NAG,
-        multi-stage Runge–Kutta); it is called with ``grads=None``.
       oracle_batch: what ``grad_fn`` evaluates: ``"same"`` — the current mini-batch (all stage
         gradients of one step share it), or ``"fresh"`` — a new batch of the same size per call,
         drawn from PCG64 seeded with [seed, epoch, step, call].
@@ -97,6 +100,10 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
         raise ValueError(f"oracle_batch must be one of ['same', 'fresh'], got {oracle_batch!r}")
     if curriculum is not None and np.asarray(curriculum).shape != (objective.n_examples,):
         raise ValueError(f"curriculum must have one score per example ({objective.n_examples})")
+    if "objective" in opt.extra_args:
+        raise ValueError("opt needs an objective to sample from (extra_args contains "
+                         "'objective'); train feeds mini-batches — use refopt.run_bigbatch")
+    lookahead = "grad_fn" in opt.extra_args
     state = opt.init(params)
     history: dict[str, list] = {"epoch": [], "loss": [], "grad_norm": [], "steps": []}
     steps = 0

@@ -95,10 +95,10 @@ class GradFiniteSum:
 
 
 def step(opt: Any, spec: Any, grad_fn: Any, state: Any, params: Any) -> tuple[Any, Any]:
-    """One update, supplying the oracle the spec declares."""
-    if "objective" in spec.needs:
+    """One update, supplying the extra arguments the optimizer declares (``opt.extra_args``)."""
+    if "objective" in opt.extra_args:
         return opt.update(None, state, params, objective=GradFiniteSum(grad_fn, params))
-    if "grad_fn" in spec.needs:
+    if "grad_fn" in opt.extra_args:
         return opt.update(None, state, params, grad_fn=grad_fn)
     return opt.update(grad_fn(params), state, params)
 

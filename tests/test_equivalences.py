@@ -61,7 +61,7 @@ def test_reparameterised_nag_iterates_are_the_lookahead_points():
     """
     gamma, lr = 0.9, 0.05
     look = refopt.nag(lr=lr, momentum=gamma)
-    rep = refopt.nag(lr=lr, momentum=gamma, form="reparameterised")
+    rep = refopt.nag_reparameterised(lr=lr, momentum=gamma)
     theta, s_look = P0, look.init(P0)
     phi, s_rep = P0, rep.init(P0)
     for _ in range(25):
@@ -74,7 +74,7 @@ def test_reparameterised_nag_iterates_are_the_lookahead_points():
 
 def test_reparameterised_nag_is_not_plain_momentum():
     """The look-ahead matters: on the same problem NAG and heavy ball differ after step 1."""
-    nag = trajectory(refopt.nag(lr=0.05, momentum=0.9, form="reparameterised"), steps=3)
+    nag = trajectory(refopt.nag_reparameterised(lr=0.05, momentum=0.9), steps=3)
     hb = trajectory(refopt.momentum(lr=0.05, momentum=0.9, lr_in_buffer=False), steps=3)
     assert not np.allclose(nag[-1]["w"], hb[-1]["w"], rtol=1e-6)
 

@@ -15,9 +15,10 @@ import numpy as np
 
 from refopt import _xp
 from refopt.nn import activations as _act
-from refopt.nn.init import init_weight
+from refopt.nn.activations import ActivationName
+from refopt.nn.init import Scheme, init_weight
 from refopt.nn.layers import dense_backward, dense_forward, dense_per_example_sq_norms
-from refopt.nn.losses import LOSSES, _check_finite
+from refopt.nn.losses import LOSSES, LossName, _check_finite
 
 
 class MLP:
@@ -48,9 +49,11 @@ class MLP:
     ([['W', 'b'], ['W', 'b']], (2, 8))
     """
 
-    def __init__(self, sizes: Sequence[int], activation: Any = "tanh",
-                 output_activation: Any = "identity", loss: str = "softmax_cross_entropy",
-                 init: str = "glorot_uniform"):
+    def __init__(self, sizes: Sequence[int],
+                 activation: ActivationName | _act.Activation | Sequence[Any] = "tanh",
+                 output_activation: ActivationName | _act.Activation = "identity",
+                 loss: LossName = "softmax_cross_entropy",
+                 init: Scheme = "glorot_uniform"):
         sizes = list(sizes)
         if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
             raise ValueError(f"sizes must be a list of at least two positive integers, got {sizes!r}")

@@ -9,12 +9,17 @@ decoupled and fixed decay shrink θ before the step.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base, rule, treemath
 from refopt import tree as _tree
 from refopt.ode import multistep as _ms
 from refopt.ode import tableau as _tab
+
+# the built-in methods by name; tests/test_ode.py checks these lists against TABLEAUX / METHODS
+TableauName = Literal["euler", "heun", "midpoint", "ralston", "rk4"]
+MultistepName = Literal["ab2", "four_instant", "leapfrog"]
+BOOTSTRAPS: tuple[str, ...] = get_args(TableauName)
 
 
 def _first_gradient(grads: Any, params: Any, grad_fn: Callable[[Any], Any] | None) -> Any:
@@ -32,8 +37,9 @@ class RKState(NamedTuple):
     t: int  # number of updates applied so far
 
 
-def runge_kutta(tab: _tab.ButcherTableau | str, lr: Any = 0.01, *, weight_decay: float = 0.0,
-                decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+def runge_kutta(tab: _tab.ButcherTableau | TableauName, lr: Any = 0.01, *,
+                weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False
+                ) -> base.Optimizer:
     r"""An explicit Runge–Kutta step of the gradient flow, from a Butcher tableau.
 
     .. math::
@@ -89,7 +95,7 @@ def runge_kutta(tab: _tab.ButcherTableau | str, lr: Any = 0.01, *, weight_decay:
         params = treemath.lincomb(params, [(h * b[i], ks[i]) for i in range(tab.stages)])
         return params, RKState(t=t)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update, {"grad_fn"} if tab.stages > 1 else frozenset())
 
 
 class MultistepState(NamedTuple):
@@ -105,12 +111,10 @@ class MultistepState(NamedTuple):
     past_forces: tuple  # F at those points, same order
 
 
-BOOTSTRAPS = tuple(sorted(_tab.TABLEAUX))
-
-
-def linear_multistep(method: _ms.Multistep | str, lr: float = 0.01, *, bootstrap: str = "euler",
-                     weight_decay: float = 0.0, decay: str = "l2", maximize: bool = False
-                     ) -> base.Optimizer:
+def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
+                     bootstrap: TableauName = "euler",
+                     weight_decay: float = 0.0, decay: rule.Decay = "l2",
+                     maximize: bool = False) -> base.Optimizer:
     r"""An explicit linear multistep step of the gradient flow.
 
     .. math:: \theta_{k+1} = \sum_j a_j \theta_{k-j} + h \sum_j b_j F(\theta_{k-j}),\quad F = -\nabla\ell
@@ -199,5 +203,6 @@ def linear_multistep(method: _ms.Multistep | str, lr: float = 0.01, *, bootstrap
         return new, MultistepState(t=state.t + 1, filled=state.filled, past_params=past_p,
                                    past_forces=past_f)
 
-    return base.Optimizer(init, update)
+    # a multi-stage bootstrap evaluates the gradient at its stage points during start-up
+    return base.optimizer(init, update, starter.extra_args)
 

@@ -8,10 +8,11 @@ from refopt.optim.amsgrad import amsgrad
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
+from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
 
 __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
-           "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd"]
+           "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd"]

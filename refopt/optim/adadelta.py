@@ -17,7 +17,7 @@ class AdadeltaState(NamedTuple):
 
 
 def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay: float = 0.0,
-             decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+             decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Adadelta: a unit-consistent step from the ratio of two running RMS values.
 
     .. math::
@@ -72,4 +72,4 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
                                      state.mean_sq_delta, n_out=3)
         return params, AdadeltaState(t=t, mean_sq_grad=eg2, mean_sq_delta=ed2)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

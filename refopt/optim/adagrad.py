@@ -17,7 +17,7 @@ class AdagradState(NamedTuple):
 
 def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
             initial_accumulator: float = 0.0, lr_decay: float = 0.0,
-            weight_decay: float = 0.0, decay: str = "l2", maximize: bool = False
+            weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False
             ) -> base.Optimizer:
     r"""Adagrad with ε inside the root (paper form).
 
@@ -71,4 +71,4 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
         params, sums = _tree.map(leaf, params, grads, state.sum_squares, n_out=2)
         return params, AdagradState(t=t, sum_squares=sums)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

@@ -18,7 +18,7 @@ class AdamState(NamedTuple):
 
 def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
          eps_hat: bool = False, eps_root: float = 0.0, weight_decay: float = 0.0,
-         decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+         decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Adam, in the paper's form (Algorithm 1) by default.
 
     .. math::
@@ -82,7 +82,7 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
         params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
         return params, AdamState(t=t, m=m, v=v)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)
 
 
 def adamw(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base, rule
 from refopt import tree as _tree
+
+EpsPlacement = Literal["max", "denominator"]
 
 
 class AdamaxState(NamedTuple):
@@ -17,7 +19,7 @@ class AdamaxState(NamedTuple):
 
 
 def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 0.0,
-           eps_placement: str = "max", weight_decay: float = 0.0, decay: str = "l2",
+           eps_placement: EpsPlacement = "max", weight_decay: float = 0.0, decay: rule.Decay = "l2",
            maximize: bool = False) -> base.Optimizer:
     r"""AdaMax: Adam with the ℓ∞ norm in place of the ℓ2 second moment.
 
@@ -49,7 +51,7 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
     beta1 = base.check_beta("beta1", beta1)
     beta2 = base.check_beta("beta2", beta2)
     eps = base.check_real("eps", eps, low=0.0)
-    base.check_choice("eps_placement", eps_placement, ("max", "denominator"))
+    base.check_choice("eps_placement", eps_placement, get_args(EpsPlacement))
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AdamaxState:
@@ -75,4 +77,4 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
         params, m, u = _tree.map(leaf, params, grads, state.m, state.u, n_out=3)
         return params, AdamaxState(t=t, m=m, u=u)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base, rule
 from refopt import tree as _tree
+
+BufferInit = Literal["zero", "first_grad"]
 
 
 class MomentumState(NamedTuple):
@@ -16,8 +18,8 @@ class MomentumState(NamedTuple):
 
 
 def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True,
-             dampening: float = 0.0, buffer_init: str = "zero", weight_decay: float = 0.0,
-             decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+             dampening: float = 0.0, buffer_init: BufferInit = "zero", weight_decay: float = 0.0,
+             decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Heavy-ball momentum.
 
     Paper form (``lr_in_buffer=True``, default), γ = ``momentum``:
@@ -60,7 +62,7 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
     gamma = base.check_beta("momentum", momentum)
     base.check_bool("lr_in_buffer", lr_in_buffer)
     damp = base.check_beta("dampening", dampening)
-    base.check_choice("buffer_init", buffer_init, ("zero", "first_grad"))
+    base.check_choice("buffer_init", buffer_init, get_args(BufferInit))
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> MomentumState:
@@ -82,4 +84,4 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
         params, velocity = _tree.map(leaf, params, grads, state.velocity, n_out=2)
         return params, MomentumState(t=t, velocity=velocity)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

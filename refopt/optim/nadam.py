@@ -19,7 +19,7 @@ class NadamState(NamedTuple):
 
 
 def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
-          momentum_decay: float | None = None, weight_decay: float = 0.0, decay: str = "l2",
+          momentum_decay: float | None = None, weight_decay: float = 0.0, decay: rule.Decay = "l2",
           maximize: bool = False) -> base.Optimizer:
     r"""Nadam: Adam with a Nesterov look-ahead on the first moment.
 
@@ -100,4 +100,4 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
         params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
         return params, NadamState(t=t, m=m, v=v, mu_product=mu_product)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

@@ -86,4 +86,4 @@ def add_gradient_noise(inner: base.Optimizer, *, eta: float = 0.01, gamma: float
         params, inner_state = inner.update(grads, state.inner, params, **oracles)
         return params, GradientNoiseState(t=state.t + 1, inner=inner_state)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update, inner.extra_args)  # the wrapper passes them through

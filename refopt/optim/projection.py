@@ -39,4 +39,4 @@ def project_box(inner: base.Optimizer, lower: float, upper: float) -> base.Optim
         params, state = inner.update(grads, state, params, **oracles)
         return _tree.map(lambda p: _xp.namespace(p).clip(p, lower, upper), params), state
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update, inner.extra_args)  # the wrapper passes them through

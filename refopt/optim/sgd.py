@@ -14,7 +14,7 @@ class SGDState(NamedTuple):
     t: int  # number of updates applied so far
 
 
-def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: str = "l2",
+def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
         maximize: bool = False) -> base.Optimizer:
     r"""Gradient descent θ_t = θ_{t−1} − η_t g_t.
 
@@ -56,4 +56,4 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: str = "l2",
         params = _tree.map(lambda p, g: p - lr_t * g, params, grads)
         return params, SGDState(t=t)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

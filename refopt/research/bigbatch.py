@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 
 from refopt import _xp, base, treemath
 from refopt import tree as _tree
 
-STEP_RULES = ("fixed", "armijo", "bb")
-VARIANCES = ("two_pass", "norms")
+StepRule = Literal["fixed", "armijo", "bb"]
+Variance = Literal["two_pass", "norms"]
+STEP_RULES: tuple[str, ...] = get_args(StepRule)
+VARIANCES: tuple[str, ...] = get_args(Variance)
 
 
 class BigBatchState(NamedTuple):
@@ -70,8 +72,8 @@ def norm_test_statistics(per_example_grads: Any) -> tuple[Any, float, float]:
 
 
 def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth: float = 0.1,
-             step_rule: str = "fixed", armijo_c: float = 0.1, finite_population: bool = False,
-             variance: str = "two_pass", seed: int = 0) -> base.Optimizer:
+             step_rule: StepRule = "fixed", armijo_c: float = 0.1, finite_population: bool = False,
+             variance: Variance = "two_pass", seed: int = 0) -> base.Optimizer:
     r"""Big Batch SGD as a pure step: ``update(None, state, params, objective=finite_sum)``.
 
     Args:
@@ -200,7 +202,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
             loss_examples=loss_examples, grew=grew, passed=bool(passed), grad_sq=gsq,
             variance=var, batch_loss=batch_loss)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update, {"objective"})
 
 
 class BigBatchResult(NamedTuple):

@@ -24,7 +24,7 @@ import numpy as np
 
 from refopt import _xp, treemath
 from refopt import tree as _tree
-from refopt.numdiff import directional_derivative
+from refopt.numdiff import Method, directional_derivative
 
 
 def random_like(tree: Any, seed: int) -> Any:
@@ -48,7 +48,7 @@ def relative_error(a: float, b: float, scale: float = 0.0) -> float:
 
 
 def check_vjp(f: Callable[[Any], Any], vjp: Callable[[Any, Any], Any], x: Any, *,
-              method: str = "central", h: float | None = None, seed: int = 0) -> float:
+              method: Method = "central", h: float | None = None, seed: int = 0) -> float:
     """Relative error of ``vjp`` against a numerical directional derivative of ``f`` at ``x``.
 
     ``method``: ``"central"`` (expect ~1e−10 for smooth f in float64), ``"five_point"``, or
@@ -63,7 +63,7 @@ def check_vjp(f: Callable[[Any], Any], vjp: Callable[[Any, Any], Any], x: Any, *
 
 
 def check_grad(f: Callable[[Any], Any], grad: Callable[[Any], Any], x: Any, *,
-               method: str = "central", h: float | None = None, seed: int = 0) -> float:
+               method: Method = "central", h: float | None = None, seed: int = 0) -> float:
     """Relative error of ``grad`` for a scalar-valued ``f``: ⟨∇f(x), v⟩ vs D_v f(x)."""
     v = random_like(x, seed)
     numeric = float(directional_derivative(f, x, v, method=method, h=h))
