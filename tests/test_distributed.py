@@ -302,3 +302,15 @@ def test_replay_of_a_ray_run_is_bitwise(ray_local, name):
     # mutation: the same events in another (valid) order give a different result
     other = rd.bounded_delay(alg, P, X0, n_workers=2, steps=10, tau=3, batch_size=3, seed=99)
     assert not np.array_equal(rd.simulate(alg, P, X0, other).params, run.params)
+
+
+def test_distributed_easgd_example_runs(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / "distributed_easgd.py"
+    spec = importlib.util.spec_from_file_location("distributed_easgd", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    losses = module.main(["--steps", "12", "--out", str(tmp_path / "easgd.png")])
+    assert set(losses) == {"center", "worker 0", "worker 1"}
+    assert all(ls[-1] < ls[0] for ls in losses.values())
