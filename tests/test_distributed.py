@@ -224,6 +224,20 @@ def test_downpour_periods_act_as_the_page_says(n_fetch, n_push):
                                   _downpour_reference(n_fetch, n_push, batches, lr))
 
 
+def test_algorithm_table_points_at_factories_and_pages():
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    pages = "".join(p.read_text() for p in (root / "proofs" / "distributed").glob("*.md"))
+    labels = set(re.findall(r"^\(([\w-]+)\)=$", pages, flags=re.M))
+    assert set(rd.ALGORITHMS) == {"sync_sgd", "hogwild", "downpour", "adaptive_revision", "easgd", "eamsgd"}
+    for name, (factory, _, label) in rd.ALGORITHMS.items():
+        assert factory().name == name and label in labels, name
+    api = (root / "docs" / "api.rst").read_text()
+    for name in rd.__all__:
+        assert f"refopt.distributed.{name}" in api, name
+
+
 # ------------------------------------------------------------------------------- validation
 @pytest.mark.parametrize("factory,kwargs,exc", [
     (rd.easgd, {"mode": "both"}, ValueError), (rd.easgd, {"alpha": 1.5}, ValueError),

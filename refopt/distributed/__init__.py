@@ -18,7 +18,8 @@ True
 from refopt.distributed.adaptive_revision import adaptive_revision
 from refopt.distributed.algorithm import Algorithm
 from refopt.distributed.downpour import downpour
-from refopt.distributed.easgd import eamsgd, easgd
+from refopt.distributed.eamsgd import eamsgd
+from refopt.distributed.easgd import easgd
 from refopt.distributed.events import bounded_delay, draw_batch, one_worker, round_robin
 from refopt.distributed.hogwild import hogwild
 from refopt.distributed.ray_runner import run_ray

@@ -97,11 +97,16 @@ def adaptive_revision(lr: float = 0.1, *, eps: float = 1e-8) -> AdaptiveRevision
     Args:
       lr: α >= 0. eps: ε > 0 (before the first update Ḡ_max = 0, and η_old must be finite).
 
-    Example:
+    Example (g1 = 1 lands, then g2 = 2 read before it: both end up applied with the current
+    rate α/|g1 + g2|, so θ = −(g1 + g2)/3 = −1):
 
-    >>> import refopt.distributed as rd
-    >>> rd.adaptive_revision(lr=0.5)
-    adaptive_revision(lr=0.5, eps=1e-08)
+    >>> import numpy as np, refopt.distributed as rd
+    >>> alg = rd.adaptive_revision(lr=1.0, eps=1e-300)
+    >>> server = alg.init_server(np.zeros(1))
+    >>> server = alg.apply(server, [(0, 0, (np.array([1.0]), np.zeros(1)))])
+    >>> server = alg.apply(server, [(1, 0, (np.array([2.0]), np.zeros(1)))])
+    >>> print(server.x)
+    [-1.]
 
     References: McMahan & Streeter, NIPS 2014 (AdaptiveRevision). Proof page:
     ``dist-adaptive-revision``.

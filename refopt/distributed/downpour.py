@@ -87,11 +87,12 @@ def downpour(server: base.Optimizer | None = None, *, lr: float = 0.01, local_lr
       lr: η of the default server rule. local_lr: α of the worker's own steps (default lr).
       n_fetch, n_push: communication periods (integers >= 1).
 
-    Example:
+    Example (which local steps fetch before and push after computing):
 
     >>> import refopt.distributed as rd
-    >>> rd.downpour(lr=0.1, n_fetch=2, n_push=3)
-    downpour(server='adagrad(lr=0.1)', local_lr=0.1, n_fetch=2, n_push=3)
+    >>> alg = rd.downpour(lr=0.1, n_fetch=2, n_push=3)
+    >>> [alg.plan(k) for k in range(4)]
+    [(True, True), (False, False), (True, False), (False, True)]
 
     References: Dean et al., NIPS 2012, §4.1 and the supplement's Downpour client algorithm.
     Proof page: ``dist-downpour``.

@@ -63,27 +63,6 @@ class EASGD(Algorithm):
         return treemath.add_scaled(center, 1.0, _common.tree_sum(terms))
 
 
-class EAMSGD(EASGD):
-    name = "eamsgd"
-
-    def __init__(self, lr, delta, alpha, tau):
-        super().__init__(None, "nesterov", alpha, tau, "async")
-        self.lr, self.delta = lr, delta
-
-    def config(self) -> dict:
-        return {"lr": self.lr, "delta": self.delta, "alpha": self.alpha, "tau": self.tau}
-
-    def init_worker(self, params, worker):
-        return EASGDWorker(params, treemath.scale(0.0, params), None, None)
-
-    def query(self, w):
-        return treemath.add_scaled(w.x, self.delta, w.rule_state)   # x^i + δ v^i
-
-    def compute(self, w, grads):
-        v = treemath.add_scaled(treemath.scale(self.delta, w.rule_state), -self.lr, grads)
-        return EASGDWorker(treemath.add_scaled(w.x, 1.0, v), v, w.elastic, None)
-
-
 def easgd(local: base.Optimizer | None = None, *, lr: float = 0.01, alpha: float = 0.1, tau: int = 1,
           mode: Literal["sync", "async"] = "sync") -> EASGD:
     r"""Elastic Averaging SGD: workers pulled towards a center x̃ that they pull in turn.
@@ -106,11 +85,15 @@ def easgd(local: base.Optimizer | None = None, *, lr: float = 0.01, alpha: float
       local: each worker's refopt rule (default ``refopt.sgd(lr)``). lr: η of the default rule.
       alpha: α in [0, 1]. tau: τ, an integer >= 1. mode: ``"sync"`` or ``"async"``.
 
-    Example:
+    Example (with α = 0 the center never moves):
 
-    >>> import refopt.distributed as rd
-    >>> rd.easgd(lr=0.1, alpha=0.2, tau=4, mode="async")
-    easgd(local='sgd(lr=0.1)', alpha=0.2, tau=4, mode='async')
+    >>> import numpy as np, refopt.distributed as rd
+    >>> from refopt.problems import LeastSquares
+    >>> X = np.arange(12.0).reshape(6, 2) / 10; problem = LeastSquares(X, X @ np.array([1.0, -1.0]))
+    >>> alg = rd.easgd(lr=0.1, alpha=0.0, tau=2, mode="async")
+    >>> sched = rd.round_robin(alg, problem, np.ones(2), n_workers=2, steps=4)
+    >>> print(rd.simulate(alg, problem, np.ones(2), sched).params)
+    [1. 1.]
 
     References: Zhang, Choromanska, LeCun, NIPS 2015 (arXiv:1412.6651), Eqs. 5–6 and
     Algorithm 1. Proof page: ``dist-easgd``.
@@ -122,29 +105,3 @@ def easgd(local: base.Optimizer | None = None, *, lr: float = 0.01, alpha: float
         lr = base.check_real("lr", lr, low=0.0)
         return EASGD(sgd(lr), f"sgd(lr={lr!r})", alpha, tau, mode)
     return EASGD(_common.check_rule("local", local), "user rule", alpha, tau, mode)
-
-
-def eamsgd(lr: float = 0.01, *, delta: float = 0.9, alpha: float = 0.1, tau: int = 1) -> EAMSGD:
-    r"""EAMSGD: asynchronous EASGD whose local step is Nesterov momentum (Algorithm 2).
-
-    Every τ steps the elastic exchange of asynchronous :func:`easgd`; every step
-
-    .. math:: v^i \leftarrow \delta v^i - \eta\, g^i(x^i + \delta v^i),\qquad x^i \leftarrow x^i + v^i
-
-    With δ = 0 it is asynchronous EASGD with ``refopt.sgd(η)``.
-
-    Args:
-      lr: η >= 0. delta: δ in [0, 1). alpha: α in [0, 1]. tau: τ, an integer >= 1.
-
-    Example:
-
-    >>> import refopt.distributed as rd
-    >>> rd.eamsgd(lr=0.1, delta=0.9, alpha=0.2, tau=4)
-    eamsgd(lr=0.1, delta=0.9, alpha=0.2, tau=4)
-
-    References: Zhang, Choromanska, LeCun, NIPS 2015, Algorithm 2. Proof page: ``dist-easgd``.
-    """
-    lr = base.check_real("lr", lr, low=0.0)
-    delta = base.check_real("delta", delta, low=0.0, high=1.0, high_open=True)
-    alpha = base.check_real("alpha", alpha, low=0.0, high=1.0)
-    return EAMSGD(lr, delta, alpha, _common.check_period("tau", tau))

@@ -90,11 +90,15 @@ def hogwild(lr: float = 0.01, *, block_size: int | None = None) -> Hogwild:
     Args:
       lr: γ >= 0. block_size: coordinates per block write (an int >= 1) or None.
 
-    Example:
+    Example (every block write is its own event):
 
-    >>> import refopt.distributed as rd
-    >>> rd.hogwild(lr=0.1, block_size=2)
-    hogwild(lr=0.1, block_size=2)
+    >>> import numpy as np, refopt.distributed as rd
+    >>> from refopt.problems import LeastSquares
+    >>> X = np.arange(12.0).reshape(6, 2) / 10; problem = LeastSquares(X, X @ np.array([1.0, -1.0]))
+    >>> alg = rd.hogwild(lr=0.1, block_size=1)
+    >>> sched = rd.round_robin(alg, problem, np.zeros(2), n_workers=2, steps=1)
+    >>> [(e["event"], e["worker"], e.get("block")) for e in sched][:4]
+    [('read', 0, None), ('compute', 0, None), ('write', 0, 0), ('write', 0, 1)]
 
     References: Niu et al., NIPS 2011, Algorithm 1. Proof page: ``dist-hogwild``.
     """

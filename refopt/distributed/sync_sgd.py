@@ -76,11 +76,17 @@ def sync_sgd(rule: base.Optimizer | None = None, *, lr: float = 0.01) -> SyncSGD
     Args:
       rule: the server's refopt rule (default ``refopt.sgd(lr)``). lr: η of the default rule.
 
-    Example (one worker is the serial rule):
+    Example (a round is one step of the rule on the mean of the workers' gradients):
 
-    >>> import refopt.distributed as rd
-    >>> rd.sync_sgd(lr=0.1)
-    sync_sgd(rule='sgd(lr=0.1)')
+    >>> import numpy as np, refopt.distributed as rd
+    >>> from refopt.problems import LeastSquares
+    >>> X = np.arange(12.0).reshape(6, 2) / 10; problem = LeastSquares(X, X @ np.array([1.0, -1.0]))
+    >>> alg = rd.sync_sgd(lr=0.5)
+    >>> sched = rd.round_robin(alg, problem, np.zeros(2), n_workers=2, steps=1, batch_size=3)
+    >>> batch = [i for e in sched if e["event"] == "compute" for i in e["batch"]]
+    >>> run = rd.simulate(alg, problem, np.zeros(2), sched)
+    >>> bool(np.allclose(run.params, -0.5 * problem.batch_grad(np.zeros(2), np.array(batch)), rtol=1e-15))
+    True
 
     References: Dean et al., NIPS 2012 (the synchronous baseline). Proof page:
     ``dist-sync-sgd``.

@@ -47,7 +47,17 @@ class RunningStats(NamedTuple):
 
 def batchnorm_forward(x: Any, gamma: Any, beta: Any, *, eps: float = 1e-5
                       ) -> tuple[Any, BatchNormCache, tuple[Any, Any]]:
-    """Train mode: (y, cache for the backward pass, (μ, biased σ²) for the running statistics)."""
+    """Train mode: (y, cache for the backward pass, (μ, biased σ²) for the running statistics).
+
+    Each feature of y has batch mean β and (biased) standard deviation γ, up to ε:
+
+    >>> import numpy as np
+    >>> y, _, _ = batchnorm_forward(np.array([[1.0, 10.0], [3.0, 30.0]]), np.ones(2), np.zeros(2), eps=0.0)
+    >>> print(y)
+    [[-1. -1.]
+     [ 1.  1.]]
+    """
+    eps = base.check_real("eps", eps, low=0.0)
     if x.ndim != 2 or gamma.shape != (x.shape[1],) or beta.shape != (x.shape[1],):
         raise ValueError(f"batchnorm_forward expects x (N, d), gamma (d,), beta (d,); got x "
                          f"{tuple(x.shape)}, gamma {tuple(gamma.shape)}, beta {tuple(beta.shape)}")
