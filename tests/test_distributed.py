@@ -166,6 +166,45 @@ def test_easgd_stability_mutation_center_moving_by_the_mean_is_stable_past_the_b
     assert _easgd_quadratic_final(MeanCenter(refopt.sgd(0.5), "sgd", alpha, 1, "sync"), 2.0) < 1e-6
 
 
+def _round_robin_async_radius(eta_h, alpha, p=2):
+    """Spectral radius of one round of asynchronous EASGD (Algorithm 1, τ = 1) in the round-robin
+    order on ℓ = h x²/2: worker i's elastic exchange, then its gradient step (the page's map)."""
+    M = np.eye(p + 1)
+    for i in range(p):
+        E = np.eye(p + 1)
+        E[i, i], E[i, p], E[p, i], E[p, p] = 1 - alpha, alpha, alpha, 1 - alpha
+        G = np.eye(p + 1)
+        G[i, i] = 1 - eta_h
+        M = G @ E @ M
+    return max(abs(np.linalg.eigvals(M)))
+
+
+def _async_final(eta_h, alpha, mode="async"):
+    problem = LeastSquares(np.array([[1.0]]), np.array([0.0]))             # h = 1
+    alg = rd.easgd(lr=eta_h, alpha=alpha, mode=mode)
+    sched = rd.round_robin(alg, problem, np.ones(1), n_workers=2, steps=300)
+    return abs(float(rd.simulate(alg, problem, np.ones(1), sched).params[0]))
+
+
+@pytest.mark.parametrize("eta_h,alpha,stable", [(1.9, 0.9, True), (2.1, 0.5, True), (2.5, 0.5, True),
+                                                (2.1, 0.05, False), (2.5, 0.9, False)])
+def test_easgd_async_round_robin_follows_its_linear_map(eta_h, alpha, stable):
+    """The paper's stability setting (asynchronous, round robin, its §4): the center decays or
+    grows like ρ^rounds, ρ the spectral radius of the round map written from Algorithm 1."""
+    radius = _round_robin_async_radius(eta_h, alpha)
+    assert bool(radius < 1) is stable
+    final = _async_final(eta_h, alpha)
+    # ρ^300 up to the initial point's projection on the eigenvectors (generous constant factors)
+    assert final < 1e3 * radius ** 300 and (final > 1e-3 * radius ** 300 or final < 1e-200)
+
+
+def test_easgd_async_mutation_gradient_before_the_pull_leaves_the_map():
+    """Taking the gradient at x^i_t with the pull applied at the same time (the sync order) is
+    unstable at ηh = 2.1, α = 0.5, where Algorithm 1's round map decays (ρ ≈ 0.55)."""
+    radius = _round_robin_async_radius(2.1, 0.5)
+    assert _async_final(2.1, 0.5, mode="sync") > 1e3 * radius ** 300
+
+
 # ------------------------------------------------------------------- bounded delay, Downpour
 @pytest.mark.parametrize("tau", [0, 2, 5])
 def test_hogwild_converges_under_bounded_delay_on_a_strongly_convex_problem(tau):
