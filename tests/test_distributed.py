@@ -277,6 +277,27 @@ def test_algorithm_table_points_at_factories_and_pages():
         assert f"refopt.distributed.{name}" in api, name
 
 
+@pytest.mark.parametrize("name", sorted(rd.ALGORITHMS))
+def test_array_type_in_is_array_type_out_and_inputs_are_untouched(xp, name):
+    import array_api_compat
+    alg = rd.ALGORITHMS[name][0](lr=0.1)
+    sched = rd.bounded_delay(alg, P, X0, n_workers=2, steps=5, tau=2, batch_size=3, seed=1)
+    x0 = xp.asarray(np.linspace(-1.0, 1.0, 4), dtype=xp.float64)
+    def host(a):
+        return a.get() if hasattr(a, "get") else np.asarray(a)      # CuPy arrays live on the GPU
+    before = host(x0).copy()
+    run = rd.simulate(alg, P, x0, sched)
+    assert array_api_compat.array_namespace(run.params) is array_api_compat.array_namespace(x0)
+    assert run.params.dtype == xp.float64
+    ref = rd.simulate(alg, P, np.linspace(-1.0, 1.0, 4), sched).params
+    got = host(run.params)
+    if xp.__name__.startswith("cupy"):
+        np.testing.assert_allclose(got, ref, rtol=1e-12)          # GPU reductions round differently
+    else:
+        assert np.array_equal(got, ref)                           # same operations, same order
+    assert np.array_equal(host(x0), before)
+
+
 # ------------------------------------------------------------------------------- validation
 @pytest.mark.parametrize("factory,kwargs,exc", [
     (rd.easgd, {"mode": "both"}, ValueError), (rd.easgd, {"alpha": 1.5}, ValueError),

@@ -1,6 +1,6 @@
 """Parallel and distributed SGD with reference semantics (Ruder 2016 §4).
 
-Each algorithm is a set of pure server/worker updates (:mod:`refopt.distributed.algorithm`);
+Each algorithm is a set of pure server/worker updates (``refopt.distributed.algorithm``);
 :func:`simulate` runs it through an explicit event log, :func:`run_ray` runs it for real on
 Ray actors and records the log that happened, and :func:`replay` re-runs such a log here —
 bit for bit the same result.

@@ -58,8 +58,9 @@ def simulate(algorithm: Algorithm, objective: Any, params: Any, schedule: Any, *
              trace: bool = False) -> Run:
     """Run ``algorithm`` on the finite sum ``objective`` from ``params`` through ``schedule``.
 
-    ``schedule`` is a list of events (see :mod:`refopt.distributed.events`) or a log. Events
-    that carry a ``version`` (a recorded log) must meet the same version here, else ValueError.
+    ``schedule`` is a list of events (as made by :func:`round_robin` or :func:`bounded_delay`)
+    or a log. Events that carry a ``version`` (a recorded log) must meet the same version here,
+    else ValueError. With ``trace=True`` the run keeps (center, workers) after every event.
     """
     if not isinstance(algorithm, Algorithm):
         raise TypeError(f"algorithm must be a refopt.distributed algorithm, got {type(algorithm).__name__}")

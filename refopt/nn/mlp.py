@@ -36,9 +36,9 @@ class MLP:
       loss: ``"softmax_cross_entropy"`` (default), ``"mse"`` or ``"binary_logistic"``.
       init: ``"glorot_uniform"`` (default), ``"glorot_normal"``, ``"he_uniform"``, ``"he_normal"``;
         biases start at 0.
-      batch_norm: put :mod:`~refopt.nn.batchnorm` between every hidden dense layer and its
-        activation (parameters ``gamma`` = 1, ``beta`` = 0; train mode unless ``forward`` gets
-        ``running`` statistics, see :meth:`batch_statistics`).
+      batch_norm: put batch normalization (:func:`~refopt.nn.batchnorm_forward`) between every
+        hidden dense layer and its activation (parameters ``gamma`` = 1, ``beta`` = 0; train
+        mode unless ``forward`` gets ``running`` statistics, see ``batch_statistics``).
 
     Example:
 
@@ -133,14 +133,14 @@ class MLP:
 
     def forward(self, params: list, x: Any, *, running: list | None = None) -> Any:
         """The network output (after the output activation), shape (N, d_out); with
-        ``running`` (one :class:`~refopt.nn.batchnorm.RunningStats` per batch-norm layer, None
+        ``running`` (one :class:`~refopt.nn.RunningStats` per batch-norm layer, None
         elsewhere) batch norm runs in eval mode."""
         self._check(params, x)
         return self._forward(params, x, running)[0]
 
     def batch_statistics(self, params: list, x: Any) -> list:
         """Each layer's batch-norm (μ, biased σ²) on the batch x (None for layers without),
-        for :func:`~refopt.nn.batchnorm.update_running`."""
+        for :func:`~refopt.nn.update_running`."""
         self._check(params, x)
         return [c[4] for c in self._forward(params, x)[1]]
 
