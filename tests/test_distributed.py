@@ -298,6 +298,24 @@ def test_array_type_in_is_array_type_out_and_inputs_are_untouched(xp, name):
     assert np.array_equal(host(x0), before)
 
 
+def test_any_finite_sum_objective_logistic_regression_and_the_mlp():
+    from refopt.nn import MLP
+    from refopt.problems import LogisticRegression, MLPObjective
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(30, 3))
+    logistic = LogisticRegression(X, (X[:, 0] > 0).astype(int), l2=0.1)
+    net = MLP([3, 4, 2], activation="tanh")
+    mlp = MLPObjective(net, X, (X[:, 1] > 0).astype(int))
+    for objective, params in ((logistic, np.zeros(3)), (mlp, net.init(seed=0))):
+        alg = rd.easgd(refopt.adam(lr=0.05), alpha=0.2, tau=2, mode="async")
+        sched = rd.bounded_delay(alg, objective, params, n_workers=2, steps=20, tau=2, batch_size=5, seed=0)
+        run = rd.simulate(alg, objective, params, sched)
+        again = rd.replay(alg, objective, params, json.loads(json.dumps(run.log)))
+        assert all(np.array_equal(a, b) for a, b in zip(refopt.tree.leaves(run.params),
+                                                        refopt.tree.leaves(again.params)))
+        assert float(objective.value(run.params)) < float(objective.value(params))
+
+
 # ------------------------------------------------------------------------------- validation
 @pytest.mark.parametrize("factory,kwargs,exc", [
     (rd.easgd, {"mode": "both"}, ValueError), (rd.easgd, {"alpha": 1.5}, ValueError),
