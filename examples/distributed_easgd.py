@@ -39,7 +39,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--engine", choices=["simulate", "ray"], default="simulate")
     parser.add_argument("--steps", type=int, default=120, help="local steps per worker")
-    parser.add_argument("--out", default="distributed_easgd.png")
+    parser.add_argument("--out", default="distributed_easgd.png", help="the figure; '' to skip it")
     args = parser.parse_args(argv)
     _, s = load_data()
     net = MLP([s.X_train.shape[1], 16, int(s.y_train.max()) + 1], activation="tanh")
@@ -64,7 +64,7 @@ def main(argv=None) -> dict:
                      for p in path] for name, path in paths.items()}
     for name, ls in losses.items():
         print(f"{name:>9}: loss {ls[0]:.4f} -> {ls[-1]:.4f}")
-    plt = pyplot()
+    plt = pyplot() if args.out else None
     if plt is not None:
         stacked = np.concatenate(list(paths.values()))
         mean = stacked.mean(axis=0)
