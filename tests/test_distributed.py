@@ -404,14 +404,14 @@ RAY_CASES = {
 @pytest.mark.parametrize("name", RAY_CASES)
 def test_replay_of_a_ray_run_is_bitwise(ray_local, name):
     alg = RAY_CASES[name]
-    run = rd.run_ray(alg, P, X0, n_workers=2, steps=10, batch_size=3)
+    run = rd.run_ray(alg, P, X0, n_workers=2, steps=8, batch_size=3)
     log = json.loads(json.dumps(run.log))                  # the log survives JSON
     again = rd.replay(alg, P, X0, log)
     assert np.array_equal(again.params, run.params)
     assert all(np.array_equal(a, b) for a, b in zip(again.workers, run.workers))
     assert float(P.value(run.params)) < float(P.value(X0))
     # mutation: the same events in another (valid) order give a different result
-    other = rd.bounded_delay(alg, P, X0, n_workers=2, steps=10, tau=3, batch_size=3, seed=99)
+    other = rd.bounded_delay(alg, P, X0, n_workers=2, steps=8, tau=3, batch_size=3, seed=99)
     assert not np.array_equal(rd.simulate(alg, P, X0, other).params, run.params)
 
 
