@@ -12,6 +12,10 @@ def check_rule(name: str, rule: Any) -> base.Optimizer:
     if not isinstance(rule, base.Optimizer):
         raise TypeError(f"{name} must be a refopt rule (refopt.base.Optimizer), got "
                         f"{type(rule).__name__}")
+    extra = getattr(rule, "extra_args", frozenset())   # e.g. a look-ahead rule's grad_fn
+    if extra:
+        raise ValueError(f"{name} must be a rule whose update needs only (grads, state, params); this one "
+                         f"also needs {sorted(extra)}")
     return rule
 
 
