@@ -26,12 +26,14 @@ def _first_gradient(grads: Any, params: Any, grad_fn: Callable[[Any], Any] | Non
     return grad_fn(params)
 
 
+@base.register_state
 class RKState(NamedTuple):
     """State of a Runge–Kutta rule."""
 
     t: int  # number of updates applied so far
 
 
+@base.rule_factory("runge_kutta", RKState)
 def runge_kutta(tab: _tab.ButcherTableau | str, lr: Any = 0.01, *, weight_decay: float = 0.0,
                 decay: str = "l2", maximize: bool = False) -> base.Optimizer:
     r"""An explicit Runge–Kutta step of the gradient flow, from a Butcher tableau.
@@ -92,6 +94,7 @@ def runge_kutta(tab: _tab.ButcherTableau | str, lr: Any = 0.01, *, weight_decay:
     return base.Optimizer(init, update)
 
 
+@base.register_state
 class MultistepState(NamedTuple):
     """State of a linear multistep rule: the last s−1 iterates and their F values.
 
@@ -108,6 +111,7 @@ class MultistepState(NamedTuple):
 BOOTSTRAPS = tuple(sorted(_tab.TABLEAUX))
 
 
+@base.rule_factory("linear_multistep", MultistepState)
 def linear_multistep(method: _ms.Multistep | str, lr: float = 0.01, *, bootstrap: str = "euler",
                      weight_decay: float = 0.0, decay: str = "l2", maximize: bool = False
                      ) -> base.Optimizer:

@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class MomentumState(NamedTuple):
     """State of :func:`momentum`."""
 
@@ -15,6 +16,7 @@ class MomentumState(NamedTuple):
     velocity: Any   # v_t (lr_in_buffer=True) or b_t (lr_in_buffer=False); zeros at t = 0
 
 
+@base.rule_factory("momentum", MomentumState)
 def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True,
              dampening: float = 0.0, buffer_init: str = "zero", weight_decay: float = 0.0,
              decay: str = "l2", maximize: bool = False) -> base.Optimizer:

@@ -11,6 +11,7 @@ from refopt import tree as _tree
 FORMS = ("lookahead", "reparameterised")
 
 
+@base.register_state
 class NAGState(NamedTuple):
     """State of :func:`nag`."""
 
@@ -18,6 +19,7 @@ class NAGState(NamedTuple):
     velocity: Any  # look-ahead form: v_t (η inside); reparameterised form: b_t (η outside)
 
 
+@base.rule_factory("nag", NAGState)
 def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
         weight_decay: float = 0.0, decay: str = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Nesterov accelerated gradient, in the paper's look-ahead form or the reparameterised one.

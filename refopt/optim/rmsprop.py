@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class RMSpropState(NamedTuple):
     """State of :func:`rmsprop`. Fields a configuration does not use hold ``()``."""
 
@@ -17,6 +18,7 @@ class RMSpropState(NamedTuple):
     momentum_buffer: Any  # b_t when momentum > 0, else ()
 
 
+@base.rule_factory("rmsprop", RMSpropState)
 def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: bool = True,
             centered: bool = False, momentum: float = 0.0, lr_in_buffer: bool = False,
             bias_correction: bool = False, weight_decay: float = 0.0, decay: str = "l2",
@@ -83,11 +85,11 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
                 var = var - mean * mean
             denom = xp.sqrt(var + eps) if eps_inside else xp.sqrt(var) + eps
             if mu == 0.0:
-                return p - lr_t * (g / denom), eg2, eg, b
+                return p - lr_t * rule.safe_divide(xp, g, denom), eg2, eg, b
             if lr_in_buffer:
-                b = mu * b + lr_t * (g / denom)
+                b = mu * b + lr_t * rule.safe_divide(xp, g, denom)
                 return p - b, eg2, eg, b
-            b = mu * b + g / denom
+            b = mu * b + rule.safe_divide(xp, g, denom)
             return p - lr_t * b, eg2, eg, b
 
         params, eg2, eg, b = _tree.map(leaf, params, grads, state.mean_sq_grad, mean_grad,

@@ -8,6 +8,7 @@ from refopt import _xp, base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AGDState(NamedTuple):
     """State of :func:`agd`."""
 
@@ -17,6 +18,7 @@ class AGDState(NamedTuple):
     b_max: Any  # running max of b (amsgrad), else ()
 
 
+@base.rule_factory("agd", AGDState)
 def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: float = 1e-5,
         amsgrad: bool = False, clip: float | None = None, weight_decay: float = 0.0,
         decay: str = "decoupled", maximize: bool = False) -> base.Optimizer:
@@ -58,7 +60,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     beta2 = base.check_beta("beta2", beta2)
     delta = base.check_real("delta", delta, low=0.0)
     base.check_bool("amsgrad", amsgrad)
-    clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True)
+    clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True, finite=False)
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AGDState:

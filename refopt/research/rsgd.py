@@ -15,6 +15,7 @@ MODES = ("accumulate", "previous")
 GRANULARITIES = ("coordinate", "array", "global")
 
 
+@base.register_state
 class RSGDState(NamedTuple):
     """State of :func:`rsgd`."""
 
@@ -43,6 +44,7 @@ def rsgd_masks(like: Any, *, seed: int, t: int, p: float, granularity: str) -> l
     return masks
 
 
+@base.rule_factory("rsgd", RSGDState)
 def rsgd(lr: Any = 0.01, *, gamma: float, p0: float = 1.0,
          schedule: Callable[[int], float] | None = None, mode: str = "accumulate",
          granularity: str = "coordinate", seed: int = 0, weight_decay: float = 0.0,
