@@ -352,7 +352,11 @@ def check_init_params(params: Any) -> Any:
     xp = _xp.namespace(params, names=("params",))
     leaves, treedef = _tree.flatten(params)
     for path, leaf in zip(_tree.leaf_paths(treedef), leaves):
-        if not xp.isdtype(leaf.dtype, "real floating"):
+        try:
+            floating = xp.isdtype(leaf.dtype, "real floating")
+        except TypeError:  # an extension dtype such as ml_dtypes' bfloat16: not an array-API dtype
+            floating = False
+        if not floating:
             raise TypeError(f"params{'' if path == '<root>' else path} has dtype {leaf.dtype}; "
                             "refopt rules need real floating-point parameters")
     return xp

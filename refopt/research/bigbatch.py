@@ -147,7 +147,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
                              "a finite-sum objective (refopt.problems.FiniteSum)")
         if grads is not None:
             raise ValueError("grads must be None: the rule computes its own batch gradients")
-        _xp.namespace(params, names=("params",))
+        base.check_update_args(params, state, params)  # the state against params (no grads here)
         n = objective.n_examples
         t = state.t + 1
         perm = np.random.default_rng([seed, t]).permutation(n)
