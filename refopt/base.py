@@ -300,10 +300,11 @@ def check_update_args(grads: Any, state: Any, params: Any) -> Any:
     if grads_def != params_def:
         raise ValueError(f"pytree structure mismatch: params has structure {params_def} "
                          f"but grads has structure {grads_def}")
+    xp = _xp.namespace(params, grads, _state_arrays(state), names=("params", "grads", "state"))
     paths = _tree.leaf_paths(params_def)
     _check_leaves(paths, "params", params_leaves, "grads", grads_leaves)
     _check_state_against(state, "state", params_def, paths, params_leaves)
-    return _xp.namespace(params, grads, _state_arrays(state), names=("params", "grads", "state"))
+    return xp
 
 
 def _check_state_against(node: Any, name: str, params_def: Any, paths: list, params_leaves: list) -> None:

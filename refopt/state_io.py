@@ -80,7 +80,7 @@ def _to_numpy(a: Any) -> np.ndarray:
     host = a.get() if _xp.array_module_name(a) == "cupy" else np.asarray(a)
     if host.dtype.kind not in "biuf":  # never objects, strings or anything that needs pickling
         raise TypeError(f"state: cannot save an array of dtype {host.dtype}")
-    return np.ascontiguousarray(host)
+    return np.array(host, order="C", copy=True)  # (ascontiguousarray would make 0-d arrays 1-d)
 
 
 def save_state(path: str | os.PathLike, state: Any, *, rule: Any = None) -> None:
