@@ -5,6 +5,7 @@ leaf is the tensor ``leaf_<i>``; the string→string metadata header holds
 
 * ``format`` = ``"refopt-checkpoint"`` and ``version`` = ``"2"``;
 * ``rule``: JSON ``{"name": ..., "config": {...}}`` of the optimizer that wrote it (or ``null``);
+* ``sha256``: a checksum of the metadata and tensors (corruption is an error, not new values);
 * ``tree``: JSON describing the containers, the Python scalars (``t``, Nadam's Π_t, written with
   ``repr`` precision so a resumed run equals an uninterrupted one bit for bit) and each array's
   namespace.
@@ -16,6 +17,7 @@ namespaces from a fixed table of three names. Saving is atomic. See docs/checkpo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -102,7 +104,9 @@ def save_state(path: str | os.PathLike, state: Any, *, rule: Any = None) -> None
     tree_doc = _encode(state, arrays)
     metadata = {"format": FORMAT, "version": VERSION, "tree": json.dumps(tree_doc),
                 "rule": json.dumps(None if tag is None else {"name": tag.name, "config": tag.config})}
-    payload = st.save({f"leaf_{i}": a for i, a in enumerate(arrays)}, metadata=metadata)
+    tensors = {f"leaf_{i}": a for i, a in enumerate(arrays)}
+    metadata["sha256"] = _digest(metadata, tensors)
+    payload = st.save(tensors, metadata=metadata)
     _atomic_write(os.fspath(path), payload)
 
 
@@ -119,6 +123,20 @@ def _atomic_write(path: str, payload: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _digest(metadata: dict, tensors: dict) -> str:
+    """SHA-256 of what the checkpoint means: the metadata entries and every tensor's name,
+    dtype, shape and bytes. It detects corruption (a flipped bit, a hand edit) — an integrity
+    check, not a signature: safety against hostile files comes from the allow-lists."""
+    h = hashlib.sha256()
+    for key in ("format", "version", "rule", "tree"):
+        h.update(json.dumps([key, metadata.get(key)]).encode())
+    for name in sorted(tensors):
+        a = tensors[name]
+        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
 
 
 def _bad(path: Any, why: str) -> ValueError:
@@ -148,6 +166,8 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict]:
         arrays = st.load(data)
     except Exception as err:  # safetensors' own error type: truncated or inconsistent tensors
         raise _bad(path, f"the tensors cannot be read ({err})") from None
+    if meta.get("sha256") != _digest(meta, arrays):
+        raise _bad(path, "the checksum does not match its content (corrupted or edited)")
     return meta, arrays
 
 

@@ -31,13 +31,17 @@ def _adam_state(params=None):
     return opt, params, opt.update(params, opt.init(params), params)[1]
 
 
-def _rewrite_metadata(src, dst, **changes):
-    """Copy a checkpoint with some metadata entries replaced (a hand-edited, hostile file)."""
+def _rewrite_metadata(src, dst, *, reseal=True, **changes):
+    """Copy a checkpoint with some metadata entries replaced: a hostile file (its checksum
+    recomputed, so the deeper checks are reached) or, with reseal=False, a corrupted one."""
     with open(src, "rb") as fh:
         data = fh.read()
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + n])
     header["__metadata__"].update(changes)
+    if reseal:
+        header["__metadata__"]["sha256"] = refopt.state_io._digest(
+            header["__metadata__"], safetensors.numpy.load(data))
     new = json.dumps(header).encode()
     new += b" " * (-len(new) % 8)
     with open(dst, "wb") as fh:
@@ -389,7 +393,7 @@ def test_observed_order_refuses_non_finite_steps(hs, match):
 @pytest.mark.parametrize("damage", ["empty", "truncated_header", "truncated_tensors", "not_json",
                                     "no_metadata", "old_version", "tree_not_json", "no_tree",
                                     "bad_node", "missing_leaf", "leaf_twice", "wrong_field_count",
-                                    "bad_float", "deep", "npz"])
+                                    "bad_float", "deep", "npz", "edited", "flipped_bit"])
 def test_malformed_checkpoints_raise_a_clear_value_error(tmp_path, damage):
     _, _, state = _adam_state()
     path = tmp_path / "s.ckpt"
@@ -433,6 +437,11 @@ def test_malformed_checkpoints_raise_a_clear_value_error(tmp_path, damage):
         for _ in range(200):
             deep = {"kind": "list", "items": [deep]}
         _rewrite_metadata(path, path, tree=json.dumps(deep))
+    elif damage == "edited":
+        tree["items"][0] = {"kind": "int", "value": 7}
+        _rewrite_metadata(path, path, tree=json.dumps(tree), reseal=False)
+    elif damage == "flipped_bit":
+        path.write_bytes(data[:-3] + bytes([data[-3] ^ 1]) + data[-2:])
     elif damage == "npz":
         np.savez(tmp_path / "x.npz", a=np.ones(2))
         path = tmp_path / "x.npz"
