@@ -109,6 +109,7 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
         if grads is not None:
             raise ValueError("grads must be None for form='lookahead' (the gradient at θ is "
                              "not used; the rule calls grad_fn at the look-ahead point)")
+        base.check_update_args(params, state, params)  # state vs params before θ − γv is formed
         gamma = gamma_of(state.t + 1)
         lookahead = _tree.map(lambda p, v: p - gamma * v, params, state.velocity,
                               names=("params", "state.velocity"))
