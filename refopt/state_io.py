@@ -182,7 +182,10 @@ def _json_field(path: Any, meta: dict, key: str) -> Any:
 
 def checkpoint_info(path: str | os.PathLike) -> dict:
     """``{"format", "version", "rule", "config"}`` of a checkpoint (rule/config None if untagged)."""
-    meta, _ = _read(path)
+    return _info(path, _read(path)[0])
+
+
+def _info(path: Any, meta: dict) -> dict:
     tag = _json_field(path, meta, "rule")
     if tag is not None and not (isinstance(tag, dict) and isinstance(tag.get("name"), str)
                                 and isinstance(tag.get("config"), dict)):
@@ -204,7 +207,7 @@ def load_state(path: str | os.PathLike, *, rule: Any = None, like: Any = None,
     Every malformed or hostile file raises ``ValueError`` naming the file.
     """
     meta, host = _read(path)
-    info = checkpoint_info(path)
+    info = _info(path, meta)
     if rule is not None:
         _check_rule(path, info, rule)
     doc = _json_field(path, meta, "tree")

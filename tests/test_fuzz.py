@@ -246,8 +246,8 @@ def _checkpoint(name: str, directory: str) -> tuple[str, object, object]:
 def _load_verdict(path, state, opt, hostile: bool = False) -> None:
     try:
         loaded = refopt.load_state(path, rule=opt)
-    except ValueError as err:
-        assert "not a valid refopt checkpoint" in str(err), str(err)
+    except ValueError as err:  # malformed, or a rule tag that does not match opt
+        assert str(err).startswith(f"{path}: ") and "checkpoint" in str(err), str(err)
         COUNTS["checkpoints", "rejected"] += 1
         return
     assert not hostile, "a hostile checkpoint was loaded"
