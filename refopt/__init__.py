@@ -40,14 +40,15 @@ from refopt.optim import (
                          sgd,
 )
 from refopt.research import agd, bigbatch, rsgd, run_bigbatch
-from refopt.state_io import load_state, save_state
+from refopt.state_io import checkpoint_info, load_state, save_state
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Optimizer", "adadelta", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
     "amsgrad", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
-    "load_state", "momentum", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
+    "checkpoint_info", "load_state", "momentum", "nadam", "nag", "nag_reparameterised",
+    "project_box", "rmsprop",
     "save_state", "sgd", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",

@@ -305,7 +305,8 @@ def _rk_spec(name: str) -> Spec:
 
 def _lmm_spec(name: str) -> Spec:
     return Spec(
-        name, lambda **kw: linear_multistep(name, **kw), "ode", "Hairer–Nørsett–Wanner I; seed 001",
+        name, lambda **kw: linear_multistep(name, allow_unstable=name == "leapfrog", **kw), "ode",
+        "Hairer–Nørsett–Wanner I; seed 001",
         "rule-linear-multistep",
         configs=({"lr": 0.1}, {"lr": 0.05, "bootstrap": "heun"}, {"lr": 0.05, "maximize": True}),
         invalid=_shared_invalid() + (

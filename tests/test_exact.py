@@ -136,7 +136,8 @@ for _name in ex.RK:
     CASES[f"{_name}-rk"] = (lambda n=_name: refopt.ode.runge_kutta(n, lr=0.1),
                             lambda n=_name: ex.runge_kutta(THETA0, grad_exact, STEPS, R(1, 10), n))
 for _name in ex.LMM:
-    CASES[f"{_name}-lmm"] = (lambda n=_name: refopt.ode.linear_multistep(n, lr=0.1),
+    CASES[f"{_name}-lmm"] = (lambda n=_name: refopt.ode.linear_multistep(
+                                 n, lr=0.1, allow_unstable=n == "leapfrog"),
                              lambda n=_name: ex.linear_multistep(THETA0, grad_exact, 4, R(1, 10), n))
 
 

@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AdadeltaState(NamedTuple):
     """State of :func:`adadelta`."""
 
@@ -16,6 +17,7 @@ class AdadeltaState(NamedTuple):
     mean_sq_delta: Any  # E[Δθ²]_t, accumulated from Δ without η
 
 
+@base.rule_factory("adadelta", AdadeltaState)
 def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay: float = 0.0,
              decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Adadelta: a unit-consistent step from the ratio of two running RMS values.
@@ -64,7 +66,7 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
 
         def leaf(p, g, eg2, ed2):
             eg2 = rho * eg2 + (1.0 - rho) * (g * g)
-            delta = -(xp.sqrt(ed2 + eps) / xp.sqrt(eg2 + eps)) * g
+            delta = -rule.safe_divide(xp, xp.sqrt(ed2 + eps), xp.sqrt(eg2 + eps)) * g
             ed2 = rho * ed2 + (1.0 - rho) * (delta * delta)
             return p + lr_t * delta, eg2, ed2
 

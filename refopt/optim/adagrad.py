@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AdagradState(NamedTuple):
     """State of :func:`adagrad`."""
 
@@ -15,6 +16,7 @@ class AdagradState(NamedTuple):
     sum_squares: Any   # G_t = G_0 + Σ_{i≤t} g_i²
 
 
+@base.rule_factory("adagrad", AdagradState)
 def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
             initial_accumulator: float = 0.0, lr_decay: float = 0.0,
             weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False
@@ -66,7 +68,7 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
         def leaf(p, g, s):
             s = s + g * g
             denom = xp.sqrt(s + eps) if eps_inside else xp.sqrt(s) + eps
-            return p - step * (g / denom), s
+            return p - step * rule.safe_divide(xp, g, denom), s
 
         params, sums = _tree.map(leaf, params, grads, state.sum_squares, n_out=2)
         return params, AdagradState(t=t, sum_squares=sums)

@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AdamState(NamedTuple):
     """State of :func:`adam`."""
 
@@ -16,6 +17,7 @@ class AdamState(NamedTuple):
     v: Any   # second-moment EMA v_t (not bias-corrected)
 
 
+@base.rule_factory("adam", AdamState)
 def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
          eps_hat: bool = False, eps_root: float = 0.0, weight_decay: float = 0.0,
          decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
@@ -74,10 +76,10 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
             v = beta2 * v + (1.0 - beta2) * (g * g)
             if eps_hat:
                 step = lr_t * bc2 ** 0.5 / bc1
-                return p - step * (m / (xp.sqrt(v) + eps)), m, v
+                return p - step * rule.safe_divide(xp, m, xp.sqrt(v) + eps), m, v
             m_hat = m / bc1
             v_hat = v / bc2
-            return p - lr_t * (m_hat / (xp.sqrt(v_hat + eps_root) + eps)), m, v
+            return p - lr_t * rule.safe_divide(xp, m_hat, xp.sqrt(v_hat + eps_root) + eps), m, v
 
         params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
         return params, AdamState(t=t, m=m, v=v)
@@ -85,6 +87,7 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
     return base.optimizer(init, update)
 
 
+@base.rule_factory("adamw", AdamState)
 def adamw(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
           weight_decay: float = 1e-2, maximize: bool = False) -> base.Optimizer:
     """AdamW: :func:`adam` with ``decay="decoupled"`` and torch's default λ = 1e−2.

@@ -10,6 +10,7 @@ from refopt import tree as _tree
 EpsPlacement = Literal["max", "denominator"]
 
 
+@base.register_state
 class AdamaxState(NamedTuple):
     """State of :func:`adamax`."""
 
@@ -18,6 +19,7 @@ class AdamaxState(NamedTuple):
     u: Any   # infinity norm u_t = max(β2 u_{t−1}, |g_t|)
 
 
+@base.rule_factory("adamax", AdamaxState)
 def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 0.0,
            eps_placement: EpsPlacement = "max", weight_decay: float = 0.0, decay: rule.Decay = "l2",
            maximize: bool = False) -> base.Optimizer:

@@ -10,6 +10,7 @@ from refopt import tree as _tree
 VARIANTS = ("reddi", "torch", "optax")
 
 
+@base.register_state
 class AMSGradState(NamedTuple):
     """State of :func:`amsgrad`."""
 
@@ -19,6 +20,7 @@ class AMSGradState(NamedTuple):
     v_max: Any  # running max: of v (reddi, torch) or of v̂ = v/(1−β2^t) (optax)
 
 
+@base.rule_factory("amsgrad", AMSGradState)
 def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
             variant: str = "reddi", weight_decay: float = 0.0, decay: str = "l2",
             maximize: bool = False) -> base.Optimizer:
@@ -69,13 +71,13 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
             v = beta2 * v + (1.0 - beta2) * (g * g)
             if variant == "reddi":
                 v_max = xp.maximum(v_max, v)
-                return p - lr_t * (m / (xp.sqrt(v_max) + eps)), m, v, v_max
+                return p - lr_t * rule.safe_divide(xp, m, xp.sqrt(v_max) + eps), m, v, v_max
             if variant == "torch":
                 v_max = xp.maximum(v_max, v)
                 denom = xp.sqrt(v_max) / bc2 ** 0.5 + eps
-                return p - (lr_t / bc1) * (m / denom), m, v, v_max
+                return p - (lr_t / bc1) * rule.safe_divide(xp, m, denom), m, v, v_max
             v_max = xp.maximum(v_max, v / bc2)
-            return p - lr_t * ((m / bc1) / (xp.sqrt(v_max) + eps)), m, v, v_max
+            return p - lr_t * rule.safe_divide(xp, m / bc1, xp.sqrt(v_max) + eps), m, v, v_max
 
         params, m, v, v_max = _tree.map(leaf, params, grads, state.m, state.v, state.v_max,
                                         n_out=4)

@@ -10,6 +10,7 @@ from refopt import tree as _tree
 BufferInit = Literal["zero", "first_grad"]
 
 
+@base.register_state
 class MomentumState(NamedTuple):
     """State of :func:`momentum`."""
 
@@ -17,6 +18,7 @@ class MomentumState(NamedTuple):
     velocity: Any   # v_t (lr_in_buffer=True) or b_t (lr_in_buffer=False); zeros at t = 0
 
 
+@base.rule_factory("momentum", MomentumState)
 def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True,
              dampening: float = 0.0, buffer_init: BufferInit = "zero", weight_decay: float = 0.0,
              decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:

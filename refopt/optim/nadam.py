@@ -9,6 +9,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class NadamState(NamedTuple):
     """State of :func:`nadam`."""
 
@@ -18,6 +19,7 @@ class NadamState(NamedTuple):
     mu_product: float   # Π_{i≤t} μ_i for the ψ schedule (1.0 at t = 0; unused when ψ is None)
 
 
+@base.rule_factory("nadam", NadamState)
 def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
           momentum_decay: float | None = None, weight_decay: float = 0.0, decay: rule.Decay = "l2",
           maximize: bool = False) -> base.Optimizer:
@@ -65,7 +67,7 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
     beta2 = base.check_beta("beta2", beta2)
     eps = base.check_real("eps", eps, low=0.0)
     psi = None if momentum_decay is None else base.check_real(
-        "momentum_decay", momentum_decay, low=0.0, low_open=True)
+        "momentum_decay", momentum_decay, low=0.0, low_open=True, finite=False)
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def mu(t: int) -> float:
@@ -95,7 +97,7 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
             m = beta1 * m + (1.0 - beta1) * g
             v = beta2 * v + (1.0 - beta2) * (g * g)
             denom = xp.sqrt(v / bc2) + eps
-            return p - lr_t * ((coef_g * g + coef_m * m) / denom), m, v
+            return p - lr_t * rule.safe_divide(xp, coef_g * g + coef_m * m, denom), m, v
 
         params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
         return params, NadamState(t=t, m=m, v=v, mu_product=mu_product)

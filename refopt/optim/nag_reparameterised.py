@@ -8,7 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class NAGReparameterisedState(NamedTuple):
     """State of :func:`nag_reparameterised`."""
 
@@ -16,6 +16,7 @@ class NAGReparameterisedState(NamedTuple):
     buffer: Any  # b_t (η outside)
 
 
+@base.rule_factory("nag_reparameterised", NAGReparameterisedState)
 def nag_reparameterised(lr: Any = 0.01, momentum: float = 0.9, *, weight_decay: float = 0.0,
                         decay: rule.Decay = "l2",
                         maximize: bool = False) -> base.Optimizer:

@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class RMSpropState(NamedTuple):
     """State of :func:`rmsprop` (not centered, no momentum)."""
 
@@ -15,7 +16,7 @@ class RMSpropState(NamedTuple):
     mean_sq_grad: Any   # E[g²]_t
 
 
-# register_state
+@base.register_state
 class RMSpropCenteredState(NamedTuple):
     """State of :func:`rmsprop` with ``centered=True`` and no momentum."""
 
@@ -24,7 +25,7 @@ class RMSpropCenteredState(NamedTuple):
     mean_grad: Any      # E[g]_t
 
 
-# register_state
+@base.register_state
 class RMSpropMomentumState(NamedTuple):
     """State of :func:`rmsprop` with ``momentum > 0``, not centered."""
 
@@ -33,7 +34,7 @@ class RMSpropMomentumState(NamedTuple):
     momentum_buffer: Any  # b_t
 
 
-# register_state
+@base.register_state
 class RMSpropCenteredMomentumState(NamedTuple):
     """State of :func:`rmsprop` with ``centered=True`` and ``momentum > 0``."""
 
@@ -47,6 +48,7 @@ _STATES = {(False, False): RMSpropState, (True, False): RMSpropCenteredState,
            (False, True): RMSpropMomentumState, (True, True): RMSpropCenteredMomentumState}
 
 
+@base.rule_factory("rmsprop", tuple(_STATES.values()))
 def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: bool = True,
             centered: bool = False, momentum: float = 0.0, lr_in_buffer: bool = False,
             bias_correction: bool = False, weight_decay: float = 0.0,
@@ -101,6 +103,7 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
         return State(0, *(zeros for _ in buffers))
 
     def update(grads: Any, state: Any, params: Any) -> tuple[Any, Any]:
+        base.check_state_type("rmsprop", state, State)  # this configuration's own state type
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         correction = 1.0 - rho ** t if bias_correction else 1.0
 
@@ -116,12 +119,12 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
                 var = var - mean * mean
             denom = xp.sqrt(var + eps) if eps_inside else xp.sqrt(var) + eps
             if mu == 0.0:
-                p = p - lr_t * (g / denom)
+                p = p - lr_t * rule.safe_divide(xp, g, denom)
             elif lr_in_buffer:
-                b = mu * b + lr_t * (g / denom)
+                b = mu * b + lr_t * rule.safe_divide(xp, g, denom)
                 p = p - b
             else:
-                b = mu * b + g / denom
+                b = mu * b + rule.safe_divide(xp, g, denom)
                 p = p - lr_t * b
             return (p, eg2) + ((eg,) if centered else ()) + ((b,) if mu > 0 else ())
 

@@ -8,12 +8,14 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class SGDState(NamedTuple):
     """State of :func:`sgd`."""
 
     t: int  # number of updates applied so far
 
 
+@base.rule_factory("sgd", SGDState)
 def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
         maximize: bool = False) -> base.Optimizer:
     r"""Gradient descent θ_t = θ_{t−1} − η_t g_t.

@@ -8,6 +8,7 @@ from refopt import _xp, base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AGDState(NamedTuple):
     """State of :func:`agd` with ``amsgrad=False``."""
 
@@ -16,7 +17,7 @@ class AGDState(NamedTuple):
     b: Any      # EMA of squared stepwise differences s_t² (b_t)
 
 
-# register_state
+@base.register_state
 class AGDAMSGradState(NamedTuple):
     """State of :func:`agd` with ``amsgrad=True``."""
 
@@ -26,6 +27,7 @@ class AGDAMSGradState(NamedTuple):
     b_max: Any  # running max of b_t
 
 
+@base.rule_factory("agd", (AGDState, AGDAMSGradState))
 def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: float = 1e-5,
         amsgrad: bool = False, clip: float | None = None, weight_decay: float = 0.0,
         decay: rule.Decay = "decoupled", maximize: bool = False) -> base.Optimizer:
@@ -67,7 +69,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     beta2 = base.check_beta("beta2", beta2)
     delta = base.check_real("delta", delta, low=0.0)
     base.check_bool("amsgrad", amsgrad)
-    clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True)
+    clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True, finite=False)
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AGDState | AGDAMSGradState:
@@ -79,6 +81,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
 
     def update(grads: Any, state: AGDState | AGDAMSGradState, params: Any
                ) -> tuple[Any, AGDState | AGDAMSGradState]:
+        base.check_state_type("agd", state, AGDAMSGradState if amsgrad else AGDState)
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
         bc1_old = 1.0 - beta1 ** (t - 1)  # 0 at t = 1, where the old term is absent

@@ -29,6 +29,7 @@ STEP_RULES: tuple[str, ...] = get_args(StepRule)
 VARIANCES: tuple[str, ...] = get_args(Variance)
 
 
+@base.register_state
 class BigBatchState(NamedTuple):
     """State of :func:`bigbatch`, including the diagnostics of the last iteration."""
 
@@ -71,6 +72,7 @@ def norm_test_statistics(per_example_grads: Any) -> tuple[Any, float, float]:
     return gbar, variance, treemath.sum_sq(gbar)
 
 
+@base.rule_factory("bigbatch", BigBatchState)
 def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth: float = 0.1,
              step_rule: StepRule = "fixed", armijo_c: float = 0.1, finite_population: bool = False,
              variance: Variance = "two_pass", seed: int = 0) -> base.Optimizer:
@@ -100,7 +102,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
     References: De et al., arXiv:1610.05792. Proof page: ``rule-bigbatch``.
     """
     alpha0 = base.check_real("lr", lr, low=0.0, low_open=True)
-    theta = base.check_real("theta", theta, low=0.0, low_open=True)
+    theta = base.check_real("theta", theta, low=0.0, low_open=True, finite=False)
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     growth = base.check_real("growth", growth, low=0.0, low_open=True)
@@ -147,7 +149,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
                              "a finite-sum objective (refopt.problems.FiniteSum)")
         if grads is not None:
             raise ValueError("grads must be None: the rule computes its own batch gradients")
-        _xp.namespace(params, names=("params",))
+        base.check_update_args(params, state, params)  # the state against params (no grads here)
         n = objective.n_examples
         t = state.t + 1
         perm = np.random.default_rng([seed, t]).permutation(n)

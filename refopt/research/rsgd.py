@@ -17,6 +17,7 @@ MODES: tuple[str, ...] = get_args(Mode)
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 
 
+@base.register_state
 class RSGDState(NamedTuple):
     """State of :func:`rsgd`."""
 
@@ -45,6 +46,7 @@ def rsgd_masks(like: Any, *, seed: int, t: int, p: float, granularity: str) -> l
     return masks
 
 
+@base.rule_factory("rsgd", RSGDState)
 def rsgd(lr: Any = 0.01, *, gamma: float, p0: float = 1.0,
          schedule: Callable[[int], float] | None = None, mode: Mode = "accumulate",
          granularity: Granularity = "coordinate", seed: int = 0, weight_decay: float = 0.0,
