@@ -35,7 +35,7 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
     **Conventions.** Defaults equal ``torch.optim.Adam`` and ``optax.adam`` (``eps_root`` is
     optax's). ``weight_decay=λ, decay="decoupled"`` is AdamW (torch's, λ = 1e−2 there; optax's
     ``adamw`` too). torch's ``Adam(amsgrad=True)`` is :func:`refopt.amsgrad` with
-    ``variant="torch"``.
+    ``bias_correction=True, max_over="v"``.
 
     Example:
 
