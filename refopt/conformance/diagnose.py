@@ -4,12 +4,16 @@ The search space of a rule is the product, over its keyword arguments, of every 
 conventions table (:mod:`refopt.conventions`) uses for it, the extra switch values in
 ``SEARCH_SPACE``, and the factory default. The learning rate is not searched: the first update of
 every searched rule is linear in η (θ₁ = θ₀ + η·d₁, decoupled decay included), so η is fitted by
-least squares on step 1 and snapped to a short decimal when one is within 1e-9.
+least squares on step 1 and snapped to a short decimal when one is within 1e-9; the nearest
+1-2-5 value (…, 1e-3, 2e-3, 5e-3, …) is tried too, so that a candidate whose first step is off by
+a factor is compared at its likely learning rate rather than at one that absorbs the factor.
 
 1. Step 1 of every configuration on four probes; keep those within 1e-9 (at most 64).
 2. Steps 1–3 on every probe; keep the ten best.
-3. The full trajectories (``steps``) on every probe; rank by worst relative error. Ties between
-   reproducing configurations go to a table row, then to the fewest non-default arguments.
+3. The full trajectories (``steps``) on every probe. Reproducing configurations rank first (a
+   table row before others, then the fewest non-default arguments); the rest by the number of
+   probes they reproduce, the step where they split (later is nearer), the number of arguments,
+   a short-decimal η, and the worst relative error.
 
 >>> import refopt
 >>> from refopt.conformance import diagnose, from_step
@@ -72,9 +76,11 @@ def _same(a, b) -> bool:
 
 
 def minimal(rule: str, kwargs: dict) -> dict:
-    """``kwargs`` without the arguments equal to the factory's defaults (lr first)."""
+    """``kwargs`` without the arguments equal to the factory's defaults, but always with lr first."""
     dflt = defaults(rule)
-    out = {k: v for k, v in kwargs.items() if not (k in dflt and _same(dflt[k], v))}
+    out = {k: v for k, v in kwargs.items() if k == "lr" or not (k in dflt and _same(dflt[k], v))}
+    if "lr" not in out and "lr" in dflt:
+        out["lr"] = dflt["lr"]
     return dict(sorted(out.items(), key=lambda kv: kv[0] != "lr"))
 
 
@@ -89,35 +95,48 @@ def snap(lr: float) -> float:
 @functools.lru_cache(maxsize=32)
 def _unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.ndarray]:
     """Every valid configuration of the space and its step-1 displacement d₁ at η = 1 (cached:
-    it does not depend on the candidate)."""
+    it does not depend on the candidate). Step 1 sees only g(θ₀), so for an elementwise rule
+    all probes run as one flat vector."""
+    x0s = [p.init("float64") for p in probes]
+    g1s = [p.grad(x, 1) for p, x in zip(probes, x0s)]
+    if SPECS[rule].elementwise:
+        x0s = [{"x": np.concatenate([np.ravel(v) for x in x0s for v in x.values()])}]
+        g1s = [{"x": np.concatenate([np.ravel(v) for g in g1s for v in g.values()])}]
     keys, cfgs, ds = list(space(rule)), [], []
-    x0 = np.concatenate([np.concatenate([np.ravel(v) for v in p.init("float64").values()]) for p in probes])
     for values in itertools.product(*space(rule).values()):
         cfg = dict(zip(keys, values))
+        if cfg.get("weight_decay") == 0.0 and cfg.get("decay", "l2") != "l2":
+            continue  # the kind of decay is irrelevant without decay
         try:
             opt = SPECS[rule].build(lr=1.0, **cfg)
-        except (TypeError, ValueError):
+            d = [opt.update(g, opt.init(x), x)[0] for x, g in zip(x0s, g1s)]
+        except (TypeError, ValueError, ZeroDivisionError, FloatingPointError):
             continue  # a combination the rule rejects
-        one = [trajectory(opt, p, 1, "float64") for p in probes]
-        if any(err for _, err in one):
-            continue
         cfgs.append(cfg)
-        ds.append(np.concatenate([traj[0] for traj, _ in one]) - x0)
-    return cfgs, np.array(ds), x0
+        ds.append(np.concatenate([np.ravel(v) for tree in d for v in tree.values()]))
+    x0 = np.concatenate([np.ravel(v) for x in x0s for v in x.values()])
+    return cfgs, np.array(ds) - x0, x0
 
 
-def _first_step_fit(d: np.ndarray, c: np.ndarray, x0: np.ndarray) -> tuple[float, float]:
-    """Fit η on step 1 (θ₁ − θ₀ = η d₁); return (η, worst relative error of the fit)."""
+def _first_step_fit(d: np.ndarray, c: np.ndarray, x0: np.ndarray) -> list[tuple[float, float]]:
+    """Fit η on step 1 (θ₁ − θ₀ = η d₁): the least-squares η (snapped) and the nearest 1-2-5
+    value, each with the worst relative error of step 1."""
     if not np.all(np.isfinite(c)) or not np.any(d):
-        return float("nan"), np.inf
-    lr = snap(float(d @ (c - x0) / (d @ d)))
-    if lr <= 0:
-        return lr, np.inf
-    return lr, float(np.max(rel_error(c, x0 + lr * d)))
+        return []
+    fit = float(d @ (c - x0) / (d @ d))
+    if fit <= 0:
+        return []
+    return [(lr, float(np.max(rel_error(c, x0 + lr * d)))) for lr in {snap(fit), _one_two_five(fit)}]
+
+
+def _one_two_five(x: float) -> float:
+    grid = [m * 10.0 ** e for e in range(int(np.floor(np.log10(x))) - 1, int(np.ceil(np.log10(x))) + 1)
+            for m in (1, 2, 5)]
+    return float(f"{min(grid, key=lambda g: abs(np.log(g / x))):.1g}")
 
 
 def _score(rule: str, kwargs: dict, cand: dict, probes, steps: int) -> Match:
-    worst, probe, split = 0.0, None, None
+    worst, probe, split, passed = 0.0, None, None, 0
     for p in probes:
         traj, err = cand[p.name]
         n = min(steps, len(traj))
@@ -128,12 +147,13 @@ def _score(rule: str, kwargs: dict, cand: dict, probes, steps: int) -> Match:
         e_max = float(np.max(e, initial=np.inf if err and n < steps else 0.0))
         if e_max > worst or probe is None:
             worst, probe = e_max, p.name
+        passed += first is None
         if first is not None and (split is None or first < split[0]):
             split = (first, p.name)
     if split is not None:
         probe = split[1]
-    return Match(rule, kwargs, worst, probe, None if split is None else split[0],
-                 tuple(sorted({r.target for r in conventions.rows(rule) if _equal(rule, r.refopt_kwargs, kwargs)})))
+    rows = tuple(sorted({r.target for r in conventions.rows(rule) if _equal(rule, r.refopt_kwargs, kwargs)}))
+    return Match(rule, kwargs, worst, probe, None if split is None else split[0], rows, passed)
 
 
 def _equal(rule: str, a: dict, b: dict) -> bool:
@@ -171,19 +191,32 @@ def _diagnose(candidate: Candidate, rule: str, probes, steps: int) -> Diagnosis:
         c = np.full_like(x0, np.nan)   # the candidate raised on its first step
     else:
         c = np.concatenate([cand[p.name][0][0] for p in stage1])
-    fits = []
+    fits = []   # (best step-1 error, arguments, [configurations with each fitted η])
     for cfg, d in zip(cfgs, ds):
-        lr, err = _first_step_fit(d, c, x0)
-        fits.append((err, len(minimal(rule, cfg)), {"lr": lr, **cfg}))
+        tries = _first_step_fit(d, c, x0)
+        if tries:
+            fits.append((min(e for _, e in tries), len(minimal(rule, cfg)),
+                         [{"lr": lr, **cfg} for lr, e in sorted(tries, key=lambda x: x[1])]))
     fits.sort(key=lambda f: (f[0], f[1]))
-    kept = [f[2] for f in fits if f[0] <= 1e-9][:64] or [f[2] for f in fits[:10]]
-    short = sorted((_score(rule, k, cand, probes, 3) for k in kept), key=lambda m: m.max_rel_error)
-    ranked = [_score(rule, minimal(rule, m.kwargs), cand, probes, steps) for m in short[:10]]
-    ranked.sort(key=lambda m: (m.first_step is not None, m.max_rel_error if m.first_step else 0.0,
-                               not m.conventions, len(m.kwargs)))
+    exact = [f[2][0] for f in fits if f[0] <= 1e-9][:64]
+    # nothing exact: the best step-1 fits, and the simplest configurations (nearest by Occam)
+    simple = sorted(fits, key=lambda f: (f[1], f[0]))[:12]
+    kept = exact or [k for f in fits[:12] + simple for k in f[2]]
+    short = sorted((_score(rule, k, cand, probes, 3) for k in kept), key=_rank)
+    ranked = sorted((_score(rule, minimal(rule, m.kwargs), cand, probes, steps) for m in short[:10]),
+                    key=_rank)
     match = ranked[0] if ranked and ranked[0].first_step is None else None
     text, details = ("", {}) if match or not ranked else explain.explain(rule, ranked[0], cand, probes)
     return Diagnosis(candidate.name, rule, match, tuple(ranked), text, details)
+
+
+def _rank(m: Match) -> tuple:
+    """Reproducing first (a table row, then fewest arguments); then most probes passed, latest
+    split, fewest arguments, a short-decimal η, smallest error."""
+    if m.first_step is None:
+        return (0, not m.conventions, len(m.kwargs))
+    lr = m.kwargs.get("lr", 0.0)
+    return (1, -m.passed_probes, -m.first_step, len(m.kwargs), float(f"{lr:.6g}") != lr, m.max_rel_error)
 
 
 def _rule_name(rule: Any) -> str:

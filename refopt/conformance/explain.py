@@ -9,7 +9,8 @@ can be compared term by term at the first step s where they split:
 * for Adam (paper form), the candidate's step is divided into refopt's denominator to give its
   implied first moment, and fitted as Σ_k a_k g_k (a first-moment difference, e.g. a buffer that
   starts at g₁), or into refopt's numerator to give its implied second moment Σ_k b_k g_k²;
-* a difference confined to coordinates with |g| ≲ 1e3·ε is an ε placement;
+* a difference confined to coordinates whose gradient is exactly 0 is zero-gradient handling
+  (lazy updates, 0/0); one confined to coordinates with |g| ≲ 1e3·ε is an ε placement;
 * otherwise the per-coordinate step differs in some other way, and the ratios are reported.
 """
 
@@ -28,7 +29,7 @@ def explain(rule: str, nearest: Match, cand: dict, probes) -> tuple[str, dict]:
     head = (f"nearest configuration {nearest.call} splits on probe {nearest.probe!r} at step "
             f"{nearest.first_step} (worst relative error {nearest.max_rel_error:.2e}).")
     best = None
-    for p in probes:
+    for p in sorted(probes, key=lambda p: _OPEN_LOOP.index(p.name) if p.name in _OPEN_LOOP else 99):
         traj, _ = cand[p.name]
         if p.name not in _OPEN_LOOP or not len(traj):
             continue
@@ -61,16 +62,19 @@ def _classify(rule, nearest, dc, dr, grads, t) -> tuple[str, str]:
         shift = _bias_shift(rule, nearest.kwargs, t, r)
         if shift:
             return "bias correction", (f"every coordinate's step is {r:.6g} × refopt's, as with the bias "
-                                       f"corrections evaluated at t{shift:+d} (η fitted on step 1).")
+                                       f"corrections evaluated at t{shift:+d}.")
         return "scalar factor", (f"every coordinate's step is {r:.6g} × refopt's: a factor that depends "
                                  "on t only (learning rate, its schedule, or the bias correction).")
+    off = ~np.isclose(dc, dr, rtol=1e-9, atol=0)
+    if off.any() and np.all(grads[-1][off] == 0):
+        return "zero gradients", ("only coordinates whose gradient is exactly 0 at this step differ: "
+                                  "the handling of zero gradients (a lazy/sparse update, or 0/0).")
     if rule == "adam" and not nearest.kwargs.get("eps_hat", False):
         found = _adam_terms(nearest, dc, grads, t)
         if found:
             return found
     g = np.abs(grads[-1])
     eps = nearest.kwargs.get("eps", 1e-8)
-    off = ~np.isclose(dc, dr, rtol=1e-9, atol=0)
     if off.any() and np.all(g[off] <= 1e3 * max(eps, 1e-300)):
         return "eps placement", "only coordinates with |g| ≲ 1e3·ε differ: the placement of ε."
     return "per-coordinate step", (f"the ratio of the steps varies across coordinates "
@@ -78,20 +82,25 @@ def _classify(rule, nearest, dc, dr, grads, t) -> tuple[str, str]:
 
 
 def _bias_shift(rule, kwargs, t, observed) -> int:
-    if t < 2 or not {"beta1", "beta2"} <= set(SPECS[rule].factory.__code__.co_varnames):
+    if not {"beta1", "beta2"} <= set(SPECS[rule].factory.__code__.co_varnames):
         return 0
-    b1, b2 = kwargs.get("beta1", 0.9), kwargs.get("beta2", 0.999)
+    from refopt.conformance.diagnose import defaults
+    b1, b2 = (({**defaults(rule), **kwargs})[k] for k in ("beta1", "beta2"))
 
     def rho(k, s):
         return (1 - b1 ** s) / (1 - b1 ** (s + k)) * np.sqrt((1 - b2 ** (s + k)) / (1 - b2 ** s))
     for k in (1, -1, 2):
-        if t + min(k, 0) >= 1 and np.isclose(rho(k, t) / rho(k, 1), observed, rtol=1e-6):
+        if t + min(k, 0) < 1:
+            continue
+        # the learning rate may or may not have absorbed the step-1 factor
+        if np.isclose(rho(k, t), observed, rtol=1e-6) or np.isclose(rho(k, t) / rho(k, 1), observed, rtol=1e-6):
             return k
     return 0
 
 
 def _adam_terms(nearest, dc, grads, t):
-    kw = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "eps_root": 0.0, **nearest.kwargs}
+    from refopt.conformance.diagnose import defaults
+    kw = {**defaults(nearest.rule), **nearest.kwargs}
     b1, b2, lr = kw["beta1"], kw["beta2"], kw["lr"]
     w1 = np.array([(1 - b1) * b1 ** (t - k) for k in range(1, t + 1)]) / (1 - b1 ** t)
     w2 = np.array([(1 - b2) * b2 ** (t - k) for k in range(1, t + 1)]) / (1 - b2 ** t)

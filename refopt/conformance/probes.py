@@ -89,7 +89,9 @@ def _uniform_signs(r, n):
 def _sparse(z, t):
     out = z.copy()
     out[:3] = 0.0 if t <= 8 else out[:3]        # three coordinates wake up at t = 9
-    out[3] = 0.0                                # and one never does: 0/0 must stay 0
+    out[3] = 0.0                                # one never does: 0/0 must stay 0
+    if 5 <= t <= 8:
+        out[4] = 0.0                            # and one sleeps at t = 5..8 after moving
     return out
 
 
@@ -107,7 +109,7 @@ PROBES: tuple[Probe, ...] = (
           _S, _uniform_signs, _quadratic("quadratic", lambda n: np.linspace(0.5, 2.0, n))),
     Probe("ill_conditioned", "per-coordinate scaling: eigenvalues 1 … 1e4 (κ = 1e4)",
           _S, _uniform_signs, _quadratic("ill", lambda n: np.logspace(0, 4, n) / 1e2, noise=0.0)),
-    Probe("sparse", "ε placement and 0/0: three coordinates exactly 0 for 8 steps, one forever",
+    Probe("sparse", "ε placement, 0/0, lazy updates: exact zeros (3 coordinates until t = 8, one always, one at t = 5..8)",
           _S, _uniform_signs, _stream("sparse", _sparse)),
     Probe("eps_sized", "ε inside/outside the root, eps_root, ε̂: |g| ≈ 1e-8",
           _S, _uniform_signs, _stream("eps", lambda z, t: 1e-8 * z)),

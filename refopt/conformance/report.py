@@ -63,6 +63,7 @@ class Match:
     probe: str | None = None       # worst probe
     first_step: int | None = None  # first step over tolerance on that probe (None: reproduces)
     conventions: tuple[str, ...] = ()   # table rows this configuration equals
+    passed_probes: int = 0              # probes on which it reproduces the candidate
 
     @property
     def call(self) -> str:
