@@ -124,7 +124,8 @@ def from_keras(optimizer: Any, **kwargs: Any) -> Candidate:
                    else optimizer(**kwargs))
         finally:
             keras.config.set_floatx(previous)
-        variables = {k: keras.Variable(np.array(v), dtype=str(np.asarray(v).dtype)) for k, v in params.items()}
+        variables = {k: keras.Variable(np.array(v), dtype=str(np.asarray(v).dtype))
+                     for k, v in params.items()}
         opt.build(list(variables.values()))
         return variables, opt
 

@@ -121,7 +121,7 @@ def _unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.nd
 def _first_step_fit(d: np.ndarray, c: np.ndarray, x0: np.ndarray) -> list[tuple[float, float]]:
     """Fit η on step 1 (θ₁ − θ₀ = η d₁): the least-squares η (snapped) and the nearest 1-2-5
     value, each with the worst relative error of step 1."""
-    if not np.all(np.isfinite(c)) or not np.any(d):
+    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(d))) or not np.any(d):
         return []
     fit = float(d @ (c - x0) / (d @ d))
     if fit <= 0:
@@ -157,9 +157,11 @@ def _score(rule: str, kwargs: dict, cand: dict, probes, steps: int) -> Match:
 
 
 def _equal(rule: str, a: dict, b: dict) -> bool:
+    """Same configuration up to the learning rate (a row names a convention, not an η)."""
     a, b = minimal(rule, a), minimal(rule, b)
-    return a.keys() == b.keys() and all(_same(a[k], b[k]) or (k == "lr" and np.isclose(a[k], b[k], rtol=1e-9))
-                                        for k in a)
+    a.pop("lr", None)
+    b.pop("lr", None)
+    return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
 
 
 def diagnose(candidate: Candidate, rule: Any, *, probes=None, steps: int = 12) -> Diagnosis:

@@ -93,7 +93,7 @@ def _bias_shift(rule, kwargs, t, observed) -> int:
         if t + min(k, 0) < 1:
             continue
         # the learning rate may or may not have absorbed the step-1 factor
-        if np.isclose(rho(k, t), observed, rtol=1e-6) or np.isclose(rho(k, t) / rho(k, 1), observed, rtol=1e-6):
+        if any(np.isclose(r, observed, rtol=1e-6) for r in (rho(k, t), rho(k, t) / rho(k, 1))):
             return k
     return 0
 

@@ -109,7 +109,8 @@ PROBES: tuple[Probe, ...] = (
           _S, _uniform_signs, _quadratic("quadratic", lambda n: np.linspace(0.5, 2.0, n))),
     Probe("ill_conditioned", "per-coordinate scaling: eigenvalues 1 … 1e4 (κ = 1e4)",
           _S, _uniform_signs, _quadratic("ill", lambda n: np.logspace(0, 4, n) / 1e2, noise=0.0)),
-    Probe("sparse", "ε placement, 0/0, lazy updates: exact zeros (3 coordinates until t = 8, one always, one at t = 5..8)",
+    Probe("sparse", "ε placement, 0/0, lazy updates: exact zeros (3 coordinates until t = 8, "
+          "one always, one at t = 5..8)",
           _S, _uniform_signs, _stream("sparse", _sparse)),
     Probe("eps_sized", "ε inside/outside the root, eps_root, ε̂: |g| ≈ 1e-8",
           _S, _uniform_signs, _stream("eps", lambda z, t: 1e-8 * z)),
