@@ -133,3 +133,49 @@ def test_every_framework_rule_named_in_the_issue_has_an_oracle():
     expected |= {"numpy_ml.neural_nets.optimizers." + r for r in ("SGD", "AdaGrad", "RMSProp", "Adam")}
     assert expected <= targets
     assert all(c.rule in SPECS for c in CONVENTIONS)
+
+
+def test_readme_and_docs_tables_are_generated_from_the_table():
+    """README.md and docs/conventions.md carry ``markdown_table()`` verbatim (regenerate with
+    ``python -m refopt.conventions``)."""
+    from pathlib import Path
+
+    from refopt.conventions import generated_section, markdown_table
+    root = Path(__file__).resolve().parents[1]
+    for path in ("README.md", "docs/conventions.md"):
+        assert generated_section((root / path).read_text(encoding="utf-8")) == markdown_table(), path
+
+
+_VENDOR = r"(?:torch\.optim|optax|keras\.optimizers|numpy_ml\.neural_nets\.optimizers)\.[A-Za-z]\w*"
+
+
+def _docstring(rule):
+    import refopt
+    # a registry entry built by a lambda documents itself on the function it wraps
+    return SPECS[rule].factory.__doc__ or getattr(refopt, rule.split("_")[0]).__doc__
+
+
+@pytest.mark.parametrize("rule", sorted({c.rule for c in CONVENTIONS}))
+def test_docstring_conventions_paragraph_names_exactly_the_table_targets(rule):
+    """Each rule's **Conventions** paragraph names exactly the framework calls its table rows
+    name, and no framework call is named elsewhere in the docstring."""
+    import re
+
+    from refopt.conventions import targets
+    doc = _docstring(rule)
+    start = doc.index("**Conventions.**")
+    end = doc.find("\n\n", start)
+    paragraph, rest = doc[start:end], doc[:start] + doc[end:]
+    assert set(re.findall(_VENDOR, paragraph)) == targets(rule)
+    assert not re.findall(_VENDOR, rest)
+
+
+def test_conventions_rows_build_and_are_distinct():
+    seen = set()
+    for c in CONVENTIONS:
+        SPECS[c.rule].build(**c.refopt_kwargs)   # every row is a valid configuration
+        key = (c.rule, c.target, tuple(sorted(c.kwargs.items())))
+        assert key not in seen, key
+        seen.add(key)
+        assert c.framework == {"torch": "torch", "optax": "optax", "keras": "keras",
+                               "numpy_ml": "numpy-ml"}[c.target.split(".")[0]]

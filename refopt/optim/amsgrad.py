@@ -37,10 +37,10 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
     v_t/(1−β2^t), θ −= η (m_t/(1−β1^t))/(√max + ε). Taking the max of v̂ needs the correction,
     so ``max_over="v_hat"`` requires ``bias_correction=True``.
 
-    **Conventions.** ``torch.optim.Adam(amsgrad=True)`` is ``bias_correction=True,
-    max_over="v"``; ``optax.amsgrad`` is ``bias_correction=True, max_over="v_hat"``;
-    ``keras.optimizers.Adam(amsgrad=True)`` is ``bias_correction=True, max_over="v"`` in
-    float32 with ε = 1e−7 added as ε̂ (see ``refopt.conventions``).
+    **Conventions.** ``bias_correction=True, max_over="v"`` equals
+    ``torch.optim.Adam(amsgrad=True)``; ``bias_correction=True, max_over="v_hat"`` equals
+    ``optax.amsgrad``. Keras's ``Adam(amsgrad=True)`` takes the max over raw v but adds ε in
+    the ε̂ ordering of :func:`refopt.adam` (``eps_hat=True``), which this rule does not offer.
 
     Example:
 

@@ -47,9 +47,10 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
     y_k = x_k + (k−1)/(k+2)(x_k − x_{k−1}) (Su, Boyd, Candès 2016), whose convex rate is tested
     in ``tests/test_theorems.py``.
 
-    **Conventions.** The reparameterised form equals ``torch.optim.SGD(lr, momentum,
-    nesterov=True)`` and ``optax.sgd(lr, momentum, nesterov=True)``. ``momentum`` must be > 0:
-    Nesterov without momentum is plain :func:`refopt.sgd` and is rejected to catch typos.
+    **Conventions.** The reparameterised form equals ``torch.optim.SGD(nesterov=True)``,
+    ``optax.sgd(nesterov=True)`` and, for a constant η, ``keras.optimizers.SGD(nesterov=True)``.
+    ``momentum`` must be > 0: Nesterov without momentum is plain :func:`refopt.sgd` and is
+    rejected to catch typos.
 
     Example (look-ahead form with an oracle for ∇(½‖θ‖²) = θ):
 
