@@ -202,3 +202,23 @@ def test_cli_prints_verdict_and_diagnosis(capsys):
     pytest.importorskip("optax")
     assert main(["optax.adam", "learning_rate=1e-3", "--rule", "adam", "--steps", "4"]) == 0
     assert "(= optax.adam, torch.optim.Adam)" in capsys.readouterr().out
+
+
+def test_gallery_example_names_each_adam():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / "conformance_wrong_adams.py"
+    spec = importlib.util.spec_from_file_location("conformance_wrong_adams", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = module.main(["--steps", "4"])
+    assert out["eps inside the root"].match.call == "refopt.adam(lr=0.001, eps_root=1e-08, eps=0.0)"
+    assert out["bias correction at t+1"].details["quantity"] == "bias correction"
+    assert out["m starts at g1"].details["quantity"] == "first moment"
+    expected = {"torch.optim.Adam": "refopt.adam(lr=0.001)",
+                "torch.optim.AdamW": "refopt.adam(lr=0.001, weight_decay=0.01, decay='decoupled')",
+                "optax.adam": "refopt.adam(lr=0.001, eps_root=1e-06)",
+                "keras.optimizers.Adam": "refopt.adam(lr=0.001, eps=1e-07, eps_hat=True)"}
+    for target, call in expected.items():
+        if target in out:   # present when the framework is installed
+            assert out[target].match.call == call and target in out[target].match.conventions

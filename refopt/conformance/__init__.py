@@ -15,6 +15,7 @@
 True
 """
 
+from refopt.conformance import mutants
 from refopt.conformance.adapters import (
     Candidate,
     from_keras,
@@ -31,4 +32,4 @@ from refopt.conformance.report import Diagnosis, Match, ProbeResult, Report
 
 __all__ = ["Candidate", "Diagnosis", "Match", "PROBES", "Probe", "ProbeResult", "Report", "compare",
            "diagnose", "from_keras", "from_numpy_ml", "from_optax", "from_step", "from_target",
-           "from_torch"]
+           "from_torch", "mutants"]
