@@ -18,9 +18,9 @@ import pytest  # noqa: E402
 import refopt  # noqa: E402
 from refopt.conformance import PROBES, compare, diagnose, from_step, mutants  # noqa: E402
 from refopt.conformance.__main__ import main  # noqa: E402
-from refopt.conformance.adapters import from_target, import_numpy_ml_optimizers  # noqa: E402
-from refopt.conformance.diagnose import minimal  # noqa: E402
 from refopt.conformance.probes import BY_NAME  # noqa: E402
+from refopt.conformance.space import minimal  # noqa: E402
+from refopt.conformance.targets import from_target, import_numpy_ml_optimizers  # noqa: E402
 from refopt.conventions import CONVENTIONS  # noqa: E402
 from refopt.registry import SPECS  # noqa: E402
 from refopt.testing import assert_conforms  # noqa: E402

@@ -19,7 +19,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")   # before anything imports keras
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from refopt.conformance.adapters import from_target  # noqa: E402
+from refopt.conformance.targets import from_target  # noqa: E402
 from refopt.conventions import CONVENTIONS  # noqa: E402
 from refopt.registry import SPECS  # noqa: E402
 
@@ -78,7 +78,7 @@ def _run(opt, prob):
 
 def _require(framework):
     if framework == "numpy-ml":   # needs an alias restored before import (see the adapter)
-        from refopt.conformance.adapters import import_numpy_ml_optimizers
+        from refopt.conformance.targets import import_numpy_ml_optimizers
         try:
             import_numpy_ml_optimizers()
         except ImportError as err:

@@ -16,19 +16,12 @@ True
 """
 
 from refopt.conformance import mutants
-from refopt.conformance.adapters import (
-    Candidate,
-    from_keras,
-    from_numpy_ml,
-    from_optax,
-    from_step,
-    from_target,
-    from_torch,
-)
+from refopt.conformance.adapters import Candidate, from_keras, from_optax, from_step, from_torch
 from refopt.conformance.compare import compare
 from refopt.conformance.diagnose import diagnose
 from refopt.conformance.probes import PROBES, Probe
 from refopt.conformance.report import Diagnosis, Match, ProbeResult, Report
+from refopt.conformance.targets import from_numpy_ml, from_target
 
 __all__ = ["Candidate", "Diagnosis", "Match", "PROBES", "Probe", "ProbeResult", "Report", "compare",
            "diagnose", "from_keras", "from_numpy_ml", "from_optax", "from_step", "from_target",

@@ -14,9 +14,9 @@ import ast
 import sys
 
 from refopt import conventions
-from refopt.conformance.adapters import from_target
 from refopt.conformance.compare import compare
 from refopt.conformance.diagnose import diagnose
+from refopt.conformance.targets import from_target
 from refopt.registry import SPECS
 
 

@@ -84,7 +84,7 @@ def _classify(rule, nearest, dc, dr, grads, t) -> tuple[str, str]:
 def _bias_shift(rule, kwargs, t, observed) -> int:
     if not {"beta1", "beta2"} <= set(SPECS[rule].factory.__code__.co_varnames):
         return 0
-    from refopt.conformance.diagnose import defaults
+    from refopt.conformance.space import defaults
     b1, b2 = (({**defaults(rule), **kwargs})[k] for k in ("beta1", "beta2"))
 
     def rho(k, s):
@@ -99,7 +99,7 @@ def _bias_shift(rule, kwargs, t, observed) -> int:
 
 
 def _adam_terms(nearest, dc, grads, t):
-    from refopt.conformance.diagnose import defaults
+    from refopt.conformance.space import defaults
     kw = {**defaults(nearest.rule), **nearest.kwargs}
     b1, b2, lr = kw["beta1"], kw["beta2"], kw["lr"]
     w1 = np.array([(1 - b1) * b1 ** (t - k) for k in range(1, t + 1)]) / (1 - b1 ** t)
