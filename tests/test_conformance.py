@@ -222,3 +222,16 @@ def test_gallery_example_names_each_adam():
     for target, call in expected.items():
         if target in out:   # present when the framework is installed
             assert out[target].match.call == call and target in out[target].match.conventions
+
+
+def test_relative_error_treats_equal_infinities_and_nans_as_agreement():
+    from refopt.conformance.compare import rel_error
+    a = np.array([np.inf, np.nan, 1.0, np.nan, 3.0, 0.5])
+    b = np.array([np.inf, np.nan, np.inf, 1.0, 2.0, 0.25])
+    np.testing.assert_array_equal(rel_error(a, b), [0.0, 0.0, np.inf, np.inf, 0.5, 0.25])
+
+
+def test_a_candidate_returning_wrong_shapes_fails_with_a_message():
+    step = from_step(lambda p: 0, lambda g, s, p: ({k: np.ravel(p[k])[:1] for k in p}, s))
+    r = compare(step, refopt.sgd(lr=0.1), probes=["quadratic"], steps=2).results[0]
+    assert not r.passed and r.first_step == 1 and "expected (6,)" in r.error

@@ -48,16 +48,24 @@ def trajectory(opt: Any, probe: Probe, steps: int, dtype: str) -> tuple[np.ndarr
         for t in range(1, steps + 1):
             grads = probe.grad(params, t)
             params, state = opt.update(grads, state, {k: v.copy() for k, v in params.items()})
+            for k, shape in probe.shapes.items():
+                if np.shape(params[k]) != shape:
+                    raise ValueError(f"update returned params[{k!r}] of shape {np.shape(params[k])}, "
+                                     f"expected {shape}")
             out.append(join(params, probe.shapes).astype(np.float64))
     except Exception as err:  # a candidate that raises fails at that step, with its message
-        return np.array(out).reshape(len(out), -1), f"{type(err).__name__}: {err}"
+        n = sum(int(np.prod(s)) for s in probe.shapes.values())
+        return np.array(out).reshape(len(out), n), f"{type(err).__name__}: {err}"
     return np.array(out), None
 
 
 def rel_error(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
+    """|a − ref| / max(|ref|, 1); 0 where both are equal (±inf included) or both NaN, inf where
+    only one is NaN or infinite."""
+    with np.errstate(invalid="ignore", over="ignore"):
         err = np.abs(a - ref) / np.maximum(np.abs(ref), 1.0)
-    return np.where(np.isnan(err) & ~(np.isnan(a) & np.isnan(ref)), np.inf, np.nan_to_num(err, nan=0.0))
+    same = (a == ref) | (np.isnan(a) & np.isnan(ref))
+    return np.where(same, 0.0, np.where(np.isnan(err), np.inf, err))
 
 
 def tolerance(reference: Any, probe: Probe, steps: int, dtype: str) -> float:
