@@ -235,3 +235,12 @@ def test_a_candidate_returning_wrong_shapes_fails_with_a_message():
     step = from_step(lambda p: 0, lambda g, s, p: ({k: np.ravel(p[k])[:1] for k in p}, s))
     r = compare(step, refopt.sgd(lr=0.1), probes=["quadratic"], steps=2).results[0]
     assert not r.passed and r.first_step == 1 and "expected (6,)" in r.error
+
+
+def test_diagnose_of_a_candidate_that_always_raises_reports_no_match():
+    def step(g, s, p):
+        raise RuntimeError("not implemented")
+    d = diagnose(from_step(lambda p: 0, step), "sgd", probes=["quadratic", "eps_sized"], steps=2)
+    assert d.match is None and d.candidates == ()
+    assert "no refopt.sgd configuration reproduces it" in str(d)
+    assert json.loads(d.to_json())["match"] is None
