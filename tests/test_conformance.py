@@ -64,6 +64,7 @@ def test_diagnose_recovers_every_table_row(row):
 def test_diagnose_names_the_wrong_adams():
     eps_inside = diagnose(mutants.adam_eps_inside(lr=0.01), "adam", steps=6)
     assert eps_inside.match.call == "refopt.adam(lr=0.01, eps_root=1e-08, eps=0.0)"
+    assert compare(mutants.adam_eps_inside(lr=0.01), eps_inside.match.optimizer).passed
     t_plus_1 = diagnose(mutants.adam_bias_t_plus_1(), "adam", steps=6)
     assert t_plus_1.match is None
     assert t_plus_1.candidates[0].call == "refopt.adam(lr=0.001)"
