@@ -143,15 +143,18 @@ CONVENTIONS: tuple[Convention, ...] = (
        {"learning_rate": 0.01}, "max over the bias-corrected v̂"),
 )
 
-# Switch values diagnose() tries besides those in the rows above (math-named; vendor-free).
+# Values diagnose() tries besides those in the rows above and the defaults: the switches
+# (math-named, vendor-free) and a few common hyperparameters (β2 = 0.98, momentum 0.99, 0.5).
 SEARCH_SPACE: dict[str, dict[str, tuple]] = {
     "sgd": {},
-    "momentum": {"lr_in_buffer": (True, False), "buffer_init": ("zero", "first_grad")},
+    "momentum": {"lr_in_buffer": (True, False), "buffer_init": ("zero", "first_grad"),
+                 "momentum": (0.9, 0.99, 0.5)},
     "nag_reparameterised": {},
     "adagrad": {"eps_inside": (True, False), "eps": (1e-10, 1e-8, 1e-7)},
     "adadelta": {"rho": (0.9, 0.95), "eps": (1e-6, 1e-7, 1e-5)},
     "rmsprop": {"eps_inside": (True, False), "rho": (0.9, 0.99), "eps": (1e-8, 1e-7)},
-    "adam": {"eps_hat": (False, True), "eps": (1e-8, 1e-7, 0.0), "eps_root": (0.0, 1e-8)},
+    "adam": {"eps_hat": (False, True), "eps": (1e-8, 1e-7, 0.0), "eps_root": (0.0, 1e-8),
+             "beta2": (0.999, 0.99, 0.98)},
     "adamax": {"eps_placement": ("max", "denominator"), "eps": (0.0, 1e-8, 1e-7)},
     "nadam": {"momentum_decay": (None, 0.004, 1.0, float("inf")), "eps": (1e-8, 1e-7)},
     "amsgrad": {"bias_correction": (False, True), "max_over": ("v", "v_hat")},
