@@ -188,7 +188,8 @@ def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
     return out
 
 
-def amsgrad(theta, grad, steps, lr, b1, b2, eps, variant="reddi"):
+def amsgrad(theta, grad, steps, lr, b1, b2, eps, max_over=None):
+    """max_over=None: Reddi's Algorithm 2 (no bias correction); "v" / "v_hat": bias-corrected."""
     n = len(theta)
     m, v, vmax = [0] * n, [0] * n, [0] * n
     out = []
@@ -196,10 +197,10 @@ def amsgrad(theta, grad, steps, lr, b1, b2, eps, variant="reddi"):
         g = grad(theta)
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
-        if variant == "reddi":
+        if max_over is None:
             vmax = [sp.Max(a, b) for a, b in zip(vmax, v)]
             theta = [a - lr * mm / (sp.sqrt(x) + eps) for a, mm, x in zip(theta, m, vmax)]
-        elif variant == "torch":
+        elif max_over == "v":
             vmax = [sp.Max(a, b) for a, b in zip(vmax, v)]
             theta = [a - lr / (1 - b1**t) * mm / (sp.sqrt(x) / sp.sqrt(1 - b2**t) + eps)
                      for a, mm, x in zip(theta, m, vmax)]

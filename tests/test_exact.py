@@ -117,12 +117,12 @@ CASES = {
     "amsgrad-reddi": (lambda: refopt.amsgrad(lr=0.01),
                       lambda: ex.amsgrad(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
                                          R(999, 1000), R(1, 10**8))),
-    "amsgrad-torch": (lambda: refopt.amsgrad(lr=0.01, variant="torch"),
+    "amsgrad-max-v": (lambda: refopt.amsgrad(lr=0.01, bias_correction=True),
                       lambda: ex.amsgrad(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
-                                         R(999, 1000), R(1, 10**8), "torch")),
-    "amsgrad-optax": (lambda: refopt.amsgrad(lr=0.01, variant="optax"),
+                                         R(999, 1000), R(1, 10**8), max_over="v")),
+    "amsgrad-max-v-hat": (lambda: refopt.amsgrad(lr=0.01, bias_correction=True, max_over="v_hat"),
                       lambda: ex.amsgrad(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
-                                         R(999, 1000), R(1, 10**8), "optax")),
+                                         R(999, 1000), R(1, 10**8), max_over="v_hat")),
 }
 
 

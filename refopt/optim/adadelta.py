@@ -31,11 +31,11 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
         \theta_t = \theta_{t-1} + \eta_t \Delta_t
 
     The paper has no learning rate (η = 1, the default). A different η scales the step but
-    not the accumulated E[Δ²] — this is torch's and optax's convention too.
+    not the accumulated E[Δ²].
 
     **Conventions.** Equals ``torch.optim.Adadelta(lr, rho, eps)`` and
-    ``optax.adadelta(lr, rho, eps)``. Zeiler used ρ = 0.95; Keras uses lr = 1e−3, ρ = 0.95,
-    ε = 1e−7.
+    ``optax.adadelta(lr, rho, eps)``; ``rho=0.95, eps=1e-7`` equals ``keras.optimizers.Adadelta``
+    (whose default η is 1e−3). Zeiler used ρ = 0.95.
 
     Example:
 

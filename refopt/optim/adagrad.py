@@ -29,13 +29,14 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
 
     with κ = ``lr_decay`` (0 in the paper) and ``eps_inside=False`` replacing √(G+ε) by √G + ε.
 
-    **Conventions.** ``eps_inside=False, eps=1e-10`` (+ ``lr_decay``, ``initial_accumulator``)
-    equals ``torch.optim.Adagrad``; ``eps=1e-7, initial_accumulator=0.1`` equals
-    ``optax.adagrad`` and Keras (ε inside, G_0 = 0.1).
+    **Conventions.** ``eps_inside=False, eps=1e-10`` equals ``torch.optim.Adagrad`` (its
+    ``lr_decay`` and ``initial_accumulator_value`` are κ and G_0); ``eps=1e-7,
+    initial_accumulator=0.1`` equals ``optax.adagrad`` and ``keras.optimizers.Adagrad``;
+    ``eps_inside=False, eps=1e-7`` equals ``numpy_ml.neural_nets.optimizers.AdaGrad``.
 
     Args:
       lr: η. eps: ε >= 0. eps_inside: ε under the root (True) or added to √G (False).
-      initial_accumulator: G_0 >= 0. lr_decay: κ >= 0 (torch's inverse-time decay).
+      initial_accumulator: G_0 >= 0. lr_decay: κ >= 0 (inverse-time decay).
       weight_decay, decay, maximize: ALGORITHMS.md §0.
 
     Example:

@@ -30,14 +30,15 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
         \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},\quad
         \theta_t = \theta_{t-1} - \eta_t \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{root}} + \epsilon}
 
-    ``eps_hat=True`` is Kingma–Ba's "efficient" ordering used by TF/Keras,
+    ``eps_hat=True`` is Kingma–Ba's "efficient" ordering,
     θ_t = θ_{t−1} − η_t (√(1−β2^t)/(1−β1^t)) m_t/(√v_t + ε̂), which is the paper form with a
     step-dependent ε_t = ε̂/√(1−β2^t); it is used without ``eps_root``.
 
     **Conventions.** Defaults equal ``torch.optim.Adam`` and ``optax.adam`` (``eps_root`` is
-    optax's). ``weight_decay=λ, decay="decoupled"`` is AdamW (torch's, λ = 1e−2 there; optax's
-    ``adamw`` too). torch's ``Adam(amsgrad=True)`` is :func:`refopt.amsgrad` with
-    ``variant="torch"``.
+    optax's argument); ``decay="decoupled"`` equals ``torch.optim.AdamW`` (λ = 1e−2) and
+    ``optax.adamw`` (λ = 1e−4); ``eps_hat=True, eps=1e-7`` equals ``keras.optimizers.Adam`` and,
+    with decoupled λ = 4e−3, ``keras.optimizers.AdamW``; ``eps=1e-7`` equals
+    ``numpy_ml.neural_nets.optimizers.Adam``. AMSGrad is :func:`refopt.amsgrad`.
 
     Example:
 

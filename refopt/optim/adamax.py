@@ -31,11 +31,12 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
 
     The paper has no ε (default ``eps=0``). Coordinates with u_t = 0 — whose gradient has been
     exactly 0 so far — take **no step** (the paper's 0/0 is defined as 0). With ε > 0,
-    ``eps_placement="max"`` uses u_t = max(β2 u_{t−1}, \|g_t\| + ε) (torch, optax) and
-    ``"denominator"`` divides by u_t + ε (Keras).
+    ``eps_placement="max"`` uses u_t = max(β2 u_{t−1}, \|g_t\| + ε) and
+    ``"denominator"`` divides by u_t + ε.
 
     **Conventions.** ``eps=1e-8, eps_placement="max"`` equals ``torch.optim.Adamax`` and
-    ``optax.adamax``.
+    ``optax.adamax``; ``eps=1e-7, eps_placement="denominator"`` equals
+    ``keras.optimizers.Adamax``.
 
     Example:
 

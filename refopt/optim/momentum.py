@@ -35,9 +35,10 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
     The two are identical under a constant η (v_t = η b_t) and differ when η changes: the paper
     form keeps old steps at the η they were taken with. d = ``dampening`` (0 in the paper).
 
-    **Conventions.** ``lr_in_buffer=False, buffer_init="first_grad"`` equals
-    ``torch.optim.SGD(lr, momentum, dampening)`` (torch sets b_1 = g_1, undamped, on its first
-    step); ``lr_in_buffer=False`` equals ``optax.sgd(lr, momentum)``. Nesterov's variant is
+    **Conventions.** The defaults equal ``keras.optimizers.SGD(momentum=γ)`` and
+    ``numpy_ml.neural_nets.optimizers.SGD(momentum=γ)``; ``lr_in_buffer=False`` equals
+    ``optax.sgd(momentum=γ)``; ``lr_in_buffer=False, buffer_init="first_grad"`` equals
+    ``torch.optim.SGD(momentum=γ, dampening=d)`` (b_1 = g_1, undamped). Nesterov's variant is
     :func:`refopt.nag`.
 
     Args:

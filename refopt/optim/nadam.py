@@ -40,15 +40,16 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
           + \frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}} m_t}{\sqrt{\hat v_t} + \epsilon}
 
     ``momentum_decay=math.inf`` gives μ ≡ β1 and the update
-    (β1 m_t/(1−β1^{t+1}) + (1−β1) g_t/(1−β1^t))/(√v̂_t + ε): this is **optax's** ``nadam``, not
+    (β1 m_t/(1−β1^{t+1}) + (1−β1) g_t/(1−β1^t))/(√v̂_t + ε): this is not
     Ruder's form, which corrects m_t with 1−β1^t instead of 1−β1^{t+1}; the two differ by the
     factor (1−β1^t)/(1−β1^{t+1}) → 1 on the momentum term (proof page ``rule-nadam``).
 
-    **Conventions.** ``momentum_decay=0.004`` equals ``torch.optim.NAdam`` (and legacy Keras);
-    ``momentum_decay=1`` is Keras 3's schedule; ``momentum_decay=math.inf`` equals
-    ``optax.nadam``. torch stores Π_t in a tensor of its default dtype, so unless
-    ``torch.set_default_dtype(torch.float64)`` is in force its float64 NAdam rounds Π_t to
-    float32 and differs from this rule by ~1e−10 relative (seen with torch 2.13).
+    **Conventions.** ``momentum_decay=0.004`` equals ``torch.optim.NAdam``;
+    ``momentum_decay=1, eps=1e-7`` equals ``keras.optimizers.Nadam`` (μ_t = β1(1 − ½·0.96^t));
+    ``momentum_decay=math.inf`` equals ``optax.nadam``. torch stores Π_t in a tensor of its
+    default dtype, so unless ``torch.set_default_dtype(torch.float64)`` is in force its float64
+    NAdam rounds Π_t to float32 and differs from this rule by ~1e−10 relative (seen with
+    torch 2.13).
 
     Example:
 

@@ -32,8 +32,8 @@ def nag_reparameterised(lr: Any = 0.01, momentum: float = 0.9, *, weight_decay: 
     With constant η and b_0 = 0 the φ iterates equal the look-ahead points θ_t − γv_t of
     :func:`refopt.nag` (proved on the proof page, tested in ``tests/test_equivalences.py``).
 
-    **Conventions.** Equals ``torch.optim.SGD(lr, momentum, nesterov=True)`` and
-    ``optax.sgd(lr, momentum, nesterov=True)``. ``momentum`` is a constant in (0, 1): the
+    **Conventions.** Equals ``torch.optim.SGD(nesterov=True)``, ``optax.sgd(nesterov=True)``
+    and, for a constant η, ``keras.optimizers.SGD(nesterov=True)``. ``momentum`` is a constant in (0, 1): the
     re-parameterisation assumes a constant γ, and γ = 0 is plain :func:`refopt.sgd`.
 
     Example (on ½‖θ‖², g = φ: the first step moves by η(1 + γ)g, more than SGD's ηg):

@@ -62,15 +62,17 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
 
     Switches: ``eps_inside=False`` gives D = √E[g²] + ε; ``centered`` subtracts the square of an
     EMA of g, D = √(E[g²] − E[g]² + ε); ``bias_correction`` divides both EMAs by 1 − ρ^t
-    (optax's option; combined with ``centered`` the variance estimate at t = 1 is exactly 0, so
+    (combined with ``centered`` the variance estimate at t = 1 is exactly 0, so
     that first step is g/√ε, and in floating point it is dominated by cancellation);
     ``momentum`` μ > 0 adds a buffer b_t = μ b_{t−1} + g_t/D_t with
-    θ_t = θ_{t−1} − η_t b_t (``lr_in_buffer=False``, torch) or b_t = μ b_{t−1} + η_t g_t/D_t with
-    θ_t = θ_{t−1} − b_t (``lr_in_buffer=True``: Keras and optax).
+    θ_t = θ_{t−1} − η_t b_t (``lr_in_buffer=False``) or b_t = μ b_{t−1} + η_t g_t/D_t with
+    θ_t = θ_{t−1} − b_t (``lr_in_buffer=True``).
 
-    **Conventions.** ``rho=0.99, eps_inside=False`` (+ centered, momentum) equals
-    ``torch.optim.RMSprop``; the defaults equal ``optax.rmsprop`` (decay 0.9, ε inside), whose
-    momentum needs ``lr_in_buffer=True``.
+    **Conventions.** ``rho=0.99, eps_inside=False`` (+ ``centered``, ``momentum``) equals
+    ``torch.optim.RMSprop``; the defaults equal ``optax.rmsprop`` (its momentum is
+    ``lr_in_buffer=True``, its ``eps_in_sqrt=False`` is ``eps_inside=False``); ``eps=1e-7``
+    (momentum with ``lr_in_buffer=True``) equals ``keras.optimizers.RMSprop``;
+    ``eps=1e-7, eps_inside=False`` equals ``numpy_ml.neural_nets.optimizers.RMSProp``.
 
     Example:
 

@@ -25,7 +25,9 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
     Batch GD, SGD and mini-batch GD are the same rule; they differ only in which gradient the
     caller passes (full batch, one example, or a mini-batch mean).
 
-    **Conventions.** Equals ``torch.optim.SGD(lr, momentum=0)`` and ``optax.sgd(lr)``.
+    **Conventions.** Equals ``torch.optim.SGD`` (``momentum=0``), ``optax.sgd``,
+    ``keras.optimizers.SGD`` and ``numpy_ml.neural_nets.optimizers.SGD`` with the same η (rows of
+    :mod:`refopt.conventions`, each trajectory-tested).
 
     Args:
       lr: η, a float >= 0 or a schedule ``t -> float`` (t = 1 on the first update).
