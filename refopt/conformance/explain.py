@@ -16,6 +16,8 @@ can be compared term by term at the first step s where they split:
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from refopt.conformance.compare import F64_TOL, rel_error, trajectory
@@ -82,7 +84,8 @@ def _classify(rule, nearest, dc, dr, grads, t) -> tuple[str, str]:
 
 
 def _bias_shift(rule, kwargs, t, observed) -> int:
-    if not {"beta1", "beta2"} <= set(SPECS[rule].factory.__code__.co_varnames):
+    # the signature, not __code__: factories are wrapped by base.rule_factory
+    if not {"beta1", "beta2"} <= set(inspect.signature(SPECS[rule].factory).parameters):
         return 0
     from refopt.conformance.space import defaults
     b1, b2 = (({**defaults(rule), **kwargs})[k] for k in ("beta1", "beta2"))
