@@ -23,7 +23,7 @@ class AMSGradState(NamedTuple):
 @base.rule_factory("amsgrad", AMSGradState)
 def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
             bias_correction: bool = False, max_over: Literal["v", "v_hat"] = "v",
-            weight_decay: float = 0.0, decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+            weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""AMSGrad: Adam whose denominator never decreases.
 
     Default (``bias_correction=False, max_over="v"``; the paper's Algorithm 2 with constant
