@@ -101,3 +101,16 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
         return params, NadamState(t=t, m=m, v=v, mu_product=mu_product)
 
     return base.optimizer(init, update)
+
+
+def nadamw(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
+           momentum_decay: float | None = None, weight_decay: float = 1e-4,
+           maximize: bool = False) -> base.Optimizer:
+    """NAdamW: :func:`nadam` with decoupled weight decay, θ ← θ − η_t λ θ before the step.
+
+    ``momentum_decay=0.004`` equals ``torch.optim.NAdam(decoupled_weight_decay=True)`` and
+    ``momentum_decay=math.inf`` equals ``optax.nadamw`` (whose default λ = 1e−4 is the default
+    here). Proof page: ``rule-nadam``.
+    """
+    return nadam(lr, beta1, beta2, eps=eps, momentum_decay=momentum_decay,
+                 weight_decay=weight_decay, decay="decoupled", maximize=maximize)
