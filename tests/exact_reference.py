@@ -143,12 +143,12 @@ def adam(theta, grad, steps, lr, b1, b2, eps, eps_hat=False, eps_root=0, **reg):
     return out
 
 
-def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max"):
+def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max", **reg):
     n = len(theta)
     m, u = [0] * n, [0] * n
     out = []
     for t in range(1, steps + 1):
-        g = grad(theta)
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         add = eps if placement == "max" else 0
         u = [sp.Max(b2 * a, abs(x) + add) for a, x in zip(u, g)]
@@ -159,7 +159,7 @@ def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max"):
     return out
 
 
-def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
+def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None, **reg):
     """psi=None: Ruder's constant-β1 form; psi='inf': μ ≡ β1; else Dozat's μ_t schedule."""
     n = len(theta)
     m, v = [0] * n, [0] * n
@@ -172,7 +172,7 @@ def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
 
     out = []
     for t in range(1, steps + 1):
-        g = grad(theta)
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
         den = [sp.sqrt(x / (1 - b2**t)) + eps for x in v]

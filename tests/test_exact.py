@@ -124,6 +124,12 @@ CASES = {
                       lambda: ex.amsgrad(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
                                          R(999, 1000), R(1, 10**8), "optax")),
     # issue 16, part A
+    "nadam-nadamw": (lambda: refopt.nadamw(lr=0.01, momentum_decay=0.004, weight_decay=0.1),
+                     lambda: ex.nadam(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                                      R(1, 10**8), psi=R(4, 1000), wd=R(1, 10), decay="decoupled")),
+    "adamax-adamaxw": (lambda: refopt.adamaxw(lr=0.01, eps=1e-8, weight_decay=0.1),
+                       lambda: ex.adamax(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
+                                         R(999, 1000), R(1, 10**8), wd=R(1, 10), decay="decoupled")),
     "radam": (lambda: refopt.radam(lr=0.01),   # 6 steps: momentum for t ≤ 4 (ρ_t ≤ 4), then rectified
               lambda: ex.radam(THETA0, grad_exact, 6, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**8),
                                4)),

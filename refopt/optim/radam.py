@@ -38,7 +38,7 @@ def radam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
           decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Rectified Adam: momentum SGD while the adaptive step's variance is intractable.
 
-    Adam's m_t, v_t, m̂_t = m_t/(1−β1^t), and ρ_t (:func:`sma_length`). If ρ_t > ``threshold``:
+    Adam's m_t, v_t, m̂_t = m_t/(1−β1^t), and ρ_t (``refopt.optim.radam.sma_length``). If ρ_t > ``threshold``:
 
     .. math::
         \theta_t = \theta_{t-1} - \eta_t\, r_t\, \frac{\hat m_t}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon},
