@@ -13,6 +13,7 @@ nowhere else in refopt's switches: a switch is named after the math it changes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -141,6 +142,27 @@ CONVENTIONS: tuple[Convention, ...] = (
        "Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.01, "maximize": True}),
     _o("amsgrad", {"lr": 0.01, "bias_correction": True, "max_over": "v_hat"}, "amsgrad",
        {"learning_rate": 0.01}, "max over the bias-corrected v̂"),
+    # issue 16 part A (core)
+    _o('adamax', {'lr': 0.01, 'eps': 1e-08, 'weight_decay': 0.0001, 'decay': 'decoupled'}, 'adamaxw', {'learning_rate': 0.01}),
+    _o('adamax', {'lr': 0.01, 'eps': 1e-08, 'weight_decay': 0.05, 'decay': 'decoupled'}, 'adamaxw', {'learning_rate': 0.01, 'weight_decay': 0.05}),
+    _t('nadam', {'lr': 0.01, 'momentum_decay': 0.004, 'weight_decay': 0.05, 'decay': 'decoupled'}, 'NAdam', {'lr': 0.01, 'weight_decay': 0.05, 'decoupled_weight_decay': True}),
+    _o('nadam', {'lr': 0.01, 'momentum_decay': math.inf, 'weight_decay': 0.0001, 'decay': 'decoupled'}, 'nadamw', {'learning_rate': 0.01}),
+    _o('nadam', {'lr': 0.01, 'momentum_decay': math.inf, 'weight_decay': 0.05, 'decay': 'decoupled'}, 'nadamw', {'learning_rate': 0.01, 'weight_decay': 0.05}),
+    _t('radam', {'lr': 0.01, 'threshold': 5.0, 'eps_hat': True}, 'RAdam', {'lr': 0.01}),
+    _t('radam', {'lr': 0.01, 'threshold': 5.0, 'eps_hat': True, 'weight_decay': 0.05, 'maximize': True}, 'RAdam', {'lr': 0.01, 'weight_decay': 0.05, 'maximize': True}),
+    _t('radam', {'lr': 0.01, 'threshold': 5.0, 'eps_hat': True, 'weight_decay': 0.05, 'decay': 'decoupled'}, 'RAdam', {'lr': 0.01, 'weight_decay': 0.05, 'decoupled_weight_decay': True}),
+    _o('radam', {'lr': 0.01, 'threshold': 5.0}, 'radam', {'learning_rate': 0.01}),
+    _o('adabelief', {'lr': 0.01}, 'adabelief', {'learning_rate': 0.01}),
+    _o('adabelief', {'lr': 0.01, 'eps': 1e-08, 'eps_root': 1e-10}, 'adabelief', {'learning_rate': 0.01, 'eps': 1e-08, 'eps_root': 1e-10}),
+    _o('yogi', {'lr': 0.01, 'initial_momentum': 1e-06}, 'yogi', {'learning_rate': 0.01}),
+    _o('yogi', {'lr': 0.01, 'beta1': 0.8, 'beta2': 0.99, 'eps': 0.0001, 'initial_momentum': 1e-06}, 'yogi', {'learning_rate': 0.01, 'b1': 0.8, 'b2': 0.99, 'eps': 0.0001}),
+    _o('lion', {'lr': 0.01, 'weight_decay': 0.001}, 'lion', {'learning_rate': 0.01}),
+    _o('lion', {'lr': 0.01, 'beta1': 0.95, 'beta2': 0.98}, 'lion', {'learning_rate': 0.01, 'b1': 0.95, 'b2': 0.98, 'weight_decay': 0.0}),
+    _k('lion', {'lr': 0.01}, 'Lion', {'learning_rate': 0.01}),
+    _k('lion', {'lr': 0.01, 'weight_decay': 0.05}, 'Lion', {'learning_rate': 0.01, 'weight_decay': 0.05}),
+    _o('signum', {'lr': 0.01, 'momentum': 0.0}, 'sign_sgd', {'learning_rate': 0.01}),
+    _o('signum', {'lr': 0.01}, 'signum', {'learning_rate': 0.01}),
+    _o('signum', {'lr': 0.01, 'momentum': 0.5}, 'signum', {'learning_rate': 0.01, 'beta': 0.5}),
 )
 
 # Values diagnose() tries besides those in the rows above and the defaults: the switches
@@ -158,6 +180,11 @@ SEARCH_SPACE: dict[str, dict[str, tuple]] = {
     "adamax": {"eps_placement": ("max", "denominator"), "eps": (0.0, 1e-8, 1e-7)},
     "nadam": {"momentum_decay": (None, 0.004, 1.0, float("inf")), "eps": (1e-8, 1e-7)},
     "amsgrad": {"bias_correction": (False, True), "max_over": ("v", "v_hat")},
+    "radam": {"threshold": (4.0, 5.0), "eps_hat": (False, True)},
+    "adabelief": {"eps": (1e-16, 1e-8), "eps_root": (1e-16, 1e-10, 0.0)},
+    "yogi": {"initial_momentum": (0.0, 1e-6), "initial_accumulator": (1e-6, 0.0)},
+    "lion": {"weight_decay": (0.0, 1e-3), "beta1": (0.9, 0.95), "beta2": (0.99, 0.98)},
+    "signum": {"momentum": (0.9, 0.0, 0.5)},
 }
 
 

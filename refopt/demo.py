@@ -36,6 +36,12 @@ SETTINGS = {
     # "accumulate" mode approaches undamped heavy ball (see refopt.rsgd)
     "rsgd": {"lr": 0.05, "gamma": 0.999, "seed": 0},
     "agd": {"lr": 0.003},
+    "radam": {"lr": 0.003},
+    "adabelief": {"lr": 0.003},
+    "yogi": {"lr": 0.01},
+    "lion": {"lr": 0.0003},
+    "signum": {"lr": 0.001},
+    "sparse_adam": {"lr": 0.003},
 }
 # Big Batch SGD chooses its own batches: it gets the same budget of per-example gradients
 BIGBATCH = {"lr": 0.5, "theta": 1.0, "batch_size": 32, "step_rule": "armijo", "variance": "norms"}

@@ -17,18 +17,23 @@ from refopt import base
 from refopt.ode import multistep as _ms
 from refopt.ode import tableau as _tab
 from refopt.ode.rules import linear_multistep, runge_kutta
+from refopt.optim.adabelief import adabelief
 from refopt.optim.adadelta import adadelta
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.lion import lion
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.radam import radam
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
+from refopt.optim.signum import signum
+from refopt.optim.yogi import yogi
 from refopt.research.agd import agd
 from refopt.research.bigbatch import bigbatch
 from refopt.research.rsgd import rsgd
@@ -190,6 +195,55 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
         zero_grad_fixed_point=False,  # noise moves the parameters even when g = 0
     ),
 ]}
+
+
+# Issue 16, part A: the adaptive and sign-based family.
+_K = "keras.optimizers."
+SPECS.update({s.name: s for s in [
+    Spec(
+        "radam", radam, "classic", "Liu et al. 2020", "rule-radam",
+        configs=({"lr": 0.01}, {"lr": 0.01, "threshold": 5.0, "eps_hat": True},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"threshold": 3.0}, ValueError, r"threshold must be in \[4.0, inf\]"),
+            Invalid({"eps_hat": 1}, TypeError, "eps_hat must be True or False"))),
+    Spec(
+        "adabelief", adabelief, "classic", "Zhuang et al. 2020", "rule-adabelief",
+        configs=({"lr": 0.01}, {"lr": 0.01, "eps": 1e-8, "eps_root": 0.0},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"eps_root": -1e-16}, ValueError, "eps_root must be in"),),
+        scale_invariant={"lr": 0.01, "eps": 0.0, "eps_root": 0.0}),
+    Spec(
+        "yogi", yogi, "classic", "Zaheer et al. 2018", "rule-yogi",
+        # (m_0 = 1e-6, optax's start, is in the oracles only: it moves θ even when g ≡ 0)
+        configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.0, "initial_accumulator": 1.0},
+                 {"lr": 0.01, "eps": 1e-8, "initial_accumulator": 0.0, "weight_decay": 0.01}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"initial_accumulator": -1.0}, ValueError, "initial_accumulator must be in"),
+            Invalid({"initial_momentum": float("nan")}, ValueError, "initial_momentum must be in")),
+        scale_invariant={"lr": 0.01, "eps": 0.0, "initial_accumulator": 0.0}),
+    Spec(
+        "lion", lion, "classic", "Chen et al. 2023", "rule-lion",
+        configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "weight_decay": 0.1},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2", "maximize": True}),
+        invalid=_shared_invalid() + _betas_invalid("beta1", "beta2"),
+        scale_invariant={"lr": 0.01}),
+    Spec(
+        "signum", signum, "classic", "Bernstein et al. 2018", "rule-signum",
+        configs=({"lr": 0.01}, {"lr": 0.01, "momentum": 0.0},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+        invalid=_shared_invalid() + _betas_invalid("momentum"),
+        scale_invariant={"lr": 0.01}),
+    Spec(
+        "sparse_adam", lambda **kw: adam(lazy=True, **kw), "classic",
+        "torch.optim.SparseAdam (lazy Adam)", "rule-sparse-adam",
+        configs=({"lr": 0.01}, {"lr": 0.01, "eps_hat": True}, {"lr": 0.01, "maximize": True}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"weight_decay": 0.01}, ValueError, "weight_decay must be 0 when lazy=True"),),
+        elementwise=False,  # a row is updated as a whole when any of its entries is non-zero
+        scale_invariant={"lr": 0.01, "eps": 0.0}),
+]})
 
 
 def _rk_spec(name: str) -> Spec:

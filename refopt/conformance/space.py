@@ -80,10 +80,11 @@ def unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.nda
         x0s = [{"x": np.concatenate([np.ravel(v) for x in x0s for v in x.values()])}]
         g1s = [{"x": np.concatenate([np.ravel(v) for g in g1s for v in g.values()])}]
     keys, cfgs, ds = list(space(rule)), [], []
+    default_decay = defaults(rule).get("decay", "l2")   # Lion's is "decoupled"
     for values in itertools.product(*space(rule).values()):
         cfg = dict(zip(keys, values))
-        if cfg.get("weight_decay") == 0.0 and cfg.get("decay", "l2") != "l2":
-            continue  # the kind of decay is irrelevant without decay
+        if cfg.get("weight_decay") == 0.0 and cfg.get("decay", default_decay) != default_decay:
+            continue  # the kind of decay is irrelevant without decay: keep the rule's default
         try:
             opt = SPECS[rule].build(lr=1.0, **cfg)
             d = [opt.update(g, opt.init(x), x)[0] for x, g in zip(x0s, g1s)]

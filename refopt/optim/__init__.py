@@ -1,18 +1,25 @@
 """Classic update rules, one module each (ALGORITHMS.md §1)."""
 
+from refopt.optim.adabelief import adabelief
 from refopt.optim.adadelta import adadelta
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
-from refopt.optim.adamax import adamax
+from refopt.optim.adamax import adamax, adamaxw
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.lion import lion
 from refopt.optim.momentum import momentum
-from refopt.optim.nadam import nadam
+from refopt.optim.nadam import nadam, nadamw
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.projection import project_box
+from refopt.optim.radam import radam
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
+from refopt.optim.signum import sign_sgd, signum
+from refopt.optim.yogi import yogi
 
-__all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
-           "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd"]
+__all__ = ["adabelief", "adadelta", "adagrad", "adam", "adamw", "adamax", "adamaxw", "amsgrad",
+           "lion", "momentum", "nadam", "nadamw", "nag", "nag_reparameterised",
+           "add_gradient_noise", "project_box", "radam", "rmsprop", "sgd", "sign_sgd", "signum",
+           "yogi"]

@@ -19,8 +19,9 @@ class AdamState(NamedTuple):
 
 @base.rule_factory("adam", AdamState)
 def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
-         eps_hat: bool = False, eps_root: float = 0.0, weight_decay: float = 0.0,
-         decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
+         eps_hat: bool = False, eps_root: float = 0.0, lazy: bool = False,
+         weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False
+         ) -> base.Optimizer:
     r"""Adam, in the paper's form (Algorithm 1) by default.
 
     .. math::
@@ -34,11 +35,21 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
     θ_t = θ_{t−1} − η_t (√(1−β2^t)/(1−β1^t)) m_t/(√v_t + ε̂), which is the paper form with a
     step-dependent ε_t = ε̂/√(1−β2^t); it is used without ``eps_root``.
 
+    ``lazy=True`` (SparseAdam) leaves m, v and θ of every *row* whose gradient is entirely zero
+    untouched; a row is one index along a leaf's first axis (an embedding row; a coordinate of
+    a 1-d leaf; the whole of a 0-d leaf). t and the bias corrections still advance every step.
+    refopt's gradients are dense, so "present in the sparse gradient" reads "has a non-zero
+    entry"; torch also updates a row that a sparse gradient lists with an explicit zero value.
+    Without weight decay (a decay term would make every row active).
+
     **Conventions.** Defaults equal ``torch.optim.Adam`` and ``optax.adam`` (``eps_root`` is
     optax's argument); ``decay="decoupled"`` equals ``torch.optim.AdamW`` (λ = 1e−2) and
     ``optax.adamw`` (λ = 1e−4); ``eps_hat=True, eps=1e-7`` equals ``keras.optimizers.Adam`` and,
     with decoupled λ = 4e−3, ``keras.optimizers.AdamW``; ``eps=1e-7`` equals
     ``numpy_ml.neural_nets.optimizers.Adam``. AMSGrad is :func:`refopt.amsgrad`.
+    ``lazy=True, eps_hat=True`` reproduces torch's SparseAdam fed the gradient's non-zero rows
+    as a sparse tensor (a sparse-gradient convention the dense probe battery cannot carry; pinned
+    in ``tests/test_modern_rules.py``).
 
     Example:
 
@@ -60,7 +71,11 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
     eps_root = base.check_real("eps_root", eps_root, low=0.0)
     if eps_hat and eps_root != 0.0:
         raise ValueError("eps_root must be 0 when eps_hat=True (the ε̂ form has no root term)")
+    base.check_bool("lazy", lazy)
     reg = rule.regularisation(weight_decay, decay, maximize)
+    if lazy and reg.weight_decay != 0.0:
+        raise ValueError("weight_decay must be 0 when lazy=True (decay would move the rows that "
+                         "a lazy update leaves untouched; torch.optim.SparseAdam has none)")
 
     def init(params: Any) -> AdamState:
         base.check_init_params(params)
@@ -82,10 +97,23 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
             v_hat = v / bc2
             return p - lr_t * rule.safe_divide(xp, m_hat, xp.sqrt(v_hat + eps_root) + eps), m, v
 
-        params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
+        def lazy_leaf(p, g, m, v):
+            new = leaf(p, g, m, v)
+            active = _active_rows(xp, g)
+            return tuple(xp.where(active, a, b) for a, b in zip(new, (p, m, v)))
+
+        params, m, v = _tree.map(lazy_leaf if lazy else leaf, params, grads, state.m, state.v,
+                                 n_out=3)
         return params, AdamState(t=t, m=m, v=v)
 
     return base.optimizer(init, update)
+
+
+def _active_rows(xp: Any, g: Any) -> Any:
+    """True for the rows (indices along axis 0) of g with a non-zero entry, broadcastable to g."""
+    if g.ndim <= 1:
+        return g != 0
+    return xp.any(g != 0, axis=tuple(range(1, g.ndim)), keepdims=True)
 
 
 @base.rule_factory("adamw", AdamState)

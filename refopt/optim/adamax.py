@@ -35,7 +35,8 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
     ``"denominator"`` divides by u_t + ε.
 
     **Conventions.** ``eps=1e-8, eps_placement="max"`` equals ``torch.optim.Adamax`` and
-    ``optax.adamax``; ``eps=1e-7, eps_placement="denominator"`` equals
+    ``optax.adamax``, and with ``weight_decay=λ, decay="decoupled"`` (:func:`refopt.adamaxw`)
+    ``optax.adamaxw``; ``eps=1e-7, eps_placement="denominator"`` equals
     ``keras.optimizers.Adamax``.
 
     Example:
@@ -81,3 +82,15 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
         return params, AdamaxState(t=t, m=m, u=u)
 
     return base.optimizer(init, update)
+
+
+def adamaxw(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 0.0,
+            eps_placement: EpsPlacement = "max", weight_decay: float = 1e-4,
+            maximize: bool = False) -> base.Optimizer:
+    """AdamaxW: :func:`adamax` with decoupled weight decay, θ ← θ − η_t λ θ before the step.
+
+    ``eps=1e-8`` equals ``optax.adamaxw`` (whose default λ = 1e−4 is the default here).
+    Proof page: ``rule-adamax``.
+    """
+    return adamax(lr, beta1, beta2, eps=eps, eps_placement=eps_placement,
+                  weight_decay=weight_decay, decay="decoupled", maximize=maximize)

@@ -46,7 +46,9 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
 
     **Conventions.** ``momentum_decay=0.004`` equals ``torch.optim.NAdam``;
     ``momentum_decay=1, eps=1e-7`` equals ``keras.optimizers.Nadam`` (μ_t = β1(1 − ½·0.96^t));
-    ``momentum_decay=math.inf`` equals ``optax.nadam``. torch stores Π_t in a tensor of its
+    ``momentum_decay=math.inf`` equals ``optax.nadam``. With ``weight_decay=λ,
+    decay="decoupled"`` (:func:`refopt.nadamw`) ψ = 0.004 equals torch's NAdam with
+    ``decoupled_weight_decay=True`` and ψ = ∞ equals ``optax.nadamw``. torch stores Π_t in a tensor of its
     default dtype, so unless ``torch.set_default_dtype(torch.float64)`` is in force its float64
     NAdam rounds Π_t to float32 and differs from this rule by ~1e−10 relative (seen with
     torch 2.13).
@@ -104,3 +106,16 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
         return params, NadamState(t=t, m=m, v=v, mu_product=mu_product)
 
     return base.optimizer(init, update)
+
+
+def nadamw(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
+           momentum_decay: float | None = None, weight_decay: float = 1e-4,
+           maximize: bool = False) -> base.Optimizer:
+    """NAdamW: :func:`nadam` with decoupled weight decay, θ ← θ − η_t λ θ before the step.
+
+    ``momentum_decay=0.004`` equals ``torch.optim.NAdam(decoupled_weight_decay=True)`` and
+    ``momentum_decay=math.inf`` equals ``optax.nadamw`` (whose default λ = 1e−4 is the default
+    here). Proof page: ``rule-nadam``.
+    """
+    return nadam(lr, beta1, beta2, eps=eps, momentum_decay=momentum_decay,
+                 weight_decay=weight_decay, decay="decoupled", maximize=maximize)
