@@ -30,7 +30,7 @@ def final_error(name: str, n: int, prob: Quadratic, x0: np.ndarray) -> float:
     h = 1.0 / n
     if name in M.METHODS:
         s = M.METHODS[name].steps
-        opt = refopt.ode.linear_multistep(name, lr=h)
+        opt = refopt.ode.linear_multistep(name, lr=h, allow_unstable=name == "leapfrog")
         past = [prob.flow(x0, i * h) for i in range(s - 1)]      # exact start values
         x = prob.flow(x0, (s - 1) * h)
         state = opt.init(x, past=past, grad_fn=prob.grad)

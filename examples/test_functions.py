@@ -52,12 +52,11 @@ def rosenbrock():
 
 
 def run_rule(name: str, cfg: dict, problem, steps: int) -> float:
-    spec = SPECS[name]
     f, g, x0 = problem
-    opt = spec.build(**cfg)
+    opt = SPECS[name].build(**cfg)
     x, state = x0.copy(), opt.init(x0)
     for _ in range(steps):
-        if "grad_fn" in spec.needs:
+        if "grad_fn" in opt.extra_args:  # the rule declares that it evaluates gradients itself
             x, state = opt.update(None, state, x, grad_fn=g)
         else:
             x, state = opt.update(g(x), state, x)

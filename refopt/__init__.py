@@ -24,10 +24,12 @@ from refopt.base import (
                          warmup,
 )
 from refopt.optim import (
+                         adabelief,
                          adadelta,
                          adagrad,
                          adam,
                          adamax,
+                         adamaxw,
                          adamw,
                          adan,
                          add_gradient_noise,
@@ -36,29 +38,37 @@ from refopt.optim import (
                          asgd,
                          asgd_average,
                          ftrl,
+                         lion,
                          momentum,
                          nadam,
+                         nadamw,
                          nag,
+                         nag_reparameterised,
                          novograd,
                          optimistic_adam,
                          optimistic_gd,
                          polyak_sgd,
                          project_box,
+                         radam,
                          rmsprop,
                          rprop,
                          sgd,
+                         sign_sgd,
+                         signum,
+                         yogi,
 )
 from refopt.research import agd, bigbatch, rsgd, run_bigbatch
-from refopt.state_io import load_state, save_state
+from refopt.state_io import checkpoint_info, load_state, save_state
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Optimizer", "adadelta", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
-    "amsgrad", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
-    "load_state", "momentum", "nadam", "nag", "project_box", "rmsprop", "save_state", "sgd", "step_decay",
-    "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
-    "run_bigbatch",
+    "Optimizer", "adabelief", "adadelta", "adagrad", "adam", "adamax", "adamaxw", "adamw",
+    "add_gradient_noise", "amsgrad", "checkpoint_info", "constant", "cosine_decay", "exponential_decay",
+    "inverse_time_decay", "lion", "load_state", "momentum", "nadam", "nadamw", "nag",
+    "nag_reparameterised", "project_box", "radam", "rmsprop", "save_state", "sgd", "sign_sgd",
+    "signum", "step_decay", "yogi", "warmup", "nn", "ode", "problems", "research", "testing", "agd",
+    "bigbatch", "rsgd", "run_bigbatch",
     "rprop", "ademamix", "optimistic_adam", "optimistic_gd",
     "asgd", "asgd_average", "adan", "novograd", "ftrl", "polyak_sgd",
 ]

@@ -36,6 +36,12 @@ SETTINGS = {
     # "accumulate" mode approaches undamped heavy ball (see refopt.rsgd)
     "rsgd": {"lr": 0.05, "gamma": 0.999, "seed": 0},
     "agd": {"lr": 0.003},
+    "radam": {"lr": 0.003},
+    "adabelief": {"lr": 0.003},
+    "yogi": {"lr": 0.01},
+    "lion": {"lr": 0.0003},
+    "signum": {"lr": 0.001},
+    "sparse_adam": {"lr": 0.003},
     # Rprop is a full-batch method: a floor on Δ keeps mini-batch sign noise from freezing it
     "rprop": {"lr": 0.002, "min_step": 5e-4, "max_step": 0.01},
     "ademamix": {"lr": 0.003},
@@ -84,7 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
         spec = SPECS[rule]
         t0 = time.perf_counter()
         res = train(objective, spec.build(**cfg), params0, epochs=args.epochs, batch_size=32,
-                    seed=0, lookahead="grad_fn" in spec.needs, loss_value="value" in spec.needs)
+                    seed=0)
         test_acc = net.accuracy(res.params, split.X_test, split.y_test)
         results[rule] = res.history
         print(f"{rule:<22}{res.history['loss'][-1]:>12.4f}{res.history['accuracy'][-1]:>11.3f}"

@@ -19,13 +19,15 @@ exact to rounding; it needs f written with complex-analytic operations.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import array_api_compat
 
 from refopt import _xp, treemath
 from refopt import tree as _tree
 
+# the formulas by name; tests/test_core.py checks Method against ORDERS
+Method = Literal["forward", "backward", "central", "five_point", "complex_step"]
 ORDERS = {"forward": 1, "backward": 1, "central": 2, "five_point": 4, "complex_step": 2}
 
 # step sizes that balance truncation against round-off in float64 for f, x of size O(1):
@@ -38,7 +40,7 @@ DEFAULT_STEPS = {"forward": 1.5e-8, "backward": 1.5e-8, "central": 6e-6, "five_p
 
 
 
-def directional_derivative(f: Callable[[Any], Any], x: Any, v: Any, *, method: str = "central",
+def directional_derivative(f: Callable[[Any], Any], x: Any, v: Any, *, method: Method = "central",
                            h: float | None = None) -> Any:
     """Estimate D_v f(x) = d/ds f(x + s v) at s = 0 with the named formula (see module doc)."""
     if method not in ORDERS:
@@ -78,13 +80,13 @@ def _imag(y: Any) -> Any:
     return array_api_compat.array_namespace(y).imag(y)
 
 
-def derivative(f: Callable[[float], float], x: float, *, method: str = "central",
+def derivative(f: Callable[[float], float], x: float, *, method: Method = "central",
                h: float | None = None) -> float:
     """f'(x) for a scalar function of a scalar (e.g. the §3 reference f = sin at x = 1)."""
     return directional_derivative(f, x, 1.0, method=method, h=h)
 
 
-def gradient(f: Callable[[Any], Any], x: Any, *, method: str = "central",
+def gradient(f: Callable[[Any], Any], x: Any, *, method: Method = "central",
              h: float | None = None) -> Any:
     """∇f(x) for a scalar f of a 1-D array, one coordinate direction at a time (O(d) calls)."""
     xp = _xp.namespace(x, names=("x",))

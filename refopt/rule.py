@@ -11,21 +11,22 @@ the same θ_t up to rounding.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base
 from refopt import tree as _tree
 
-DECAY_KINDS = ("l2", "decoupled", "fixed")
+Decay = Literal["l2", "decoupled", "fixed"]
+DECAY_KINDS: tuple[str, ...] = get_args(Decay)
 
 
 class Regularisation(NamedTuple):
     weight_decay: float  # λ ≥ 0
-    decay: str           # "l2" | "decoupled" | "fixed"
+    decay: Decay         # "l2" | "decoupled" | "fixed"
     maximize: bool       # ascend instead of descend
 
 
-def regularisation(weight_decay: float = 0.0, decay: str = "l2",
+def regularisation(weight_decay: float = 0.0, decay: Decay = "l2",
                    maximize: bool = False) -> Regularisation:
     """Validate the shared options of a gradient rule."""
     return Regularisation(
@@ -74,3 +75,16 @@ def begin_step(grads: Any, state: Any, params: Any, lr_fn: base.Schedule,
     lr = lr_fn(t)
     grads, params = prepare(reg, grads, params, lr)
     return xp, t, lr, grads, params
+
+
+def safe_divide(xp: Any, num: Any, den: Any) -> Any:
+    """Per leaf: num / den, and 0 — no step — where den is exactly 0.
+
+    The one 0/0 policy of every adaptive rule (the convention of the regret theorems, which
+    take ε = 0 and sum only over coordinates that have seen a gradient): a coordinate whose
+    denominator is exactly 0 has had only zero gradients (or their squares underflowed), and
+    it does not move. Computed without a NaN or a floating-point warning; where den ≠ 0 the
+    result is num / den bit for bit. torch.optim and optax with ε = 0 give NaN there instead.
+    """
+    zero = den == 0
+    return xp.where(zero, xp.zeros_like(den), num / xp.where(zero, xp.ones_like(den), den))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -31,10 +31,11 @@ class EarlyStopping:
     monitor: str = "loss"
 
     def __post_init__(self):
-        if not (isinstance(self.patience, int) and self.patience >= 1):
-            raise ValueError(f"patience must be an integer >= 1, got {self.patience!r}")
-        if self.min_delta < 0:
-            raise ValueError(f"min_delta must be >= 0, got {self.min_delta!r}")
+        base.check_int("patience", self.patience, low=1)
+        base.check_real("min_delta", self.min_delta, low=0.0)  # NaN would never "improve"
+        base.check_bool("restore_best", self.restore_best)
+        if not isinstance(self.monitor, str):
+            raise TypeError(f"monitor must be a history key (a str), got {self.monitor!r}")
 
 
 class TrainResult(NamedTuple):
@@ -70,8 +71,8 @@ def curriculum_order(difficulty: Any, *, seed: int, epoch: int, mix: float = 0.0
 
 
 def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int, batch_size: int,
-          seed: int = 0, replacement: bool = False, lookahead: bool = False,
-          loss_value: bool = False, oracle_batch: str = "same",
+          seed: int = 0, replacement: bool = False,
+          oracle_batch: Literal["same", "fresh"] = "same",
           validate: Callable[[Any], dict] | None = None,
           early_stopping: EarlyStopping | None = None, curriculum: Any = None,
           curriculum_mix: float = 0.0, progress: bool = False) -> TrainResult:
@@ -81,10 +82,13 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
     ``loss``, the full-gradient norm ``grad_norm``, ``accuracy`` when the objective has one, and
     whatever ``validate(params)`` returns (e.g. ``{"val_loss": ..., "val_accuracy": ...}``).
 
+    A rule that declares ``"grad_fn"`` in its ``extra_args`` (look-ahead NAG, multi-stage
+    Runge–Kutta) evaluates gradients itself: it is called as
+    ``update(None, state, params, grad_fn=oracle)``; every other rule gets the mini-batch
+    gradient as ``grads``, and a rule that declares ``"value"`` (Polyak's step size) also the
+    mini-batch loss at the same parameters as ``value=``.
+
     Args:
-      lookahead: the rule evaluates gradients itself through ``grad_fn`` (look-ahead NAG,
-        multi-stage Runge–Kutta); it is called with ``grads=None``.
-      loss_value: the rule needs the mini-batch loss as ``value=`` (Polyak's step size).
       oracle_batch: what ``grad_fn`` evaluates: ``"same"`` — the current mini-batch (all stage
         gradients of one step share it), or ``"fresh"`` — a new batch of the same size per call,
         drawn from PCG64 seeded with [seed, epoch, step, call].
@@ -92,12 +96,17 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
         :func:`curriculum_order` instead of a shuffle.
       progress: show a tqdm bar when tqdm is installed.
     """
-    if not (isinstance(epochs, int) and epochs >= 0):
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    base.check_int("epochs", epochs, low=0)
+    base.check_int("batch_size", batch_size, low=1)
+    base.check_int("seed", seed, low=0)
     if oracle_batch not in ("same", "fresh"):
         raise ValueError(f"oracle_batch must be one of ['same', 'fresh'], got {oracle_batch!r}")
     if curriculum is not None and np.asarray(curriculum).shape != (objective.n_examples,):
         raise ValueError(f"curriculum must have one score per example ({objective.n_examples})")
+    if "objective" in opt.extra_args:
+        raise ValueError("opt needs an objective to sample from (extra_args contains "
+                         "'objective'); train feeds mini-batches — use refopt.run_bigbatch")
+    lookahead = "grad_fn" in opt.extra_args
     state = opt.init(params)
     history: dict[str, list] = {"epoch": [], "loss": [], "grad_norm": [], "steps": []}
     steps = 0
@@ -117,6 +126,10 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
     best, best_epoch, since_best = None, 0, 0
     best_params = params
     if early_stopping is not None:
+        if early_stopping.monitor not in history:
+            raise ValueError(f"EarlyStopping monitors {early_stopping.monitor!r}, which the history "
+                             f"does not record; recorded keys: {sorted(history)}"
+                             + ("" if validate else " (pass validate= for validation metrics)"))
         best = history[early_stopping.monitor][-1]
     bar = _progress(epochs) if progress else None
     epoch = 0
@@ -132,7 +145,7 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
                 params, state = opt.update(None, state, params,
                                            grad_fn=_oracle(objective, idx, oracle_batch,
                                                            (seed, epoch, steps)))
-            elif loss_value:
+            elif "value" in opt.extra_args:
                 value, grad = objective.batch_value_and_grad(params, idx)
                 params, state = opt.update(grad, state, params, value=value)
             else:

@@ -95,12 +95,12 @@ class GradFiniteSum:
 
 
 def step(opt: Any, spec: Any, grad_fn: Any, state: Any, params: Any) -> tuple[Any, Any]:
-    """One update, supplying the oracle the spec declares."""
-    if "objective" in spec.needs:
+    """One update, supplying the extra arguments the optimizer declares (``opt.extra_args``)."""
+    if "objective" in opt.extra_args:
         return opt.update(None, state, params, objective=GradFiniteSum(grad_fn, params))
-    if "grad_fn" in spec.needs:
+    if "grad_fn" in opt.extra_args:
         return opt.update(None, state, params, grad_fn=grad_fn)
-    if "value" in spec.needs:
+    if "value" in opt.extra_args:
         # the contract tests need a deterministic loss of θ; ½⟨g, θ⟩ is ℓ for ℓ = ½θᵀAθ and
         # flips sign with g, so "maximize ℓ ≡ minimize −ℓ" stays testable
         g = grad_fn(params)

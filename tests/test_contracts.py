@@ -190,13 +190,13 @@ def test_bad_update_inputs_are_rejected_before_anything_changes(spec, cfg):
     opt = spec.build(**cfg)
     params = {"a": np.ones(3), "b": np.zeros(2)}
     state = opt.init(params)
-    if "objective" in spec.needs:
+    if "objective" in opt.extra_args:
         with pytest.raises(ValueError, match="objective is required"):
             opt.update(None, state, params)
         with pytest.raises(ValueError, match="grads must be None"):
             opt.update(params, state, params, objective=object())
         return
-    kw = {"grad_fn": None} if "grad_fn" in spec.needs else {}
+    kw = {"grad_fn": None} if "grad_fn" in opt.extra_args else {}
     if kw:
         bad_fns = {"shape": lambda p: {"a": np.ones(4), "b": np.zeros(2)},
                    "structure": lambda p: {"a": np.ones(3)},

@@ -61,7 +61,7 @@ def test_reparameterised_nag_iterates_are_the_lookahead_points():
     """
     gamma, lr = 0.9, 0.05
     look = refopt.nag(lr=lr, momentum=gamma)
-    rep = refopt.nag(lr=lr, momentum=gamma, form="reparameterised")
+    rep = refopt.nag_reparameterised(lr=lr, momentum=gamma)
     theta, s_look = P0, look.init(P0)
     phi, s_rep = P0, rep.init(P0)
     for _ in range(25):
@@ -74,7 +74,7 @@ def test_reparameterised_nag_iterates_are_the_lookahead_points():
 
 def test_reparameterised_nag_is_not_plain_momentum():
     """The look-ahead matters: on the same problem NAG and heavy ball differ after step 1."""
-    nag = trajectory(refopt.nag(lr=0.05, momentum=0.9, form="reparameterised"), steps=3)
+    nag = trajectory(refopt.nag_reparameterised(lr=0.05, momentum=0.9), steps=3)
     hb = trajectory(refopt.momentum(lr=0.05, momentum=0.9, lr_in_buffer=False), steps=3)
     assert not np.allclose(nag[-1]["w"], hb[-1]["w"], rtol=1e-6)
 
@@ -175,8 +175,8 @@ def test_amsgrad_denominator_never_decreases():
     rng = np.random.default_rng(0)
     grads = [{"w": rng.standard_normal(4) * (10.0 if k < 3 else 0.1), "b": rng.standard_normal((1, 2))}
              for k in range(30)]
-    for variant in ("reddi", "torch", "optax"):
-        opt = refopt.amsgrad(lr=0.01, variant=variant)
+    for bias_correction, max_over in ((False, "v"), (True, "v"), (True, "v_hat")):
+        opt = refopt.amsgrad(lr=0.01, bias_correction=bias_correction, max_over=max_over)
         params, state = P0, opt.init(P0)
         prev = state.v_max["w"]
         for g in grads:

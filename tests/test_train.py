@@ -87,10 +87,11 @@ def test_curriculum_batches_follow_the_order():
 
 
 def test_lookahead_rules_get_the_minibatch_gradient():
-    """train(lookahead=True) is exactly the hand loop: update(None, ..., grad_fn=batch gradient)
-    over the seeded batches (bitwise)."""
+    """For a rule that declares extra_args={"grad_fn"}, train is exactly the hand loop
+    update(None, ..., grad_fn=batch gradient) over the seeded batches (bitwise)."""
     opt = refopt.nag(lr=0.05, momentum=0.9)
-    res = train(OBJ, opt, NET.init(0), epochs=2, batch_size=16, seed=3, lookahead=True)
+    assert opt.extra_args == {"grad_fn"}
+    res = train(OBJ, opt, NET.init(0), epochs=2, batch_size=16, seed=3)
     params, state = NET.init(0), opt.init(NET.init(0))
     for epoch in (1, 2):
         for idx in P.epoch_batches(OBJ.n_examples, 16, seed=3, epoch=epoch):
@@ -109,8 +110,7 @@ def test_every_rule_trains_the_digits_mlp_to_93_percent(rule):
     _, s = load_data()
     net = MLP([64, 32, 10], activation="tanh")
     res = train(P.MLPObjective(net, s.X_train, s.y_train), SPECS[rule].build(**SETTINGS[rule]),
-                net.init(0), epochs=15, batch_size=32, seed=0, lookahead="grad_fn" in SPECS[rule].needs,
-                loss_value="value" in SPECS[rule].needs)
+                net.init(0), epochs=15, batch_size=32, seed=0)
     assert net.accuracy(res.params, s.X_test, s.y_test) >= 0.93
 
 
@@ -145,13 +145,12 @@ def test_oracle_batch_same_or_fresh():
             return super().batch_grad(params, idx)
 
     spy = Spy(NET, X, Y)
-    train(spy, refopt.ode.runge_kutta("heun", lr=0.1), NET.init(0), epochs=1, batch_size=40,
-          lookahead=True)
+    train(spy, refopt.ode.runge_kutta("heun", lr=0.1), NET.init(0), epochs=1, batch_size=40)
     # record() evaluates the full objective through batch_value_and_grad, not batch_grad
     assert len(seen) == 6 and all(np.array_equal(seen[2 * i], seen[2 * i + 1]) for i in range(3))
     seen.clear()
     train(spy, refopt.ode.runge_kutta("heun", lr=0.1), NET.init(0), epochs=1, batch_size=40,
-          lookahead=True, oracle_batch="fresh")
+          oracle_batch="fresh")
     assert len(seen) == 6 and not np.array_equal(seen[0], seen[1]) and len(seen[1]) == 40
     with pytest.raises(ValueError, match="oracle_batch must be one of"):
         train(spy, refopt.sgd(0.1), NET.init(0), epochs=1, batch_size=40, oracle_batch="new")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import array_api_compat
 
@@ -125,11 +125,13 @@ softplus = Activation("softplus", _softplus_fwd, _softplus_bwd, smooth=True)
 #: GELU, tanh approximation
 gelu = Activation("gelu", _gelu_fwd, _gelu_bwd, smooth=True)
 
+# the activations by name; tests/test_interface.py checks ActivationName against ACTIVATIONS
+ActivationName = Literal["identity", "relu", "tanh", "sigmoid", "softplus", "gelu", "leaky_relu"]
 ACTIVATIONS = {a.name: a for a in (identity, relu, tanh, sigmoid, softplus, gelu)}
 ACTIVATIONS["leaky_relu"] = leaky_relu()
 
 
-def get(name_or_activation: str | Activation) -> Activation:
+def get(name_or_activation: ActivationName | Activation) -> Activation:
     """Look up an activation by name (``"relu"``, ``"tanh"``, ...) or pass one through."""
     if isinstance(name_or_activation, Activation):
         return name_or_activation

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
 import numpy as np
 
-SCHEMES = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal")
+Scheme = Literal["glorot_uniform", "glorot_normal", "he_uniform", "he_normal"]
+SCHEMES: tuple[str, ...] = get_args(Scheme)
 
 
-def init_weight(scheme: str, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+def init_weight(scheme: Scheme, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
     """A (fan_in, fan_out) float64 matrix.
 
     glorot: Var = 2/(fan_in + fan_out); he: Var = 2/fan_in. Uniform draws use U(−a, a) with

@@ -15,7 +15,7 @@ the argument. The formulas are complex-analytic in ``pred`` for complex-step che
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import array_api_compat
 
@@ -135,6 +135,8 @@ def binary_logistic(logits: Any, labels: Any) -> tuple[Any, Any]:
     return xp.sum(_softplus_fwd(logits) - y * logits) / size, (_sigmoid_fwd(logits) - y) / size
 
 
+# the losses by name; tests/test_nn.py checks LossName against LOSSES
+LossName = Literal["mse", "softmax_cross_entropy", "binary_logistic"]
 LOSSES = {
     "mse": (mse, per_example_mse),
     "softmax_cross_entropy": (softmax_cross_entropy, per_example_softmax_cross_entropy),

@@ -15,9 +15,11 @@ import numpy as np
 
 from refopt import _xp
 from refopt.nn import activations as _act
-from refopt.nn.init import init_weight
+from refopt.nn import batchnorm as _bn
+from refopt.nn.activations import ActivationName
+from refopt.nn.init import Scheme, init_weight
 from refopt.nn.layers import dense_backward, dense_forward, dense_per_example_sq_norms
-from refopt.nn.losses import LOSSES, _check_finite
+from refopt.nn.losses import LOSSES, LossName, _check_finite
 
 
 class MLP:
@@ -35,6 +37,9 @@ class MLP:
       loss: ``"softmax_cross_entropy"`` (default), ``"mse"`` or ``"binary_logistic"``.
       init: ``"glorot_uniform"`` (default), ``"glorot_normal"``, ``"he_uniform"``, ``"he_normal"``;
         biases start at 0.
+      batch_norm: put batch normalization (:func:`~refopt.nn.batchnorm_forward`) between every
+        hidden dense layer and its activation (parameters ``gamma`` = 1, ``beta`` = 0; train
+        mode unless ``forward`` gets ``running`` statistics, see ``batch_statistics``).
 
     Example:
 
@@ -48,11 +53,14 @@ class MLP:
     ([['W', 'b'], ['W', 'b']], (2, 8))
     """
 
-    def __init__(self, sizes: Sequence[int], activation: Any = "tanh",
-                 output_activation: Any = "identity", loss: str = "softmax_cross_entropy",
-                 init: str = "glorot_uniform"):
+    def __init__(self, sizes: Sequence[int],
+                 activation: ActivationName | _act.Activation | Sequence[Any] = "tanh",
+                 output_activation: ActivationName | _act.Activation = "identity",
+                 loss: LossName = "softmax_cross_entropy",
+                 init: Scheme = "glorot_uniform", batch_norm: bool = False):
         sizes = list(sizes)
-        if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
+        if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1
+                                      for s in sizes):
             raise ValueError(f"sizes must be a list of at least two positive integers, got {sizes!r}")
         n_hidden = len(sizes) - 2
         if isinstance(activation, (list, tuple)):
@@ -67,7 +75,9 @@ class MLP:
         from refopt.nn.init import SCHEMES
         if init not in SCHEMES:
             raise ValueError(f"init must be one of {list(SCHEMES)}, got {init!r}")
-        self.sizes = sizes
+        if not isinstance(batch_norm, bool):
+            raise TypeError(f"batch_norm must be a bool, got {batch_norm!r}")
+        self.sizes, self.batch_norm = sizes, batch_norm
         self.activations = hidden + [_act.get(output_activation)]
         self.loss_name = loss
         self.init_scheme = init
@@ -89,6 +99,9 @@ class MLP:
             kw = {} if device is None else {"device": device}
             params.append({"W": xp.asarray(W, dtype=dtype, **kw),
                            "b": xp.zeros((fan_out,), dtype=dtype, **kw)})
+            if self.batch_norm and len(params) < len(self.sizes) - 1:
+                params[-1].update(gamma=xp.ones((fan_out,), dtype=dtype, **kw),
+                                  beta=xp.zeros((fan_out,), dtype=dtype, **kw))
         return params
 
     # ----------------------------------------------------------------------------- forward
@@ -107,19 +120,33 @@ class MLP:
         _check_finite("x", x)
         return xp
 
-    def _forward(self, params: list, x: Any) -> tuple[Any, list]:
+    def _forward(self, params: list, x: Any, running: list | None = None) -> tuple[Any, list]:
         h, caches = x, []
-        for layer, act in zip(params, self.activations):
+        for i, (layer, act) in enumerate(zip(params, self.activations)):
             z = dense_forward(h, layer["W"], layer["b"])
+            bn = stats = None
+            if "gamma" in layer:      # batch norm: train mode (batch statistics) or eval mode
+                if running is None:
+                    z, bn, stats = _bn.batchnorm_forward(z, layer["gamma"], layer["beta"])
+                else:
+                    z = _bn.batchnorm_eval(z, layer["gamma"], layer["beta"], running[i])
             a = act.forward(z)
-            caches.append((h, z, a))
+            caches.append((h, z, a, bn, stats))
             h = a
         return h, caches
 
-    def forward(self, params: list, x: Any) -> Any:
-        """The network output (after the output activation), shape (N, d_out)."""
+    def forward(self, params: list, x: Any, *, running: list | None = None) -> Any:
+        """The network output (after the output activation), shape (N, d_out); with
+        ``running`` (one :class:`~refopt.nn.RunningStats` per batch-norm layer, None
+        elsewhere) batch norm runs in eval mode."""
         self._check(params, x)
-        return self._forward(params, x)[0]
+        return self._forward(params, x, running)[0]
+
+    def batch_statistics(self, params: list, x: Any) -> list:
+        """Each layer's batch-norm (μ, biased σ²) on the batch x (None for layers without),
+        for :func:`~refopt.nn.update_running`."""
+        self._check(params, x)
+        return [c[4] for c in self._forward(params, x)[1]]
 
     def _target(self, out: Any, y: Any) -> Any:
         # binary_logistic on a single output: accept labels of shape (N,) too
@@ -151,10 +178,14 @@ class MLP:
         sq_norms = None
         dh = dout
         for i in range(len(params) - 1, -1, -1):
-            h, z, a = caches[i]
+            h, z, a, bn, _ = caches[i]
             dz = self.activations[i].backward(z, a, dh)
+            extra = {}
+            if bn is not None:
+                dz, dgamma, dbeta = _bn.batchnorm_backward(bn, dz)
+                extra = {"gamma": dgamma, "beta": dbeta}
             dx, dW, db = dense_backward(h, params[i]["W"], dz)
-            grads[i] = {"W": dW, "b": db}
+            grads[i] = {"W": dW, "b": db, **extra}
             if per_example_scale:
                 layer = dense_per_example_sq_norms(h, per_example_scale * dz)
                 sq_norms = layer if sq_norms is None else sq_norms + layer
@@ -175,6 +206,8 @@ class MLP:
         on each example's row separately, so N·dz_n at every layer is example n's own signal;
         each dense layer then contributes ‖h_n‖²‖N dz_n‖² + ‖N dz_n‖².
         """
+        if self.batch_norm:   # batch statistics couple the examples: no per-example split
+            raise ValueError("per_example_grad_sq_norms is undefined with batch_norm=True")
         self._check(params, x)
         out, caches = self._forward(params, x)
         _, dout = self._loss(out, self._target(out, y))

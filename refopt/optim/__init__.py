@@ -1,30 +1,37 @@
 """Classic update rules, one module each (ALGORITHMS.md §1)."""
 
+from refopt.optim.adabelief import adabelief
 from refopt.optim.adadelta import adadelta
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
-from refopt.optim.adamax import adamax
+from refopt.optim.adamax import adamax, adamaxw
 from refopt.optim.adan import adan
 from refopt.optim.ademamix import ademamix, alpha_warmup, beta3_warmup
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd, asgd_average
 from refopt.optim.ftrl import ftrl
+from refopt.optim.lion import lion
 from refopt.optim.momentum import momentum
-from refopt.optim.nadam import nadam
+from refopt.optim.nadam import nadam, nadamw
 from refopt.optim.nag import nag
+from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.novograd import novograd
 from refopt.optim.optimistic import optimistic_gd
 from refopt.optim.optimistic_adam import optimistic_adam
 from refopt.optim.polyak import polyak_sgd
 from refopt.optim.projection import project_box
+from refopt.optim.radam import radam
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
 from refopt.optim.sgd import sgd
+from refopt.optim.signum import sign_sgd, signum
+from refopt.optim.yogi import yogi
 
-__all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
-           "nag", "add_gradient_noise", "project_box", "rmsprop", "sgd",
+__all__ = ["adabelief", "adadelta", "adagrad", "adam", "adamw", "adamax", "adamaxw", "amsgrad",
+           "lion", "momentum", "nadam", "nadamw", "nag", "nag_reparameterised",
+           "add_gradient_noise", "project_box", "radam", "rmsprop", "sgd", "sign_sgd", "signum",
+           "yogi",
            "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
-           "optimistic_adam", "optimistic_gd",
-           "asgd", "asgd_average", "adan",
+           "optimistic_adam", "optimistic_gd", "asgd", "asgd_average", "adan",
            "novograd", "ftrl", "polyak_sgd"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base, rule
 from refopt import tree as _tree
 
+EpsPlacement = Literal["max", "denominator"]
 
+
+@base.register_state
 class AdamaxState(NamedTuple):
     """State of :func:`adamax`."""
 
@@ -16,8 +19,9 @@ class AdamaxState(NamedTuple):
     u: Any   # infinity norm u_t = max(β2 u_{t−1}, |g_t|)
 
 
+@base.rule_factory("adamax", AdamaxState)
 def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 0.0,
-           eps_placement: str = "max", weight_decay: float = 0.0, decay: str = "l2",
+           eps_placement: EpsPlacement = "max", weight_decay: float = 0.0, decay: rule.Decay = "l2",
            maximize: bool = False) -> base.Optimizer:
     r"""AdaMax: Adam with the ℓ∞ norm in place of the ℓ2 second moment.
 
@@ -27,11 +31,13 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
 
     The paper has no ε (default ``eps=0``). Coordinates with u_t = 0 — whose gradient has been
     exactly 0 so far — take **no step** (the paper's 0/0 is defined as 0). With ε > 0,
-    ``eps_placement="max"`` uses u_t = max(β2 u_{t−1}, \|g_t\| + ε) (torch, optax) and
-    ``"denominator"`` divides by u_t + ε (Keras).
+    ``eps_placement="max"`` uses u_t = max(β2 u_{t−1}, \|g_t\| + ε) and
+    ``"denominator"`` divides by u_t + ε.
 
     **Conventions.** ``eps=1e-8, eps_placement="max"`` equals ``torch.optim.Adamax`` and
-    ``optax.adamax``.
+    ``optax.adamax``, and with ``weight_decay=λ, decay="decoupled"`` (:func:`refopt.adamaxw`)
+    ``optax.adamaxw``; ``eps=1e-7, eps_placement="denominator"`` equals
+    ``keras.optimizers.Adamax``.
 
     Example:
 
@@ -49,7 +55,7 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
     beta1 = base.check_beta("beta1", beta1)
     beta2 = base.check_beta("beta2", beta2)
     eps = base.check_real("eps", eps, low=0.0)
-    base.check_choice("eps_placement", eps_placement, ("max", "denominator"))
+    base.check_choice("eps_placement", eps_placement, get_args(EpsPlacement))
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AdamaxState:
@@ -75,4 +81,16 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
         params, m, u = _tree.map(leaf, params, grads, state.m, state.u, n_out=3)
         return params, AdamaxState(t=t, m=m, u=u)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)
+
+
+def adamaxw(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 0.0,
+            eps_placement: EpsPlacement = "max", weight_decay: float = 1e-4,
+            maximize: bool = False) -> base.Optimizer:
+    """AdamaxW: :func:`adamax` with decoupled weight decay, θ ← θ − η_t λ θ before the step.
+
+    ``eps=1e-8`` equals ``optax.adamaxw`` (whose default λ = 1e−4 is the default here).
+    Proof page: ``rule-adamax``.
+    """
+    return adamax(lr, beta1, beta2, eps=eps, eps_placement=eps_placement,
+                  weight_decay=weight_decay, decay="decoupled", maximize=maximize)

@@ -11,7 +11,7 @@ DIFF_SCALES = ("beta2", "one_minus_beta2")
 DECAYS = ("proximal",) + rule.DECAY_KINDS
 
 
-# register_state
+@base.register_state
 class AdanState(NamedTuple):
     """State of :func:`adan`."""
 
@@ -22,6 +22,7 @@ class AdanState(NamedTuple):
     prev_grad: Any  # g_{t−1} (0 before the first update)
 
 
+@base.rule_factory("adan", AdanState)
 def adan(lr: Any = 1e-3, beta1: float = 0.98, beta2: float = 0.92, beta3: float = 0.99, *,
          eps: float = 1e-8, eps_root: float = 0.0,
          diff_scale: Literal["beta2", "one_minus_beta2"] = "beta2", weight_decay: float = 0.0,
@@ -92,7 +93,7 @@ def adan(lr: Any = 1e-3, beta1: float = 0.98, beta2: float = 0.92, beta3: float 
             v = beta2 * v + (1.0 - beta2) * diff
             extrapolated = g + c * diff
             n = beta3 * n + (1.0 - beta3) * (extrapolated * extrapolated)
-            step = (m / bc1 + c * (v / bc2)) / (xp.sqrt(n / bc3 + eps_root) + eps)
+            step = rule.safe_divide(xp, m / bc1 + c * (v / bc2), xp.sqrt(n / bc3 + eps_root) + eps)
             p = p - lr_t * step
             if proximal and lam != 0.0:
                 p = p / (1.0 + lr_t * lam)
@@ -102,4 +103,4 @@ def adan(lr: Any = 1e-3, beta1: float = 0.98, beta2: float = 0.92, beta3: float 
                                             state.prev_grad, n_out=5)
         return params, AdanState(t=t, m=m, v=v, n=n, prev_grad=g_prev)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

@@ -9,7 +9,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class AdEMAMixState(NamedTuple):
     """State of :func:`ademamix`."""
 
@@ -19,6 +19,7 @@ class AdEMAMixState(NamedTuple):
     nu: Any    # EMA of g² (β2), not bias-corrected
 
 
+@base.rule_factory("ademamix", AdEMAMixState)
 def ademamix(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, beta3: Any = 0.9999,
              alpha: Any = 5.0, *, eps: float = 1e-8, eps_root: float = 0.0,
              weight_decay: float = 0.0, decay: Literal["l2", "decoupled", "fixed"] = "decoupled",
@@ -95,12 +96,12 @@ def ademamix(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, beta3: An
             m2 = beta3_t * m2 + (1.0 - beta3_t) * g
             nu = beta2 * nu + (1.0 - beta2) * (g * g)
             mix = m1 / bc1 + alpha_t * m2
-            return p - lr_t * (mix / (xp.sqrt(nu / bc2 + eps_root) + eps)), m1, m2, nu
+            return p - lr_t * rule.safe_divide(xp, mix, xp.sqrt(nu / bc2 + eps_root) + eps), m1, m2, nu
 
         params, m1, m2, nu = _tree.map(leaf, params, grads, state.m1, state.m2, state.nu, n_out=4)
         return params, AdEMAMixState(t=t, m1=m1, m2=m2, nu=nu)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)
 
 
 def alpha_warmup(alpha: float, warmup: int, alpha_start: float = 0.0) -> base.Schedule:

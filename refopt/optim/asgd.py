@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class ASGDState(NamedTuple):
     """State of :func:`asgd`; the averaged iterate θ̄_t is ``avg`` (see :func:`asgd_average`)."""
 
@@ -17,6 +16,7 @@ class ASGDState(NamedTuple):
     avg: Any   # θ̄_t: the mean of θ_{t0+1}, …, θ_t (θ_t itself while t <= t0; 0 at init)
 
 
+@base.rule_factory("asgd", ASGDState)
 def asgd(lr: float = 0.01, lambd: float = 1e-4, alpha: float = 0.75, t0: int = 0, *,
          weight_decay: float = 0.0, decay: Literal["l2", "decoupled", "fixed"] = "l2",
          maximize: bool = False) -> base.Optimizer:
@@ -62,8 +62,7 @@ def asgd(lr: float = 0.01, lambd: float = 1e-4, alpha: float = 0.75, t0: int = 0
     lr = base.check_real("lr", lr, low=0.0)
     lambd = base.check_real("lambd", lambd, low=0.0)
     alpha = base.check_real("alpha", alpha, low=0.0)
-    if isinstance(t0, bool) or not isinstance(t0, numbers.Integral) or t0 < 0:
-        raise ValueError(f"t0 must be an integer >= 0, got {t0!r}")
+    t0 = base.check_int("t0", t0, low=0)
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def eta(t: int) -> float:
@@ -89,7 +88,7 @@ def asgd(lr: float = 0.01, lambd: float = 1e-4, alpha: float = 0.75, t0: int = 0
         params, avg = _tree.map(leaf, params, grads, state.avg, n_out=2)
         return params, ASGDState(t=t, avg=avg)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)
 
 
 def asgd_average(state: ASGDState) -> Any:

@@ -8,7 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class FTRLState(NamedTuple):
     """State of :func:`ftrl`."""
 
@@ -17,6 +17,7 @@ class FTRLState(NamedTuple):
     n: Any   # n_t = n_0 + Σ_s g_s²
 
 
+@base.rule_factory("ftrl", FTRLState)
 def ftrl(lr: float = 0.1, l1: float = 0.0, l2: float = 0.0, beta: float = 1.0, *,
          lr_power: float = -0.5, initial_accumulator: float = 0.0, shrinkage: float = 0.0,
          weight_decay: float = 0.0, decay: Literal["l2", "decoupled", "fixed"] = "l2",
@@ -94,4 +95,4 @@ def ftrl(lr: float = 0.1, l1: float = 0.0, l2: float = 0.0, beta: float = 1.0, *
         params, z, n = _tree.map(leaf, params, grads, state.z, state.n, n_out=3)
         return params, FTRLState(t=t, z=z, n=n)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

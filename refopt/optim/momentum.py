@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base, rule
 from refopt import tree as _tree
 
+BufferInit = Literal["zero", "first_grad"]
 
+
+@base.register_state
 class MomentumState(NamedTuple):
     """State of :func:`momentum`."""
 
@@ -15,9 +18,10 @@ class MomentumState(NamedTuple):
     velocity: Any   # v_t (lr_in_buffer=True) or b_t (lr_in_buffer=False); zeros at t = 0
 
 
+@base.rule_factory("momentum", MomentumState)
 def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True,
-             dampening: float = 0.0, buffer_init: str = "zero", weight_decay: float = 0.0,
-             decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+             dampening: float = 0.0, buffer_init: BufferInit = "zero", weight_decay: float = 0.0,
+             decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Heavy-ball momentum.
 
     Paper form (``lr_in_buffer=True``, default), γ = ``momentum``:
@@ -31,9 +35,10 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
     The two are identical under a constant η (v_t = η b_t) and differ when η changes: the paper
     form keeps old steps at the η they were taken with. d = ``dampening`` (0 in the paper).
 
-    **Conventions.** ``lr_in_buffer=False, buffer_init="first_grad"`` equals
-    ``torch.optim.SGD(lr, momentum, dampening)`` (torch sets b_1 = g_1, undamped, on its first
-    step); ``lr_in_buffer=False`` equals ``optax.sgd(lr, momentum)``. Nesterov's variant is
+    **Conventions.** The defaults equal ``keras.optimizers.SGD(momentum=γ)`` and
+    ``numpy_ml.neural_nets.optimizers.SGD(momentum=γ)``; ``lr_in_buffer=False`` equals
+    ``optax.sgd(momentum=γ)``; ``lr_in_buffer=False, buffer_init="first_grad"`` equals
+    ``torch.optim.SGD(momentum=γ, dampening=d)`` (b_1 = g_1, undamped). Nesterov's variant is
     :func:`refopt.nag`.
 
     Args:
@@ -60,7 +65,7 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
     gamma = base.check_beta("momentum", momentum)
     base.check_bool("lr_in_buffer", lr_in_buffer)
     damp = base.check_beta("dampening", dampening)
-    base.check_choice("buffer_init", buffer_init, ("zero", "first_grad"))
+    base.check_choice("buffer_init", buffer_init, get_args(BufferInit))
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> MomentumState:
@@ -82,4 +87,4 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
         params, velocity = _tree.map(leaf, params, grads, state.velocity, n_out=2)
         return params, MomentumState(t=t, velocity=velocity)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

@@ -11,6 +11,7 @@ from refopt import _xp, base
 from refopt import tree as _tree
 
 
+@base.register_state
 class GradientNoiseState(NamedTuple):
     """State of :func:`add_gradient_noise`."""
 
@@ -36,6 +37,7 @@ def noise_tree(like: Any, *, seed: int, t: int, std: float) -> Any:
     return _tree.unflatten(treedef, out)
 
 
+@base.rule_factory("add_gradient_noise", GradientNoiseState)
 def add_gradient_noise(inner: base.Optimizer, *, eta: float = 0.01, gamma: float = 0.55,
                        seed: int = 0) -> base.Optimizer:
     r"""Add annealed Gaussian noise to the gradient before ``inner`` sees it.
@@ -86,4 +88,4 @@ def add_gradient_noise(inner: base.Optimizer, *, eta: float = 0.01, gamma: float
         params, inner_state = inner.update(grads, state.inner, params, **oracles)
         return params, GradientNoiseState(t=state.t + 1, inner=inner_state)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update, inner.extra_args)  # the wrapper passes them through

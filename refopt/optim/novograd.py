@@ -10,7 +10,7 @@ from refopt import tree as _tree
 DECAYS = ("in_moment",) + rule.DECAY_KINDS
 
 
-# register_state
+@base.register_state
 class NovoGradState(NamedTuple):
     """State of :func:`novograd`."""
 
@@ -18,7 +18,10 @@ class NovoGradState(NamedTuple):
     m: Any    # momentum of the normalised gradients, one array per leaf
     v: Any    # EMA of the squared norm ‖g^l‖², one 0-d array per leaf (layer)
 
+    PER_LEAF_SCALARS = ("v",)   # base.check_update_args: v's leaves are 0-d, not params-shaped
 
+
+@base.rule_factory("novograd", NovoGradState)
 def novograd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.25, *, eps: float = 1e-6,
              eps_root: float = 0.0, weight_decay: float = 0.0,
              decay: Literal["in_moment", "l2", "decoupled", "fixed"] = "in_moment",
@@ -78,7 +81,7 @@ def novograd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.25, *, eps: fl
         def leaf(p, p_prev, g, m, v):
             sq_norm = xp.sum(g * g)
             v = sq_norm if t == 1 else beta2 * v + (1.0 - beta2) * sq_norm
-            normalised = g / (xp.sqrt(v + eps_root) + eps)
+            normalised = rule.safe_divide(xp, g, xp.sqrt(v + eps_root) + eps)
             if in_moment and lam != 0.0:
                 normalised = normalised + lam * p_prev
             m = beta1 * m + normalised
@@ -88,4 +91,4 @@ def novograd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.25, *, eps: fl
         params, m, v = _tree.map(leaf, params, theta_prev, grads, state.m, state.v, n_out=3)
         return params, NovoGradState(t=t, m=m, v=v)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

@@ -10,7 +10,7 @@ from refopt import tree as _tree
 PREV_INITS = ("first_grad", "zero")
 
 
-# register_state
+@base.register_state
 class OptimisticState(NamedTuple):
     """State of :func:`optimistic_gd`."""
 
@@ -32,6 +32,7 @@ def optimistic_step(p: Any, d: Any, d_prev: Any, t: int, lr: float, alpha: float
     return p - lr * ((alpha + beta) * d - beta * d_prev)
 
 
+@base.rule_factory("optimistic_gd", OptimisticState)
 def optimistic_gd(lr: Any = 0.01, alpha: float = 1.0, beta: float = 1.0, *,
                   prev_init: Literal["first_grad", "zero"] = "first_grad", weight_decay: float = 0.0,
                   decay: Literal["l2", "decoupled", "fixed"] = "l2",
@@ -85,4 +86,4 @@ def optimistic_gd(lr: Any = 0.01, alpha: float = 1.0, beta: float = 1.0, *,
         params, prev = _tree.map(leaf, params, grads, state.prev, n_out=2)
         return params, OptimisticState(t=t, prev=prev)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

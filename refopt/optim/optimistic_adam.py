@@ -9,7 +9,7 @@ from refopt import tree as _tree
 from refopt.optim.optimistic import check_optimism, optimistic_step
 
 
-# register_state
+@base.register_state
 class OptimisticAdamState(NamedTuple):
     """State of :func:`optimistic_adam`."""
 
@@ -19,6 +19,7 @@ class OptimisticAdamState(NamedTuple):
     prev: Any    # d_{t−1} = r_{t−1}, the previous Adam direction, 0 before the first update
 
 
+@base.rule_factory("optimistic_adam", OptimisticAdamState)
 def optimistic_adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *,
                     alpha: float = 1.0, beta: float = 1.0, eps: float = 1e-8, eps_root: float = 0.0,
                     nesterov: bool = False, prev_init: Literal["first_grad", "zero"] = "first_grad",
@@ -36,7 +37,7 @@ def optimistic_adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *,
 
     **Conventions.** ``optax.optimistic_adam_v2(lr, alpha=α, beta=β)`` is ``nesterov=True`` (its
     default) with ``prev_init="first_grad"``. "v2" changes optax's interface, not the algorithm:
-    the deprecated ``optax.optimistic_adam(lr, optimism=o)`` is α = 1, β = o/η here.
+    optax's deprecated v1 call ``optimistic_adam(lr, optimism=o)`` is α = 1, β = o/η here.
 
     Args:
       lr: η. beta1, beta2: Adam's rates in [0, 1). alpha, beta: α, β >= 0.
@@ -79,10 +80,10 @@ def optimistic_adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *,
                 m_hat = beta1 * (m / (1.0 - beta1 ** (t + 1))) + (1.0 - beta1) * (g / (1.0 - beta1 ** t))
             else:
                 m_hat = m / (1.0 - beta1 ** t)
-            r = m_hat / (xp.sqrt(v / (1.0 - beta2 ** t) + eps_root) + eps)
+            r = rule.safe_divide(xp, m_hat, xp.sqrt(v / (1.0 - beta2 ** t) + eps_root) + eps)
             return optimistic_step(p, r, r_prev, t, lr_t, alpha, beta, prev_init), m, v, r
 
         params, m, v, r = _tree.map(leaf, params, grads, state.m, state.v, state.prev, n_out=4)
         return params, OptimisticAdamState(t=t, m=m, v=v, prev=r)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

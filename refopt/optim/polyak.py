@@ -12,13 +12,14 @@ from refopt import tree as _tree
 GAPS = ("signed", "positive")
 
 
-# register_state
+@base.register_state
 class PolyakState(NamedTuple):
     """State of :func:`polyak_sgd`."""
 
     t: int   # number of updates applied so far
 
 
+@base.rule_factory("polyak_sgd", PolyakState)
 def polyak_sgd(lr: Any = 1.0, max_lr: float = 1.0, f_min: float = 0.0, *, c: float = 1.0,
                eps: float = 0.0, gap: Literal["signed", "positive"] = "signed",
                weight_decay: float = 0.0, decay: Literal["l2", "decoupled", "fixed"] = "l2",
@@ -66,8 +67,6 @@ def polyak_sgd(lr: Any = 1.0, max_lr: float = 1.0, f_min: float = 0.0, *, c: flo
     lr_fn = base.as_schedule("lr", lr)
     max_lr = base.check_real("max_lr", max_lr, low=0.0, low_open=True)
     f_min = base.check_real("f_min", f_min)
-    if math.isinf(f_min):
-        raise ValueError(f"f_min must be finite, got {f_min!r}")
     c = base.check_real("c", c, low=0.0, low_open=True)
     eps = base.check_real("eps", eps, low=0.0)
     positive = base.check_choice("gap", gap, GAPS) == "positive"
@@ -88,7 +87,7 @@ def polyak_sgd(lr: Any = 1.0, max_lr: float = 1.0, f_min: float = 0.0, *, c: flo
         params = _tree.map(lambda p, g: p - lr_t * step * g, params, grads)
         return params, PolyakState(t=t)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update, {"value"})
 
 
 def _check_value(value: Any) -> float:

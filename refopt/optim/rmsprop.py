@@ -8,18 +8,51 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class RMSpropState(NamedTuple):
-    """State of :func:`rmsprop`. Fields a configuration does not use hold ``()``."""
+    """State of :func:`rmsprop` (not centered, no momentum)."""
 
     t: int              # number of updates applied so far
     mean_sq_grad: Any   # E[g²]_t
-    mean_grad: Any      # E[g]_t when centered, else ()
-    momentum_buffer: Any  # b_t when momentum > 0, else ()
 
 
+@base.register_state
+class RMSpropCenteredState(NamedTuple):
+    """State of :func:`rmsprop` with ``centered=True`` and no momentum."""
+
+    t: int              # number of updates applied so far
+    mean_sq_grad: Any   # E[g²]_t
+    mean_grad: Any      # E[g]_t
+
+
+@base.register_state
+class RMSpropMomentumState(NamedTuple):
+    """State of :func:`rmsprop` with ``momentum > 0``, not centered."""
+
+    t: int                # number of updates applied so far
+    mean_sq_grad: Any     # E[g²]_t
+    momentum_buffer: Any  # b_t
+
+
+@base.register_state
+class RMSpropCenteredMomentumState(NamedTuple):
+    """State of :func:`rmsprop` with ``centered=True`` and ``momentum > 0``."""
+
+    t: int                # number of updates applied so far
+    mean_sq_grad: Any     # E[g²]_t
+    mean_grad: Any        # E[g]_t
+    momentum_buffer: Any  # b_t
+
+
+_STATES = {(False, False): RMSpropState, (True, False): RMSpropCenteredState,
+           (False, True): RMSpropMomentumState, (True, True): RMSpropCenteredMomentumState}
+
+
+@base.rule_factory("rmsprop", tuple(_STATES.values()))
 def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: bool = True,
             centered: bool = False, momentum: float = 0.0, lr_in_buffer: bool = False,
-            bias_correction: bool = False, weight_decay: float = 0.0, decay: str = "l2",
+            bias_correction: bool = False, weight_decay: float = 0.0,
+            decay: rule.Decay = "l2",
             maximize: bool = False) -> base.Optimizer:
     r"""RMSprop: divide the gradient by a running RMS of recent gradients.
 
@@ -29,15 +62,17 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
 
     Switches: ``eps_inside=False`` gives D = √E[g²] + ε; ``centered`` subtracts the square of an
     EMA of g, D = √(E[g²] − E[g]² + ε); ``bias_correction`` divides both EMAs by 1 − ρ^t
-    (optax's option; combined with ``centered`` the variance estimate at t = 1 is exactly 0, so
+    (combined with ``centered`` the variance estimate at t = 1 is exactly 0, so
     that first step is g/√ε, and in floating point it is dominated by cancellation);
     ``momentum`` μ > 0 adds a buffer b_t = μ b_{t−1} + g_t/D_t with
-    θ_t = θ_{t−1} − η_t b_t (``lr_in_buffer=False``, torch) or b_t = μ b_{t−1} + η_t g_t/D_t with
-    θ_t = θ_{t−1} − b_t (``lr_in_buffer=True``: Keras and optax).
+    θ_t = θ_{t−1} − η_t b_t (``lr_in_buffer=False``) or b_t = μ b_{t−1} + η_t g_t/D_t with
+    θ_t = θ_{t−1} − b_t (``lr_in_buffer=True``).
 
-    **Conventions.** ``rho=0.99, eps_inside=False`` (+ centered, momentum) equals
-    ``torch.optim.RMSprop``; the defaults equal ``optax.rmsprop`` (decay 0.9, ε inside), whose
-    momentum needs ``lr_in_buffer=True``.
+    **Conventions.** ``rho=0.99, eps_inside=False`` (+ ``centered``, ``momentum``) equals
+    ``torch.optim.RMSprop``; the defaults equal ``optax.rmsprop`` (its momentum is
+    ``lr_in_buffer=True``, its ``eps_in_sqrt=False`` is ``eps_inside=False``); ``eps=1e-7``
+    (momentum with ``lr_in_buffer=True``) equals ``keras.optimizers.RMSprop``;
+    ``eps=1e-7, eps_inside=False`` equals ``numpy_ml.neural_nets.optimizers.RMSProp``.
 
     Example:
 
@@ -60,21 +95,24 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
         base.check_bool(name, flag)
     mu = base.check_beta("momentum", momentum)
     reg = rule.regularisation(weight_decay, decay, maximize)
+    # a configuration without a buffer has a state type without its field
+    State = _STATES[(centered, mu > 0)]
+    buffers = State._fields[1:]  # "mean_sq_grad", then "mean_grad", "momentum_buffer" if used
 
-    def init(params: Any) -> RMSpropState:
+    def init(params: Any) -> Any:
         base.check_init_params(params)
         zeros = base.zeros_like(params)
-        return RMSpropState(t=0, mean_sq_grad=zeros, mean_grad=zeros if centered else (),
-                            momentum_buffer=zeros if mu > 0 else ())
+        return State(0, *(zeros for _ in buffers))
 
-    def update(grads: Any, state: RMSpropState, params: Any) -> tuple[Any, RMSpropState]:
+    def update(grads: Any, state: Any, params: Any) -> tuple[Any, Any]:
+        base.check_state_type("rmsprop", state, State)  # this configuration's own state type
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         correction = 1.0 - rho ** t if bias_correction else 1.0
-        # unused state fields are () — give the per-leaf function a placeholder instead
-        mean_grad = state.mean_grad if centered else base.zeros_like(params)
-        buffer = state.momentum_buffer if mu > 0 else base.zeros_like(params)
 
-        def leaf(p, g, eg2, eg, b):
+        def leaf(p, g, eg2, *rest):
+            rest = iter(rest)  # the buffers this configuration keeps, in State's field order
+            eg = next(rest) if centered else None
+            b = next(rest) if mu > 0 else None
             eg2 = rho * eg2 + (1.0 - rho) * (g * g)
             var = eg2 / correction
             if centered:
@@ -83,16 +121,17 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
                 var = var - mean * mean
             denom = xp.sqrt(var + eps) if eps_inside else xp.sqrt(var) + eps
             if mu == 0.0:
-                return p - lr_t * (g / denom), eg2, eg, b
-            if lr_in_buffer:
-                b = mu * b + lr_t * (g / denom)
-                return p - b, eg2, eg, b
-            b = mu * b + g / denom
-            return p - lr_t * b, eg2, eg, b
+                p = p - lr_t * rule.safe_divide(xp, g, denom)
+            elif lr_in_buffer:
+                b = mu * b + lr_t * rule.safe_divide(xp, g, denom)
+                p = p - b
+            else:
+                b = mu * b + rule.safe_divide(xp, g, denom)
+                p = p - lr_t * b
+            return (p, eg2) + ((eg,) if centered else ()) + ((b,) if mu > 0 else ())
 
-        params, eg2, eg, b = _tree.map(leaf, params, grads, state.mean_sq_grad, mean_grad,
-                                       buffer, n_out=4)
-        return params, RMSpropState(t=t, mean_sq_grad=eg2, mean_grad=eg if centered else (),
-                                    momentum_buffer=b if mu > 0 else ())
+        fields = [getattr(state, name) for name in buffers]
+        params, *new = _tree.map(leaf, params, grads, *fields, n_out=1 + len(buffers))
+        return params, State(t, *new)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

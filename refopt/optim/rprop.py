@@ -10,7 +10,7 @@ from refopt import tree as _tree
 SIGN_CHANGES = ("backtrack", "skip")
 
 
-# register_state
+@base.register_state
 class RpropState(NamedTuple):
     """State of :func:`rprop`."""
 
@@ -20,6 +20,7 @@ class RpropState(NamedTuple):
     prev_update: Any  # the move θ_t − θ_{t−1} (with ``delayed``: the move proposed at t)
 
 
+@base.rule_factory("rprop", RpropState)
 def rprop(lr: float = 0.01, eta_minus: float = 0.5, eta_plus: float = 1.2, *,
           min_step: float = 1e-6, max_step: float = 50.0,
           sign_change: Literal["backtrack", "skip"] = "backtrack", delayed: bool = False,
@@ -110,4 +111,4 @@ def rprop(lr: float = 0.01, eta_minus: float = 0.5, eta_plus: float = 1.2, *,
                                              state.prev_update, n_out=4)
         return params, RpropState(t=t, step=step, prev_grad=g_prev, prev_update=du)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

@@ -8,13 +8,15 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class SGDState(NamedTuple):
     """State of :func:`sgd`."""
 
     t: int  # number of updates applied so far
 
 
-def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: str = "l2",
+@base.rule_factory("sgd", SGDState)
+def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
         maximize: bool = False) -> base.Optimizer:
     r"""Gradient descent θ_t = θ_{t−1} − η_t g_t.
 
@@ -23,7 +25,9 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: str = "l2",
     Batch GD, SGD and mini-batch GD are the same rule; they differ only in which gradient the
     caller passes (full batch, one example, or a mini-batch mean).
 
-    **Conventions.** Equals ``torch.optim.SGD(lr, momentum=0)`` and ``optax.sgd(lr)``.
+    **Conventions.** Equals ``torch.optim.SGD`` (``momentum=0``), ``optax.sgd``,
+    ``keras.optimizers.SGD`` and ``numpy_ml.neural_nets.optimizers.SGD`` with the same η (rows of
+    :mod:`refopt.conventions`, each trajectory-tested).
 
     Args:
       lr: η, a float >= 0 or a schedule ``t -> float`` (t = 1 on the first update).
@@ -56,4 +60,4 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: str = "l2",
         params = _tree.map(lambda p, g: p - lr_t * g, params, grads)
         return params, SGDState(t=t)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)

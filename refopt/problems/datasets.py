@@ -6,7 +6,7 @@ targets for regression).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -29,7 +29,8 @@ def train_test_split(X: np.ndarray, y: np.ndarray, *, test_fraction: float = 0.2
     return Split(X[train], y[train], X[test], y[test])
 
 
-def teacher_student(n: int, d: int = 20, hidden: int = 10, *, task: str = "classification",
+def teacher_student(n: int, d: int = 20, hidden: int = 10, *,
+                    task: Literal["classification", "regression"] = "classification",
                     noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
     """Inputs x ~ N(0, I_d) labelled by a random teacher network d → hidden → 1 (tanh hidden).
 

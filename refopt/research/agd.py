@@ -8,18 +8,29 @@ from refopt import _xp, base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AGDState(NamedTuple):
-    """State of :func:`agd`."""
+    """State of :func:`agd` with ``amsgrad=False``."""
 
     t: int      # number of updates applied so far
     m: Any      # first-moment EMA m_t
     b: Any      # EMA of squared stepwise differences s_t² (b_t)
-    b_max: Any  # running max of b (amsgrad), else ()
 
 
+@base.register_state
+class AGDAMSGradState(NamedTuple):
+    """State of :func:`agd` with ``amsgrad=True``."""
+
+    t: int      # number of updates applied so far
+    m: Any      # first-moment EMA m_t
+    b: Any      # EMA of squared stepwise differences s_t² (b_t)
+    b_max: Any  # running max of b_t
+
+
+@base.rule_factory("agd", (AGDState, AGDAMSGradState))
 def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: float = 1e-5,
         amsgrad: bool = False, clip: float | None = None, weight_decay: float = 0.0,
-        decay: str = "decoupled", maximize: bool = False) -> base.Optimizer:
+        decay: rule.Decay = "decoupled", maximize: bool = False) -> base.Optimizer:
     r"""AGD (Yue et al., NeurIPS 2023), exactly as the authors' PyTorch code computes it.
 
     .. math::
@@ -58,23 +69,26 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     beta2 = base.check_beta("beta2", beta2)
     delta = base.check_real("delta", delta, low=0.0)
     base.check_bool("amsgrad", amsgrad)
-    clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True)
+    clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True, finite=False)
     reg = rule.regularisation(weight_decay, decay, maximize)
 
-    def init(params: Any) -> AGDState:
+    def init(params: Any) -> AGDState | AGDAMSGradState:
         base.check_init_params(params)
         zeros = base.zeros_like(params)
-        return AGDState(t=0, m=zeros, b=zeros, b_max=zeros if amsgrad else ())
+        if amsgrad:
+            return AGDAMSGradState(t=0, m=zeros, b=zeros, b_max=zeros)
+        return AGDState(t=0, m=zeros, b=zeros)
 
-    def update(grads: Any, state: AGDState, params: Any) -> tuple[Any, AGDState]:
+    def update(grads: Any, state: AGDState | AGDAMSGradState, params: Any
+               ) -> tuple[Any, AGDState | AGDAMSGradState]:
+        base.check_state_type("agd", state, AGDAMSGradState if amsgrad else AGDState)
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
         bc1_old = 1.0 - beta1 ** (t - 1)  # 0 at t = 1, where the old term is absent
         floor = delta * bc2 ** 0.5
         step = lr_t * bc2 ** 0.5 / bc1
-        b_max_in = state.b_max if amsgrad else base.zeros_like(params)
 
-        def leaf(p, g, m_old, b, b_max):
+        def leaf(p, g, m_old, b, b_max=None):
             m = beta1 * m_old + (1.0 - beta1) * g
             s = m / bc1 - m_old / bc1_old if t > 1 else m / bc1
             b = beta2 * b + (1.0 - beta2) * (s * s)
@@ -86,15 +100,17 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
             ratio = xp.where(zero, xp.zeros_like(m), m / xp.where(zero, xp.ones_like(denom), denom))
             if clip is not None:
                 ratio = xp.clip(ratio, -clip, clip)
-            return p - step * ratio, m, b, b_max
+            return (p - step * ratio, m, b) + ((b_max,) if amsgrad else ())
 
-        params, m, b, b_max = _tree.map(leaf, params, grads, state.m, state.b, b_max_in, n_out=4)
-        return params, AGDState(t=t, m=m, b=b, b_max=b_max if amsgrad else ())
+        fields = (state.m, state.b) + ((state.b_max,) if amsgrad else ())
+        params, *buffers = _tree.map(leaf, params, grads, *fields, n_out=1 + len(fields))
+        return params, (AGDAMSGradState if amsgrad else AGDState)(t, *buffers)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update)
 
 
-def agd_sgd_fraction(state: AGDState, *, delta: float = 1e-5, beta2: float = 0.999) -> float:
+def agd_sgd_fraction(state: AGDState | AGDAMSGradState, *, delta: float = 1e-5,
+                     beta2: float = 0.999) -> float:
     """Fraction of coordinates in SGD mode after the last update: √b̂_t ≤ δ (i.e. clamped).
 
     Pass the ``delta`` and ``beta2`` the optimizer was built with. 0.0 before the first update.
@@ -102,7 +118,8 @@ def agd_sgd_fraction(state: AGDState, *, delta: float = 1e-5, beta2: float = 0.9
     if state.t == 0:
         return 0.0
     floor = delta * (1.0 - beta2 ** state.t) ** 0.5
-    source = state.b_max if state.b_max != () else state.b
+    # the clamp acts on the denominator's own buffer: b_max under amsgrad, b otherwise
+    source = state.b_max if isinstance(state, AGDAMSGradState) else state.b
     clamped = total = 0
     for leaf in _tree.leaves(source):
         xp = _xp.namespace(leaf)

@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 
 from refopt import _xp, base, treemath
 from refopt import tree as _tree
 
-STEP_RULES = ("fixed", "armijo", "bb")
-VARIANCES = ("two_pass", "norms")
+StepRule = Literal["fixed", "armijo", "bb"]
+Variance = Literal["two_pass", "norms"]
+STEP_RULES: tuple[str, ...] = get_args(StepRule)
+VARIANCES: tuple[str, ...] = get_args(Variance)
 
 
+@base.register_state
 class BigBatchState(NamedTuple):
     """State of :func:`bigbatch`, including the diagnostics of the last iteration."""
 
@@ -69,9 +72,10 @@ def norm_test_statistics(per_example_grads: Any) -> tuple[Any, float, float]:
     return gbar, variance, treemath.sum_sq(gbar)
 
 
+@base.rule_factory("bigbatch", BigBatchState)
 def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth: float = 0.1,
-             step_rule: str = "fixed", armijo_c: float = 0.1, finite_population: bool = False,
-             variance: str = "two_pass", seed: int = 0) -> base.Optimizer:
+             step_rule: StepRule = "fixed", armijo_c: float = 0.1, finite_population: bool = False,
+             variance: Variance = "two_pass", seed: int = 0) -> base.Optimizer:
     r"""Big Batch SGD as a pure step: ``update(None, state, params, objective=finite_sum)``.
 
     Args:
@@ -98,7 +102,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
     References: De et al., arXiv:1610.05792. Proof page: ``rule-bigbatch``.
     """
     alpha0 = base.check_real("lr", lr, low=0.0, low_open=True)
-    theta = base.check_real("theta", theta, low=0.0, low_open=True)
+    theta = base.check_real("theta", theta, low=0.0, low_open=True, finite=False)
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     growth = base.check_real("growth", growth, low=0.0, low_open=True)
@@ -145,7 +149,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
                              "a finite-sum objective (refopt.problems.FiniteSum)")
         if grads is not None:
             raise ValueError("grads must be None: the rule computes its own batch gradients")
-        _xp.namespace(params, names=("params",))
+        base.check_update_args(params, state, params)  # the state against params (no grads here)
         n = objective.n_examples
         t = state.t + 1
         perm = np.random.default_rng([seed, t]).permutation(n)
@@ -200,7 +204,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
             loss_examples=loss_examples, grew=grew, passed=bool(passed), grad_sq=gsq,
             variance=var, batch_loss=batch_loss)
 
-    return base.Optimizer(init, update)
+    return base.optimizer(init, update, {"objective"})
 
 
 class BigBatchResult(NamedTuple):

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 
 from refopt import _xp, base, rule
 from refopt import tree as _tree
 
-MODES = ("accumulate", "previous")
-GRANULARITIES = ("coordinate", "array", "global")
+Mode = Literal["accumulate", "previous"]
+Granularity = Literal["coordinate", "array", "global"]
+MODES: tuple[str, ...] = get_args(Mode)
+GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 
 
+@base.register_state
 class RSGDState(NamedTuple):
     """State of :func:`rsgd`."""
 
@@ -43,10 +46,11 @@ def rsgd_masks(like: Any, *, seed: int, t: int, p: float, granularity: str) -> l
     return masks
 
 
+@base.rule_factory("rsgd", RSGDState)
 def rsgd(lr: Any = 0.01, *, gamma: float, p0: float = 1.0,
-         schedule: Callable[[int], float] | None = None, mode: str = "accumulate",
-         granularity: str = "coordinate", seed: int = 0, weight_decay: float = 0.0,
-         decay: str = "l2", maximize: bool = False) -> base.Optimizer:
+         schedule: Callable[[int], float] | None = None, mode: Mode = "accumulate",
+         granularity: Granularity = "coordinate", seed: int = 0, weight_decay: float = 0.0,
+         decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""R-SGD, **as reconstructed** (only the abstract of Huang & Toyoizumi 2017 was readable).
 
     .. math::
