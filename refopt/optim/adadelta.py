@@ -45,7 +45,8 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
     >>> print(np.round(params, 4))
     [ 0.3313 -1.2142]
 
-    (Adadelta starts slowly — its first steps have size ≈ √ε and grow as E[Δ²] builds up.)
+    (Adadelta starts slowly — its first step has size ≈ √(ε/(1−ρ)) when ε ≪ (1−ρ)g₁², not √ε,
+    and the steps grow as E[Δ²] builds up; proved on the proof page.)
 
     References: Zeiler, arXiv:1212.5701; Ruder §4.4. Proof page: ``rule-adadelta``.
     """
