@@ -31,6 +31,17 @@ CHECKS = PROOFS / "checks"
 
 STATUSES = ("proved here + machine-checked", "proved here", "measured", "cited")
 PROOF_BLOCK = re.compile(r"^(```|:::)\{prf:proof\}", flags=re.M)
+STATEMENT_OR_PROOF = re.compile(r"^(?:```|:::)\{prf:(theorem|lemma|corollary|proposition|proof)\}",
+                                flags=re.M)
+
+
+def statements(text: str) -> tuple[int, int]:
+    """(statements, statements followed by a proof block) among theorem/lemma/corollary/
+    proposition blocks: a statement without its own proof is cited (or only measured)."""
+    kinds = STATEMENT_OR_PROOF.findall(text)
+    total = sum(1 for k in kinds if k != "proof")
+    proved = sum(1 for a, b in zip(kinds, kinds[1:]) if a != "proof" and b == "proof")
+    return total, proved
 
 
 def front_matter(path: Path) -> dict:
@@ -139,6 +150,8 @@ class PageEvidence:
     checks: list[str]
     has_proof: bool
     check_results: list[CheckResult]
+    n_statements: int = 0
+    n_proved: int = 0
 
     @property
     def mutation_tests(self) -> list[str]:
@@ -173,9 +186,10 @@ def page_evidence(path: Path, results: dict[str, CheckResult]) -> PageEvidence:
     if missing:
         raise ValueError(f"{path}: unknown checks {missing}")
     text = path.read_text()
+    total, proved = statements(text)
     return PageEvidence(path, page_label(path), page_title(path), meta.get("implements", ""),
                         meta.get("tests", []), checks, bool(PROOF_BLOCK.search(text)),
-                        [results[c] for c in checks])
+                        [results[c] for c in checks], total, proved)
 
 
 def all_evidence(results: dict[str, CheckResult] | None = None) -> list[PageEvidence]:

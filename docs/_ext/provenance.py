@@ -63,6 +63,8 @@ def _implements_md(dotted: str, depth: int, api_names: dict[int, str]) -> str:
 
 def _box(page: ev.PageEvidence, depth: int, api_names: dict[int, str]) -> str:
     killed, total = page.variants
+    unproved = page.n_statements - page.n_proved
+    cited = f"; {unproved} cited or measured only" if unproved else ""
     checks = ", ".join(f"{{ref}}`{c.split('::')[1]} <{_anchor(c, 'check')}>`" for c in page.checks)
     tests = ", ".join(f"{{ref}}`{t.split('::')[1]} <{_anchor(t, 'test')}>`" for t in page.tests)
     lines = [
@@ -76,7 +78,8 @@ def _box(page: ev.PageEvidence, depth: int, api_names: dict[int, str]) -> str:
         "",
         f"**Tested by** {tests}" if page.tests else "**Tested by** —",
         "",
-        "{ref}`How the status is computed <status-index>`",
+        f"**Statements** {page.n_proved} of {page.n_statements} proved on this page{cited} · "
+        "{ref}`how the status is computed <status-index>`",
         ":::",
         "",
     ]
@@ -92,8 +95,8 @@ def _status_page(pages: list[ev.PageEvidence], results: dict[str, ev.CheckResult
     for p in pages:
         k, t = p.variants
         section = p.path.parent.name
-        rows.append(f"| {section} | {{ref}}`{p.label}` | **{p.status}** | {len(p.checks)} | "
-                    f"{k}/{t} | {len(p.tests)} |")
+        rows.append(f"| {section} | {{ref}}`{p.label}` | **{p.status}** | {p.n_proved}/{p.n_statements} | "
+                    f"{len(p.checks)} | {k}/{t} | {len(p.tests)} |")
     body = [
         "(status-index)=",
         "# Status of every derivation and theorem",
@@ -108,6 +111,10 @@ def _status_page(pages: list[ev.PageEvidence], results: dict[str, ev.CheckResult
         "test shows that test can fail;",
         "- **cited**: the statement rests on the cited source.",
         "",
+        "The label is per page; the column *statements proved* counts the theorem/lemma blocks of "
+        "the page that are followed by their own proof, so a page that proves some statements and "
+        "cites others shows both.",
+        "",
         "## Check-mutation score",
         "",
         f"**{killed} of {total}** registered wrong variants make their check fail; "
@@ -121,8 +128,8 @@ def _status_page(pages: list[ev.PageEvidence], results: dict[str, ev.CheckResult
         "",
         "## Pages",
         "",
-        "| section | page | status | checks | wrong variants failing | tests |",
-        "|---|---|---|---|---|---|",
+        "| section | page | status | statements proved | checks | wrong variants failing | tests |",
+        "|---|---|---|---|---|---|---|",
         *rows,
         "",
     ]

@@ -195,6 +195,113 @@ def check_gradient_noise_variance(var=lambda e, t, gm: e / (1 + t) ** gm):
         assert abs(std ** 2 - float(var(sp.Rational(1, 2), t, sp.Rational(1, 2)))) < 1e-15, (t, std)
 
 
+def _raw_displacements(opt, grads):
+    """θ_t − θ_0 from refopt's update, unsimplified (so both runs keep the same tree shape)."""
+    from _symbolic import Sym
+    params, state, out = Sym(th0), opt.init(Sym(th0)), []
+    for g in grads:
+        params, state = opt.update(Sym(g), state, params)
+        out.append(params.e - th0)
+    return out
+
+
+def _pull_out(expr, c):
+    """Move the positive factor c out of square roots and of Max/Min (√(c²a) = c√a,
+    max(ca, cb) = c·max(a, b) for c > 0): SymPy does not do this by itself."""
+    def sqrt_rule(e):
+        return sp.sqrt(sp.factor(e.base))
+
+    def max_rule(e):
+        for k in (2, 1):                       # c² (under a root) or c
+            parts = [sp.simplify(a / c ** k) for a in e.args]
+            if not any(p.has(c) for p in parts):
+                return c ** k * type(e)(*parts)
+        return e
+    expr = expr.replace(lambda e: isinstance(e, (sp.Max, sp.Min)), max_rule)
+    return expr.replace(lambda e: isinstance(e, sp.Pow) and e.exp == sp.Rational(1, 2), sqrt_rule)
+
+
 def _sym(x):
     from _symbolic import Sym
     return Sym(x)
+
+
+def _scaling_rules():
+    """Rule name -> refopt optimizer with ε = 0 (δ = 0 for AGD): the regime where a rule's
+    response to g ↦ c·g is exact; Adadelta keeps its ε, which is part of its step size."""
+    import refopt.research as R
+    return {
+        "sgd": refopt.sgd(lr=0.25),
+        "momentum": refopt.momentum(lr=0.25, momentum=0.5),
+        "adagrad": refopt.adagrad(lr=0.25, eps=0.0),
+        "rmsprop": refopt.rmsprop(lr=0.25, rho=0.75, eps=0.0),
+        "adam": refopt.adam(lr=0.25, beta1=0.5, beta2=0.75, eps=0.0),
+        "adamax": refopt.adamax(lr=0.375, beta1=0.5, beta2=0.75),
+        "amsgrad": refopt.amsgrad(lr=0.25, beta1=0.5, beta2=0.75, eps=0.0),
+        "adadelta": refopt.adadelta(lr=1.0, rho=0.75, eps=2.0 ** -8),
+        "agd": R.agd(lr=0.25, beta1=0.5, beta2=0.75, delta=0.0, weight_decay=0.0),
+    }
+
+
+SCALING = {"sgd": "linear", "momentum": "linear", "adagrad": "invariant", "rmsprop": "invariant",
+           "adam": "invariant", "adamax": "invariant", "amsgrad": "invariant", "adadelta": "neither",
+           "agd": "invariant"}
+
+
+@wrong(sgd_invariant=dict(claims=dict(SCALING, sgd="invariant")),
+       adam_linear=dict(claims=dict(SCALING, adam="linear")),
+       adadelta_invariant=dict(claims=dict(SCALING, adadelta="invariant")))
+def check_gradient_scaling(claims=SCALING):
+    """rule pages: how each rule's displacement θ_t − θ_0 responds to scaling every gradient by
+    c > 0, read from refopt's code on three symbolic gradients: "invariant" (the same
+    displacement: the adaptive rules with ε = 0), "linear" (c times it: SGD, momentum), or
+    "neither" (Adadelta, whose ε sets the step size)."""
+    c = sp.Symbol("c", positive=True)
+    G = sp.symbols("G1:4", positive=True)
+    for name, opt in _scaling_rules().items():
+        d0 = [_pull_out(d, c) for d in _raw_displacements(opt, G)]
+        dc = [_pull_out(d, c) for d in _raw_displacements(opt, [c * x for x in G])]
+        invariant = all(is_zero(a - b) for a, b in zip(d0, dc))
+        linear = all(is_zero(c * a - b) for a, b in zip(d0, dc))
+        observed = "invariant" if invariant else "linear" if linear else "neither"
+        assert observed == claims[name], (name, observed)
+
+
+@wrong(no_gamma_factor=dict(bound=lambda b1, b2, t: (1 - b1) / (1 - b1 ** t)
+                             * sp.sqrt((1 - b2 ** t) / (1 - b2))),
+       one=dict(bound=lambda b1, b2, t: sp.Integer(1)))
+def check_adam_step_bound(bound=lambda b1, b2, t: (1 - b1) / (1 - b1 ** t) * sp.sqrt((1 - b2 ** t) / (1 - b2))
+                          * sp.sqrt((1 - (b1 ** 2 / b2) ** t) / (1 - b1 ** 2 / b2))):
+    """rule-adam: with ε = 0 and β1² < β2, |θ_t − θ_{t−1}| ≤ η·B_t with
+    B_t = (1−β1)/(1−β1^t) · √((1−β2^t)/(1−β2)) · √((1−γ^t)/(1−γ)), γ = β1²/β2 (Cauchy–Schwarz), and
+    the bound is attained: at t = 2 the largest |step|/η of refopt.adam over all (g1, g2) (found
+    by maximising the code's exact step over g1/g2) equals B_2 (β1 = 1/2, β2 = 3/4)."""
+    b1, b2 = H, sp.Rational(3, 4)
+    r = sp.Symbol("r", positive=True)               # g1/g2 > 0 (same signs maximise |m|)
+    G2 = sp.Symbol("G2", positive=True)
+    step = run(refopt.adam(lr=1.0, beta1=0.5, beta2=0.75, eps=0.0), [r * G2, G2], th0)
+    s2 = sp.simplify((step[1] - step[2]) ** 2)      # (step at t = 2)², homogeneous of degree 0
+    crit = [x for x in sp.solve(sp.diff(s2, r), r) if x.is_positive]
+    best = max([s2.subs(r, x) for x in crit] + [sp.limit(s2, r, 0), sp.limit(s2, r, sp.oo)])
+    assert is_zero(best - bound(b1, b2, 2) ** 2)     # compare squares: both sides are ≥ 0
+
+
+@wrong(kingma_ba_eta=dict(bound=lambda b1, b2, t: sp.Integer(1)))
+def check_adamax_step_bound(bound=lambda b1, b2, t: (1 - b1) / (1 - b1 ** t)
+                            * sum((b1 / b2) ** k for k in range(t))):
+    """rule-adamax: |θ_t − θ_{t−1}| ≤ η(1−β1)/(1−β1^t) Σ_{k<t} (β1/β2)^k, attained at t = 2 by
+    g = (1, β2) (refopt.adamax run on it, β1 = β2 = 1/2: the step is 4η/3 > η, so the bound
+    |Δθ| ≤ η sometimes quoted for AdaMax does not hold in general). The upper bound itself
+    holds for every (g1, g2): the code's exact step at t = 2 is maximised over g1/g2 > 0."""
+    b1 = b2 = H
+    eta = sp.Rational(3, 4)                             # η/(1 − β1^t) is an exact float at t ≤ 2
+    opt = refopt.adamax(lr=float(eta), beta1=0.5, beta2=0.5)
+    steps = run(opt, [sp.Integer(1), b2], th0)
+    assert is_zero(sp.Abs(steps[2] - steps[1]) / eta - bound(b1, b2, 2))
+    r = sp.Symbol("r", positive=True)                   # g1 = r, g2 = 1
+    gen = run(opt, [r, sp.Integer(1)], th0)
+    f = sp.simplify((gen[1] - gen[2]) / eta)            # > 0: both gradients positive
+    (mx,) = f.atoms(sp.Max)                             # u_2 = max(β2 r, 1)
+    below, above = f.subs(mx, 1), f.subs(mx, r / 2)     # r ≤ 2 and r ≥ 2
+    assert sp.simplify(sp.diff(below, r)).is_positive and sp.simplify(-sp.diff(above, r)).is_positive
+    assert is_zero(below.subs(r, 2) - bound(b1, b2, 2)) and is_zero(above.subs(r, 2) - bound(b1, b2, 2))
