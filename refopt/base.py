@@ -6,7 +6,7 @@ A rule is an :class:`Optimizer`: a pair of pure functions ::
     params, state = opt.update(grads, state, params)
 
 ``update`` returns *new* parameters and state and never writes to its inputs. Schedules are
-plain callables ``t -> float`` of the update index ``t = 1, 2, ...`` (ALGORITHMS.md §0: ``t``
+plain callables ``t -> float`` of the update index ``t = 1, 2, ...`` (:ref:`spec-conventions`: ``t``
 starts at 1 on the first update).
 """
 

@@ -154,12 +154,23 @@ def test_a_typed_status_in_front_matter_is_not_trusted(tmp_path, page_evidence):
 
 
 def test_no_project_file_cites_the_external_specification_file():
-    """The specification is a page of the site (docs/specification.md); nothing outside it may be
-    cited as the source of an equation."""
+    """The specification is a page of the site (docs/specification.md); no file of the project
+    may cite a specification file outside it."""
     name = "ALGORITHMS" + ".md"
-    offenders = [str(p.relative_to(ROOT)) for folder in ("proofs", "docs")
-                 for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix in {".md", ".py", ".rst"}
-                 and "_build" not in p.parts and "generated" not in p.parts and name in p.read_text()]
+    skip = {"_build", "generated", "auto_examples"}
+    files = [ROOT / "README.md"] + [p for folder in ("refopt", "proofs", "docs", "tests", "examples")
+                                    for p in (ROOT / folder).rglob("*")
+                                    if p.is_file() and p.suffix in {".md", ".py", ".rst"}
+                                    and not skip & set(p.parts)]
+    offenders = [str(p.relative_to(ROOT)) for p in files if name in p.read_text()]
+    assert not offenders, offenders
+
+
+def test_api_docstrings_link_to_their_proof_page():
+    """"Proof page:" in a docstring is a real cross-reference (:ref:), never a literal."""
+    literal = re.compile(r"Proof page:\s*``")
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "refopt").rglob("*.py")
+                 if literal.search(p.read_text())]
     assert not offenders, offenders
 
 

@@ -1,4 +1,4 @@
-"""Nesterov accelerated gradient (ALGORITHMS.md §1, Ruder 2016 §4.2; Nesterov 1983)."""
+"""Nesterov accelerated gradient (:ref:`spec-classic`, Ruder 2016 §4.2; Nesterov 1983)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def nag(lr: Any = 0.01, momentum: float = 0.9, *, form: str = "lookahead",
     >>> print(float(np.max(np.abs(params))) < 1e-4)
     True
 
-    References: Nesterov (1983); Sutskever et al. (2013); Ruder §4.2. Proof page: ``rule-nag``.
+    References: Nesterov (1983); Sutskever et al. (2013); Ruder §4.2. Proof page: :ref:`rule-nag`.
     """
     lr_fn = base.as_schedule("lr", lr)
     base.check_choice("form", form, FORMS)
