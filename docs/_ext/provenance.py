@@ -94,8 +94,7 @@ def _status_page(pages: list[ev.PageEvidence], results: dict[str, ev.CheckResult
     rows = []
     for p in pages:
         k, t = p.variants
-        section = p.path.parent.name
-        rows.append(f"| {section} | {{ref}}`{p.label}` | **{p.status}** | {p.n_proved}/{p.n_statements} | "
+        rows.append(f"| {{ref}}`{p.label}` | **{p.status}** | {p.n_proved}/{p.n_statements} | "
                     f"{len(p.checks)} | {k}/{t} | {len(p.tests)} |")
     body = [
         "(status-index)=",
@@ -111,7 +110,7 @@ def _status_page(pages: list[ev.PageEvidence], results: dict[str, ev.CheckResult
         "test shows that test can fail;",
         "- **cited**: the statement rests on the cited source.",
         "",
-        "The label is per page; the column *statements proved* counts the theorem/lemma blocks of "
+        "The label is per page; the column *proved* counts the theorem/lemma blocks of "
         "the page that are followed by their own proof, so a page that proves some statements and "
         "cites others shows both.",
         "",
@@ -128,8 +127,8 @@ def _status_page(pages: list[ev.PageEvidence], results: dict[str, ev.CheckResult
         "",
         "## Pages",
         "",
-        "| section | page | status | statements proved | checks | wrong variants failing | tests |",
-        "|---|---|---|---|---|---|---|",
+        "| page | status | proved | checks | variants failing | tests |",
+        "|---|---|---|---|---|---|",
         *rows,
         "",
     ]
