@@ -238,13 +238,14 @@ def _scaling_rules():
         "adam": refopt.adam(lr=0.25, beta1=0.5, beta2=0.75, eps=0.0),
         "adamax": refopt.adamax(lr=0.375, beta1=0.5, beta2=0.75),
         "amsgrad": refopt.amsgrad(lr=0.25, beta1=0.5, beta2=0.75, eps=0.0),
+        "nadam": refopt.nadam(lr=0.25, beta1=0.5, beta2=0.75, eps=0.0),
         "adadelta": refopt.adadelta(lr=1.0, rho=0.75, eps=2.0 ** -8),
         "agd": R.agd(lr=0.25, beta1=0.5, beta2=0.75, delta=0.0, weight_decay=0.0),
     }
 
 
 SCALING = {"sgd": "linear", "momentum": "linear", "adagrad": "invariant", "rmsprop": "invariant",
-           "adam": "invariant", "adamax": "invariant", "amsgrad": "invariant", "adadelta": "neither",
+           "adam": "invariant", "adamax": "invariant", "amsgrad": "invariant", "nadam": "invariant", "adadelta": "neither",
            "agd": "invariant"}
 
 
