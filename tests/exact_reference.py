@@ -1,4 +1,4 @@
-"""Exact (SymPy) transcriptions of ALGORITHMS.md §0–§1, written from the spec, not from refopt.
+"""Exact (SymPy) transcriptions of docs/specification.md, spec-conventions and spec-classic, written from the spec, not from refopt.
 
 Each function takes the initial parameters (a list of SymPy numbers, one per coordinate), a
 gradient oracle ``grad(theta) -> list`` and the number of steps, and returns the list of exact
@@ -259,7 +259,7 @@ def linear_multistep(theta, grad, steps, h, name):
 
 
 def agd(theta, grad, steps, lr, b1, b2, delta):
-    """ALGORITHMS.md §5 in the hat form: θ −= η m̂/max(√b̂, δ)."""
+    """docs/specification.md, spec-agd in the hat form: θ −= η m̂/max(√b̂, δ)."""
     n = len(theta)
     m, b = [0] * n, [0] * n
     out = []
