@@ -6,7 +6,7 @@ A rule is an :class:`Optimizer`: a pair of pure functions ::
     params, state = opt.update(grads, state, params)
 
 ``update`` returns *new* parameters and state and never writes to its inputs. Schedules are
-plain callables ``t -> float`` of the update index ``t = 1, 2, ...`` (ALGORITHMS.md §0: ``t``
+plain callables ``t -> float`` of the update index ``t = 1, 2, ...`` (:ref:`spec-conventions`: ``t``
 starts at 1 on the first update).
 """
 
@@ -146,8 +146,15 @@ def check_epsilons_representable(rule: str, epsilons: dict, params: Any) -> None
             continue
         seen.add(str(dtype))
         xp = _xp.namespace(leaf)
+        try:
+            info = xp.finfo(dtype)
+        except (AttributeError, TypeError, ValueError):
+            continue  # a namespace without floating-point limits (e.g. a symbolic stand-in)
+        # smallest subnormal = smallest normal · ε; a value at or below half of it rounds to 0
+        # (round to nearest, ties to even)
+        underflow = float(info.smallest_normal) * float(info.eps) / 2
         for arg, value in epsilons.items():
-            if float(xp.asarray(value, dtype=dtype)) == 0.0:
+            if value <= underflow:
                 raise ValueError(f"{rule}: {arg}={value!r} rounds to 0 in {dtype}, which would "
                                  f"silently run the rule with {arg}=0; pass an {arg} that is "
                                  f"representable in {dtype} (>= 6e-08 for float16) or use "

@@ -2,7 +2,7 @@
 
 optim/, research/ and ode/ depend on this module, not on each other's private modules.
 
-ALGORITHMS.md §0: ``maximize`` negates g first; then ``decay="l2"`` adds λθ to g (the gradient of
+:ref:`spec-conventions`: ``maximize`` negates g first; then ``decay="l2"`` adds λθ to g (the gradient of
 λ/2‖θ‖²), ``decay="decoupled"`` shrinks θ ← θ − ηλθ with the step's η (Loshchilov & Hutter's
 AdamW, torch's AdamW), and ``decay="fixed"`` shrinks θ ← θ − λθ independently of η. Both shrinks
 are applied before the rule's own step, which does not depend on θ, so "before" and "after" give

@@ -47,7 +47,7 @@ class TrainResult(NamedTuple):
 
 
 def curriculum_order(difficulty: Any, *, seed: int, epoch: int, mix: float = 0.0) -> np.ndarray:
-    """Easy-to-hard order of examples, optionally mixed with randomness (ALGORITHMS.md §6).
+    """Easy-to-hard order of examples, optionally mixed with randomness (:ref:`spec-training`).
 
     Examples are sorted by ``difficulty`` (ascending; ties by index, so the order is total).
     Then ⌊mix·N⌋ positions, chosen at random from PCG64 seeded with [seed, epoch], have their

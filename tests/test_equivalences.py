@@ -127,7 +127,7 @@ def test_rmsprop_momentum_lr_placement_equivalent_under_constant_lr():
 
 
 def test_adam_eps_hat_is_paper_adam_with_step_dependent_eps():
-    """ε̂ form ≡ paper form with ε_t = ε̂/√(1−β2^t) (ALGORITHMS.md §1, [D]).
+    """ε̂ form ≡ paper form with ε_t = ε̂/√(1−β2^t) (docs/specification.md, spec-classic, [D]).
 
     Both forms share m_t, v_t; we apply the paper form with the matching ε_t from the same state
     at every t. rtol 1e-14: √(1−β2^t) is moved between numerator and denominator.

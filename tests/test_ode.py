@@ -1,4 +1,4 @@
-"""Optimizers as integrators (ALGORITHMS.md §3): orders derived symbolically and measured.
+"""Optimizers as integrators (docs/specification.md, spec-numerical): orders derived symbolically and measured.
 
 Evidence per scheme: (1) SymPy expands one step on a generic ODE and finds the first Taylor
 coefficient that differs from the exact solution — an independent derivation of the order that
@@ -334,7 +334,7 @@ def test_observed_order_refuses_a_round_off_dominated_range():
 
 
 def test_modified_equation_reference_numbers():
-    """ℓ = θ² (λ = 2), θ0 = 1 (ALGORITHMS.md §3)."""
+    """ℓ = θ² (λ = 2), θ0 = 1 (docs/specification.md, spec-numerical)."""
     hs = [0.1, 0.05, 0.025]
     plain, mod = zip(*[modified.quadratic_gd_errors(2.0, 1.0, h) for h in hs])
     np.testing.assert_allclose(plain, [1.87e-2, 4.84e-3, 1.23e-3], rtol=5e-3)

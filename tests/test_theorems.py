@@ -1,4 +1,4 @@
-"""Property tests driven by theorems (ALGORITHMS.md §9). Statements, with hypotheses, are on the
+"""Property tests driven by theorems (docs/specification.md, spec-theorems). Statements, with hypotheses, are on the
 proofs/ pages; each test names its theorem, generates instances with hypothesis and asserts the
 inequality with constants computed from the instance.
 

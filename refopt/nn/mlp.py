@@ -1,4 +1,4 @@
-"""A multilayer perceptron with hand-derived backward pass (ALGORITHMS.md §8).
+"""A multilayer perceptron with hand-derived backward pass (:ref:`spec-networks`).
 
 Parameters are a plain pytree — a list with one ``{"W": (d_in, d_out), "b": (d_out,)}`` dict
 per layer — and :meth:`MLP.loss_and_grad` returns gradients of exactly that structure, so

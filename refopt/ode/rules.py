@@ -1,4 +1,4 @@
-"""Runge–Kutta and linear-multistep integrators of the gradient flow as optimizers (ALGORITHMS.md §3).
+"""Runge–Kutta and linear-multistep integrators of the gradient flow as optimizers (:ref:`spec-numerical`).
 
 Training as the gradient flow θ'(τ) = F(θ) = −∇ℓ(θ): a step of size h = η is one integrator
 step. Gradient descent is explicit Euler. Weight decay and ``maximize`` act as for every rule:
@@ -69,7 +69,7 @@ def runge_kutta(tab: _tab.ButcherTableau | TableauName, lr: Any = 0.01, *,
     >>> print(params)
     [0.625]
 
-    References: Butcher, *Numerical Methods for ODEs* (2016); seed 001. Proof page: ``rule-runge-kutta``.
+    References: Butcher, *Numerical Methods for ODEs* (2016); seed 001. Proof page: :ref:`rule-runge-kutta`.
     """
     tab = _tab.TABLEAUX[base.check_choice("tableau", tab, sorted(_tab.TABLEAUX))] \
         if isinstance(tab, str) else tab
@@ -163,7 +163,7 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
     True
 
     References: Hairer, Nørsett, Wanner, *Solving ODEs I*, §III; seed 001. Proof page:
-    ``rule-linear-multistep``.
+    :ref:`rule-linear-multistep`.
     """
     m = _ms.METHODS[base.check_choice("method", method, sorted(_ms.METHODS))] \
         if isinstance(method, str) else method

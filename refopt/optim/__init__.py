@@ -1,4 +1,4 @@
-"""Classic update rules, one module each (ALGORITHMS.md §1)."""
+"""Classic update rules, one module each (:ref:`spec-classic`)."""
 
 from refopt.optim.adabelief import adabelief
 from refopt.optim.adadelta import adadelta

@@ -8,7 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class AdaBeliefState(NamedTuple):
     """State of :func:`adabelief`."""
 
@@ -17,6 +17,7 @@ class AdaBeliefState(NamedTuple):
     s: Any  # EMA of (g_t − m_t)², plus ε_root each step (not bias-corrected)
 
 
+@base.rule_factory("adabelief", AdaBeliefState)
 def adabelief(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-16,
               eps_root: float = 1e-16, weight_decay: float = 0.0, decay: rule.Decay = "l2",
               maximize: bool = False) -> base.Optimizer:

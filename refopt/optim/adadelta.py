@@ -1,4 +1,4 @@
-"""Adadelta (ALGORITHMS.md §1; Zeiler 2012; Ruder 2016 §4.4)."""
+"""Adadelta (:ref:`spec-classic`; Zeiler 2012; Ruder 2016 §4.4)."""
 
 from __future__ import annotations
 
@@ -47,9 +47,10 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
     >>> print(np.round(params, 4))
     [ 0.3313 -1.2142]
 
-    (Adadelta starts slowly — its first steps have size ≈ √ε and grow as E[Δ²] builds up.)
+    (Adadelta starts slowly — its first step has size ≈ √(ε/(1−ρ)) when ε ≪ (1−ρ)g₁², not √ε,
+    and the steps grow as E[Δ²] builds up; proved on the proof page.)
 
-    References: Zeiler, arXiv:1212.5701; Ruder §4.4. Proof page: ``rule-adadelta``.
+    References: Zeiler, arXiv:1212.5701; Ruder §4.4. Proof page: :ref:`rule-adadelta`.
     """
     lr_fn = base.as_schedule("lr", lr)
     rho = base.check_beta("rho", rho)

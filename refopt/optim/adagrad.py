@@ -1,4 +1,4 @@
-"""Adagrad (ALGORITHMS.md §1; Duchi, Hazan, Singer 2011; Ruder 2016 §4.3)."""
+"""Adagrad (:ref:`spec-classic`; Duchi, Hazan, Singer 2011; Ruder 2016 §4.3)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
     Args:
       lr: η. eps: ε >= 0. eps_inside: ε under the root (True) or added to √G (False).
       initial_accumulator: G_0 >= 0. lr_decay: κ >= 0 (inverse-time decay).
-      weight_decay, decay, maximize: ALGORITHMS.md §0.
+      weight_decay, decay, maximize: :ref:`spec-conventions`.
 
     Example:
 
@@ -49,7 +49,7 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
     >>> print(bool(np.max(np.abs(params)) < 1e-6))
     True
 
-    References: Duchi et al., JMLR 2011; Ruder §4.3. Proof page: ``rule-adagrad``.
+    References: Duchi et al., JMLR 2011; Ruder §4.3. Proof page: :ref:`rule-adagrad`.
     """
     lr_fn = base.as_schedule("lr", lr)
     eps = base.check_real("eps", eps, low=0.0)

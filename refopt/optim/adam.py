@@ -1,4 +1,4 @@
-"""Adam and AdamW (ALGORITHMS.md §1; Kingma & Ba 2015; Loshchilov & Hutter 2019)."""
+"""Adam and AdamW (:ref:`spec-classic`; Kingma & Ba 2015; Loshchilov & Hutter 2019)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
     >>> print(float(np.max(np.abs(params))) < 0.01)
     True
 
-    References: Kingma & Ba, arXiv:1412.6980; Ruder §4.6. Proof page: ``rule-adam``.
+    References: Kingma & Ba, arXiv:1412.6980; Ruder §4.6. Proof page: :ref:`rule-adam`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

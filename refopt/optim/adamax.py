@@ -1,4 +1,4 @@
-"""AdaMax (ALGORITHMS.md §1; Kingma & Ba 2015 §7.1; Ruder 2016 §4.7)."""
+"""AdaMax (:ref:`spec-classic`; Kingma & Ba 2015 §7.1; Ruder 2016 §4.7)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
     >>> print(float(np.max(np.abs(params))) < 0.01, params[2] == 0.0)
     True True
 
-    References: Kingma & Ba, arXiv:1412.6980 §7.1. Proof page: ``rule-adamax``.
+    References: Kingma & Ba, arXiv:1412.6980 §7.1. Proof page: :ref:`rule-adamax`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

@@ -1,4 +1,4 @@
-"""AMSGrad (Reddi, Kale, Kumar, ICLR 2018; Ruder's blog update)."""
+"""AMSGrad (:ref:`spec-classic`; Reddi, Kale, Kumar, ICLR 2018; Ruder's blog update)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
     >>> print(float(np.max(np.abs(params))) < 0.01)
     True
 
-    References: Reddi, Kale, Kumar, ICLR 2018. Proof page: ``rule-amsgrad``.
+    References: Reddi, Kale, Kumar, ICLR 2018. Proof page: :ref:`rule-amsgrad`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

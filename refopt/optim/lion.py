@@ -8,7 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class LionState(NamedTuple):
     """State of :func:`lion`."""
 
@@ -16,6 +16,7 @@ class LionState(NamedTuple):
     m: Any  # momentum m_t, an EMA of gradients with rate β2
 
 
+@base.rule_factory("lion", LionState)
 def lion(lr: Any = 1e-4, beta1: float = 0.9, beta2: float = 0.99, *, weight_decay: float = 0.0,
          decay: rule.Decay = "decoupled", maximize: bool = False) -> base.Optimizer:
     r"""Lion: the sign of an interpolation between the momentum and the gradient.

@@ -1,4 +1,4 @@
-"""Classical (heavy-ball) momentum (ALGORITHMS.md §1, Ruder 2016 §4.1; Polyak 1964)."""
+"""Classical (heavy-ball) momentum (:ref:`spec-classic`, Ruder 2016 §4.1; Polyak 1964)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
       dampening: d in [0, 1).
       buffer_init: ``"zero"`` (v_0 = 0, paper) or ``"first_grad"`` (the first buffer is the
         undamped gradient, torch).
-      weight_decay, decay, maximize: ALGORITHMS.md §0.
+      weight_decay, decay, maximize: :ref:`spec-conventions`.
 
     Example:
 
@@ -59,7 +59,7 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
     >>> print(float(np.max(np.abs(params))) < 1e-4)
     True
 
-    References: Polyak (1964); Ruder, arXiv:1609.04747 §4.1. Proof page: ``rule-momentum``.
+    References: Polyak (1964); Ruder, arXiv:1609.04747 §4.1. Proof page: :ref:`rule-momentum`.
     """
     lr_fn = base.as_schedule("lr", lr)
     gamma = base.check_beta("momentum", momentum)

@@ -1,4 +1,4 @@
-"""Nadam (ALGORITHMS.md §1; Dozat 2016; Ruder 2016 §4.8)."""
+"""Nadam (:ref:`spec-classic`; Dozat 2016; Ruder 2016 §4.8)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
     >>> print(float(np.max(np.abs(params))) < 0.01)
     True
 
-    References: Dozat, ICLR 2016 workshop; Ruder §4.8. Proof page: ``rule-nadam``.
+    References: Dozat, ICLR 2016 workshop; Ruder §4.8. Proof page: :ref:`rule-nadam`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

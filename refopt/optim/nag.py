@@ -1,4 +1,4 @@
-"""Nesterov accelerated gradient, look-ahead form (ALGORITHMS.md §1, Ruder 2016 §4.2; Nesterov 1983)."""
+"""Nesterov accelerated gradient, look-ahead form (:ref:`spec-classic`, Ruder 2016 §4.2; Nesterov 1983)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def nag(lr: Any = 0.01, momentum: Any = 0.9, *, weight_decay: float = 0.0,
     >>> print(params)
     [ 0.95 -1.9 ]
 
-    References: Nesterov (1983); Sutskever et al. (2013); Ruder §4.2. Proof page: ``rule-nag``.
+    References: Nesterov (1983); Sutskever et al. (2013); Ruder §4.2. Proof page: :ref:`rule-nag`.
     """
     lr_fn = base.as_schedule("lr", lr)
     if callable(momentum):

@@ -1,4 +1,4 @@
-"""Annealed Gaussian gradient noise around any rule (ALGORITHMS.md §1; Neelakantan et al. 2015)."""
+"""Annealed Gaussian gradient noise around any rule (:ref:`spec-classic`; Neelakantan et al. 2015)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def add_gradient_noise(inner: base.Optimizer, *, eta: float = 0.01, gamma: float
     >>> print(float(np.max(np.abs(params))) < 0.1)
     True
 
-    References: Neelakantan et al., arXiv:1511.06807. Proof page: ``rule-gradient-noise``.
+    References: Neelakantan et al., arXiv:1511.06807. Proof page: :ref:`rule-gradient-noise`.
     """
     if not isinstance(inner, base.Optimizer):
         raise TypeError(f"inner must be a refopt Optimizer, got {type(inner).__name__}")

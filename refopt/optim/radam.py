@@ -9,7 +9,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class RAdamState(NamedTuple):
     """State of :func:`radam`."""
 
@@ -33,6 +33,7 @@ def rectification(rho_t: float, beta2: float) -> float:
                      / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
 
 
+@base.rule_factory("radam", RAdamState)
 def radam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
           eps_hat: bool = False, threshold: float = 4.0, weight_decay: float = 0.0,
           decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:

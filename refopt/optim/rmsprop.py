@@ -1,4 +1,4 @@
-"""RMSprop (ALGORITHMS.md §1; Hinton, Coursera lecture 6e; Ruder 2016 §4.5)."""
+"""RMSprop (:ref:`spec-classic`; Hinton, Coursera lecture 6e; Ruder 2016 §4.5)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
     True
 
     References: Hinton, Srivastava, Swersky, lecture 6e; Graves (2013) for the centered form;
-    Ruder §4.5. Proof page: ``rule-rmsprop``.
+    Ruder §4.5. Proof page: :ref:`rule-rmsprop`.
     """
     lr_fn = base.as_schedule("lr", lr)
     rho = base.check_beta("rho", rho)

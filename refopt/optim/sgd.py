@@ -1,4 +1,4 @@
-"""Gradient descent: batch, stochastic and mini-batch (ALGORITHMS.md §1, Ruder 2016 §2)."""
+"""Gradient descent: batch, stochastic and mini-batch (:ref:`spec-classic`, Ruder 2016 §2)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
 
     Args:
       lr: η, a float >= 0 or a schedule ``t -> float`` (t = 1 on the first update).
-      weight_decay, decay, maximize: see ALGORITHMS.md §0 (``decay`` in l2 / decoupled / fixed).
+      weight_decay, decay, maximize: see :ref:`spec-conventions` (``decay`` in l2 / decoupled / fixed).
 
     Returns:
       An :class:`~refopt.base.Optimizer`.
@@ -46,7 +46,7 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
     >>> print(np.allclose(params, 0.9 ** 50 * np.array([1.0, -2.0]), rtol=1e-14, atol=0))
     True
 
-    References: Ruder, arXiv:1609.04747 §2. Proof page: ``rule-sgd``.
+    References: Ruder, arXiv:1609.04747 §2. Proof page: :ref:`rule-sgd`.
     """
     lr_fn = base.as_schedule("lr", lr)
     reg = rule.regularisation(weight_decay, decay, maximize)

@@ -8,14 +8,14 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class SignSGDState(NamedTuple):
     """State of :func:`signum` with ``momentum=0`` (sign SGD): no buffer."""
 
     t: int  # number of updates applied so far
 
 
-# register_state
+@base.register_state
 class SignumState(NamedTuple):
     """State of :func:`signum` with ``momentum > 0``."""
 
@@ -23,6 +23,7 @@ class SignumState(NamedTuple):
     m: Any  # momentum m_t, an EMA of gradients
 
 
+@base.rule_factory("signum", (SignSGDState, SignumState))
 def signum(lr: Any = 1e-3, momentum: float = 0.9, *, weight_decay: float = 0.0,
            decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Signum (sign of momentum); ``momentum=0`` is sign SGD.
@@ -66,6 +67,7 @@ def signum(lr: Any = 1e-3, momentum: float = 0.9, *, weight_decay: float = 0.0,
         return SignumState(t=0, m=base.zeros_like(params))
 
     def update(grads: Any, state: Any, params: Any) -> tuple[Any, Any]:
+        base.check_state_type("signum", state, SignSGDState if beta == 0.0 else SignumState)
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         if beta == 0.0:
             return _tree.map(lambda p, g: p - lr_t * xp.sign(g), params, grads), SignSGDState(t=t)

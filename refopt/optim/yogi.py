@@ -8,7 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class YogiState(NamedTuple):
     """State of :func:`yogi`."""
 
@@ -17,6 +17,7 @@ class YogiState(NamedTuple):
     v: Any  # second moment v_t, updated additively (not bias-corrected)
 
 
+@base.rule_factory("yogi", YogiState)
 def yogi(lr: Any = 1e-2, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-3,
          initial_accumulator: float = 1e-6, initial_momentum: float = 0.0,
          weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False

@@ -1,4 +1,4 @@
-"""AGD: auto-switchable optimizer with stepwise gradient difference (ALGORITHMS.md §5; seed 004)."""
+"""AGD: auto-switchable optimizer with stepwise gradient difference (:ref:`spec-agd`; seed 004)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     **Conventions.** Weight decay is decoupled by default, θ ← θ(1 − ηλ) with the raw η
     (``decay="fixed"``: θ(1 − λ); ``"l2"``: g + λθ), as in the authors' code. δ = 1e−5 is the
     default; the authors' README recommends 1e−14 for Transformers. Provenance: [V] against the
-    official code (paper Algorithm 1 not read); see ALGORITHMS.md §5.
+    official code (paper Algorithm 1 not read); see :ref:`spec-agd`.
 
     Example (step 1 is −η·sign(g₁) where \|g₁\| > δ):
 
@@ -62,7 +62,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     >>> print(p)
     [-0.1   0.02]
 
-    References: Yue, Ye, Jiang, Liu, Zhang, arXiv:2312.01658. Proof page: ``rule-agd``.
+    References: Yue, Ye, Jiang, Liu, Zhang, arXiv:2312.01658. Proof page: :ref:`rule-agd`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

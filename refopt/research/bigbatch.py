@@ -1,4 +1,4 @@
-r"""Big Batch SGD: adaptive batch sizes from a norm test (ALGORITHMS.md §4; seed 003).
+r"""Big Batch SGD: adaptive batch sizes from a norm test (:ref:`spec-bigbatch`; seed 003).
 
 Structure [S] (De, Yadav, Jacobs, Goldstein, AISTATS 2017, and ensmallen's BigBatchSGD);
 constants [R] — every one is an argument. One iteration, on a finite-sum objective
@@ -99,7 +99,7 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
     The state carries the iteration's diagnostics (batch size, whether it grew, α, ‖ḡ‖², V_B).
     :func:`run_bigbatch` drives it with automatic stopping and a history.
 
-    References: De et al., arXiv:1610.05792. Proof page: ``rule-bigbatch``.
+    References: De et al., arXiv:1610.05792. Proof page: :ref:`rule-bigbatch`.
     """
     alpha0 = base.check_real("lr", lr, low=0.0, low_open=True)
     theta = base.check_real("theta", theta, low=0.0, low_open=True, finite=False)

@@ -1,4 +1,4 @@
-"""R-SGD: reinforced stochastic gradient descent (ALGORITHMS.md §2; seed 000) — as reconstructed."""
+"""R-SGD: reinforced stochastic gradient descent (:ref:`spec-rsgd`; seed 000) — as reconstructed."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def rsgd(lr: Any = 0.01, *, gamma: float, p0: float = 1.0,
     ``mode="previous"`` uses h_t = g_t + Γ_t ⊙ g_{t−1} instead. The abstract says previous
     gradients are "added stochastically with a probability that increases with learning time"
     and that the method needs one buffer; the recursion, the schedule's form, p0 and γ are our
-    reconstruction (ALGORITHMS.md §2). ``gamma`` has no verified default and is required.
+    reconstruction (:ref:`spec-rsgd`). ``gamma`` has no verified default and is required.
 
     In expectation over Γ_t, E[h_t | past] = g_t + p_t h_{t−1}: heavy ball with a time-varying
     momentum β = p_t (proof page ``rule-rsgd``). p ≡ 0 is SGD bit for bit; p ≡ 1 in
