@@ -96,7 +96,7 @@ def diagnose(candidate: Candidate, rule: Any, *, probes=None, steps: int = 12) -
 
 
 def _diagnose(candidate: Candidate, rule: str, probes, steps: int) -> Diagnosis:
-    cand = {p.name: trajectory(candidate, p, steps, "float64") for p in probes}
+    cand = {p.name: trajectory(candidate, p, steps, "float64", SPECS[rule].needs) for p in probes}
     stage1 = [p for p in probes if p.name in _STAGE1] or list(probes[:2])
     cfgs, ds, x0 = unit_steps(rule, tuple(stage1))
     if any(len(cand[p.name][0]) == 0 for p in stage1):

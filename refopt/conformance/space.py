@@ -76,7 +76,8 @@ def unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.nda
     all probes run as one flat vector."""
     x0s = [p.init("float64") for p in probes]
     g1s = [p.grad(x, 1) for p, x in zip(probes, x0s)]
-    if SPECS[rule].elementwise:
+    extra = [p.extra(SPECS[rule].needs, x, 1) for p, x in zip(probes, x0s)]
+    if SPECS[rule].elementwise and not SPECS[rule].needs:
         x0s = [{"x": np.concatenate([np.ravel(v) for x in x0s for v in x.values()])}]
         g1s = [{"x": np.concatenate([np.ravel(v) for g in g1s for v in g.values()])}]
     keys, cfgs, ds = list(space(rule)), [], []
@@ -89,7 +90,7 @@ def unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.nda
         for unit in _UNIT_LRS:
             try:
                 opt = SPECS[rule].build(lr=unit, **cfg)
-                d = [opt.update(g, opt.init(x), x)[0] for x, g in zip(x0s, g1s)]
+                d = [opt.update(g, opt.init(x), x, **e)[0] for x, g, e in zip(x0s, g1s, extra)]
             except (TypeError, ValueError, ZeroDivisionError, FloatingPointError):
                 continue  # a combination the rule rejects (at this η)
             cfgs.append(cfg)
@@ -111,6 +112,7 @@ def fixed_lr_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray]:
     configuration at each η of its table rows and its default η, flattened over ``probes``."""
     x0s = [p.init("float64") for p in probes]
     g1s = [p.grad(x, 1) for p, x in zip(probes, x0s)]
+    extra = [p.extra(SPECS[rule].needs, x, 1) for p, x in zip(probes, x0s)]
     lrs = sorted({r.refopt_kwargs["lr"] for r in conventions.rows(rule) if "lr" in r.refopt_kwargs}
                  | {defaults(rule)["lr"]})
     keys, cfgs, thetas = list(space(rule)), [], []
@@ -122,7 +124,7 @@ def fixed_lr_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray]:
         for lr in lrs:
             try:
                 opt = SPECS[rule].build(lr=lr, **cfg)
-                out = [opt.update(g, opt.init(x), x)[0] for x, g in zip(x0s, g1s)]
+                out = [opt.update(g, opt.init(x), x, **e)[0] for x, g, e in zip(x0s, g1s, extra)]
             except (TypeError, ValueError, ZeroDivisionError, FloatingPointError):
                 continue
             cfgs.append({"lr": lr, **cfg})

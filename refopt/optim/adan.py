@@ -42,8 +42,8 @@ def adan(lr: Any = 1e-3, beta1: float = 0.98, beta2: float = 0.92, beta3: float 
 
     The β's are retention factors (the paper's β is 1 − ours, as in the authors' code). The last
     division is the paper's proximal weight decay (``decay="proximal"``); the other decays are
-    ``rule-conventions``'s. With β1 = β2 = β the rule is Adam(β, β3) fed the extrapolated
-    gradient g_t + β(g_t − g_{t−1}) (``rule-adan``).
+    :ref:`rule-conventions`'s. With β1 = β2 = β the rule is Adam(β, β3) fed the extrapolated
+    gradient g_t + β(g_t − g_{t−1}) (:ref:`rule-adan`).
 
     **Conventions.** Defaults follow the authors' reference code (bias corrections, Δ_1 = 0).
     ``optax.adan`` (0.2.8) is ``diff_scale="one_minus_beta2", decay="decoupled"``,
@@ -65,7 +65,7 @@ def adan(lr: Any = 1e-3, beta1: float = 0.98, beta2: float = 0.92, beta3: float 
     >>> print(np.array_equal(pa, pb))
     True
 
-    References: Xie et al., arXiv:2208.06677 (TPAMI 2024). Proof page: ``rule-adan``.
+    References: Xie et al., arXiv:2208.06677 (TPAMI 2024). Proof page: :ref:`rule-adan`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

@@ -50,7 +50,7 @@ def ademamix(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, beta3: An
       beta3: slow-EMA rate in [0, 1), or a schedule with values in [0, 1).
       alpha: mixing weight α >= 0 of the slow EMA, or a schedule.
       eps, eps_root: ε outside and inside the square root.
-      weight_decay, decay, maximize: see ``rule-conventions``.
+      weight_decay, decay, maximize: see :ref:`rule-conventions`.
 
     Example (α = 0 is exactly Adam with the same decay):
 
@@ -63,7 +63,7 @@ def ademamix(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, beta3: An
     >>> print(np.array_equal(pa, pb))
     True
 
-    References: Pagliardini, Ablin, Grangier, arXiv:2409.03137. Proof page: ``rule-ademamix``.
+    References: Pagliardini, Ablin, Grangier, arXiv:2409.03137. Proof page: :ref:`rule-ademamix`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)
@@ -118,7 +118,7 @@ def beta3_warmup(beta3: float, warmup: int, beta_start: float) -> base.Schedule:
     .. math:: \beta_3(t) = \exp\frac{\ln\beta_{start}\,\ln\beta_3}
               {(1-a)\ln\beta_3 + a\ln\beta_{start}},\quad a = \min(t/T, 1)
 
-    (the paper uses β_start = β1). ``rule-ademamix`` derives the half-life form.
+    (the paper uses β_start = β1). :ref:`rule-ademamix` derives the half-life form.
     """
     beta3 = base.check_real("beta3", beta3, low=0.0, high=1.0, low_open=True, high_open=True)
     beta_start = base.check_real("beta_start", beta_start, low=0.0, high=beta3, low_open=True)

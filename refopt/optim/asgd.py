@@ -42,7 +42,7 @@ def asgd(lr: float = 0.01, lambd: float = 1e-4, alpha: float = 0.75, t0: int = 0
     Args:
       lr: η0, a constant float >= 0. lambd: λ >= 0. alpha: α >= 0.
       t0: the number of initial iterates left out of the average, an integer >= 0.
-      weight_decay, decay, maximize: see ``rule-conventions`` (decay uses η_t).
+      weight_decay, decay, maximize: see :ref:`rule-conventions` (decay uses η_t).
 
     Example (with λ = 0 the parameters are SGD's and the average is their mean):
 
@@ -55,7 +55,7 @@ def asgd(lr: float = 0.01, lambd: float = 1e-4, alpha: float = 0.75, t0: int = 0
     True
 
     References: Polyak & Juditsky, SIAM J. Control Optim. 1992; Bottou, "Stochastic gradient
-    descent tricks", 2012. Proof page: ``rule-asgd``.
+    descent tricks", 2012. Proof page: :ref:`rule-asgd`.
     """
     if callable(lr):
         raise TypeError("lr must be a constant float for asgd (η_t = η0/(1 + λη0(t−1))^α)")

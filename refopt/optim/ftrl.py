@@ -36,7 +36,7 @@ def ftrl(lr: float = 0.1, l1: float = 0.0, l2: float = 0.0, beta: float = 1.0, *
         \end{cases}
 
     θ_t is the exact minimiser of Σ_s g_s θ + ½Σ_s σ_s(θ − θ_{s−1})² + λ1|θ| + ½λ2θ² (with the
-    β/α term in σ_1), a soft threshold that produces exact zeros (``rule-ftrl``). λ_s
+    β/α term in σ_1), a soft threshold that produces exact zeros (:ref:`rule-ftrl`). λ_s
     (``shrinkage``) is a loss term λ_sθ² whose gradient enters z but not n. Where
     (β + n^p)/α + λ2 = 0 (β = λ2 = 0 and no gradient yet), every θ is a minimiser and θ is left
     unchanged.
@@ -49,7 +49,7 @@ def ftrl(lr: float = 0.1, l1: float = 0.0, l2: float = 0.0, beta: float = 1.0, *
     Args:
       lr: α, a constant float > 0. l1, l2: λ1, λ2 >= 0. beta: β >= 0.
       lr_power: −p, in [−1, 0] (−½: the paper's √n). initial_accumulator: n_0 >= 0.
-      shrinkage: λ_s >= 0. weight_decay, decay, maximize: see ``rule-conventions``.
+      shrinkage: λ_s >= 0. weight_decay, decay, maximize: see :ref:`rule-conventions`.
 
     Example (losses ½(θ − c)² over 200 rounds: with λ1 = 20 the weakly supported coordinate is
     exactly 0, where plain online gradient steps would only make it small):
@@ -62,7 +62,7 @@ def ftrl(lr: float = 0.1, l1: float = 0.0, l2: float = 0.0, beta: float = 1.0, *
     >>> print(p[0] == 0.0, round(float(p[1]), 2))
     True 2.0
 
-    References: McMahan et al., KDD 2013, Algorithm 1. Proof page: ``rule-ftrl``.
+    References: McMahan et al., KDD 2013, Algorithm 1. Proof page: :ref:`rule-ftrl`.
     """
     if callable(lr):
         raise TypeError("lr must be a constant float for ftrl (σ_t telescopes only for a fixed α)")

@@ -37,9 +37,9 @@ def novograd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.25, *, eps: fl
 
     The first moment sums normalised gradients (no 1 − β1 factor), and the second moment is a
     scalar per layer, so each layer's gradient is divided by its own RMS norm: rescaling one
-    layer's gradients leaves the whole run unchanged (``rule-novograd``). ``decay="in_moment"``
+    layer's gradients leaves the whole run unchanged (:ref:`rule-novograd`). ``decay="in_moment"``
     is the paper's weight decay λθ added to the normalised gradient; the shared decays
-    (``rule-conventions``) are also available.
+    (:ref:`rule-conventions`) are also available.
 
     **Conventions.** Equals ``optax.novograd(lr, b1, b2, eps, eps_root, weight_decay)``, whose
     defaults (β1 = 0.9, β2 = 0.25, ε = 1e−6) are used here.
@@ -58,7 +58,7 @@ def novograd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.25, *, eps: fl
     >>> print([round(float(np.linalg.norm(q[k] - p[k])), 12) for k in p])
     [0.1, 0.1]
 
-    References: Ginsburg et al., arXiv:1905.11286. Proof page: ``rule-novograd``.
+    References: Ginsburg et al., arXiv:1905.11286. Proof page: :ref:`rule-novograd`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

@@ -52,7 +52,7 @@ def optimistic_gd(lr: Any = 0.01, alpha: float = 1.0, beta: float = 1.0, *,
     Args:
       lr: η, a float >= 0 or a schedule. alpha, beta: α, β >= 0.
       prev_init: the previous gradient used at the first update.
-      weight_decay, decay, maximize: see ``rule-conventions``.
+      weight_decay, decay, maximize: see :ref:`rule-conventions`.
 
     Example (the iterate is GD on the summed gradients plus a correction that does not
     accumulate, −ηβ(g_T − g_1); here g = θ):
@@ -67,7 +67,7 @@ def optimistic_gd(lr: Any = 0.01, alpha: float = 1.0, beta: float = 1.0, *,
     True
 
     References: Daskalakis et al., ICLR 2018; Mokhtari et al., AISTATS 2020. Proof page:
-    ``rule-optimistic``.
+    :ref:`rule-optimistic`.
     """
     lr_fn, alpha, beta, prev_init = check_optimism(lr, alpha, beta, prev_init)
     reg = rule.regularisation(weight_decay, decay, maximize)

@@ -31,9 +31,9 @@ def optimistic_adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *,
         r_t = \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon_{root}} + \epsilon},\qquad
         \theta_t = \theta_{t-1} - \eta_t\big((\alpha+\beta)\, r_t - \beta\, r_{t-1}\big)
 
-    with m̂_t, v̂_t Adam's bias-corrected moments (``rule-adam``); α = β = 1 is the paper's
+    with m̂_t, v̂_t Adam's bias-corrected moments (:ref:`rule-adam`); α = β = 1 is the paper's
     θ_t = θ_{t−1} − 2η r_t + η r_{t−1}. ``nesterov=True`` replaces m̂_t by Dozat's look-ahead
-    β1 m_t/(1−β1^{t+1}) + (1−β1) g_t/(1−β1^t) (the NAdam numerator of ``rule-nadam``, ψ = ∞).
+    β1 m_t/(1−β1^{t+1}) + (1−β1) g_t/(1−β1^t) (the NAdam numerator of :ref:`rule-nadam`, ψ = ∞).
 
     **Conventions.** ``optax.optimistic_adam_v2(lr, alpha=α, beta=β)`` is ``nesterov=True`` (its
     default) with ``prev_init="first_grad"``. "v2" changes optax's interface, not the algorithm:
@@ -43,7 +43,7 @@ def optimistic_adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *,
       lr: η. beta1, beta2: Adam's rates in [0, 1). alpha, beta: α, β >= 0.
       eps, eps_root: ε outside and inside the root. nesterov: Dozat's look-ahead m̂.
       prev_init: r_0 = r_1 (``"first_grad"``) or 0. weight_decay, decay, maximize: see
-        ``rule-conventions``.
+        :ref:`rule-conventions`.
 
     Example (β = 0, α = 1 is Adam, bit for bit):
 
@@ -55,7 +55,7 @@ def optimistic_adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *,
     >>> print(np.array_equal(pa, pb))
     True
 
-    References: Daskalakis et al., ICLR 2018. Proof page: ``rule-optimistic``.
+    References: Daskalakis et al., ICLR 2018. Proof page: :ref:`rule-optimistic`.
     """
     lr_fn, alpha, beta, prev_init = check_optimism(lr, alpha, beta, prev_init)
     beta1 = base.check_beta("beta1", beta1)

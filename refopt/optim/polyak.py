@@ -36,7 +36,7 @@ def polyak_sgd(lr: Any = 1.0, max_lr: float = 1.0, f_min: float = 0.0, *, c: flo
     with ℓ* = ``f_min``, ‖·‖ the norm over the whole pytree, and γ_t = 0 where c‖g‖² + ε = 0.
     With c = η = 1 and γ_max = ∞, γ_t is the exact minimiser of the distance bound
     ‖θ_t − θ*‖² ≤ ‖θ_{t−1} − θ*‖² − 2γ(ℓ − ℓ*) + γ²‖g‖² for convex ℓ, and the step at which the
-    linearisation ℓ + ⟨g, θ − θ_{t−1}⟩ reaches ℓ* (``rule-polyak``). ``gap="positive"`` uses
+    linearisation ℓ + ⟨g, θ − θ_{t−1}⟩ reaches ℓ* (:ref:`rule-polyak`). ``gap="positive"`` uses
     max(ℓ − ℓ*, 0) (SPS⁺ of Garrigos et al. 2023). With ``maximize`` the rule minimises −ℓ: pass
     ℓ's value; ℓ* is then the lower bound of −ℓ.
 
@@ -50,7 +50,7 @@ def polyak_sgd(lr: Any = 1.0, max_lr: float = 1.0, f_min: float = 0.0, *, c: flo
       lr: η (optax's ``scaling``), a float >= 0 or a schedule. max_lr: γ_max > 0 (may be inf).
       f_min: ℓ*, a finite float. c: c > 0 (Loizou et al.'s c; Polyak's step is c = 1).
       eps: ε >= 0. gap: ``"signed"`` or ``"positive"``.
-      weight_decay, decay, maximize: see ``rule-conventions``.
+      weight_decay, decay, maximize: see :ref:`rule-conventions`.
 
     Example (on ℓ = ½‖θ‖² with ℓ* = 0 the Polyak step is γ = ½: each step halves θ):
 
@@ -62,7 +62,7 @@ def polyak_sgd(lr: Any = 1.0, max_lr: float = 1.0, f_min: float = 0.0, *, c: flo
     [ 0.5 -1. ]
 
     References: Polyak, Introduction to Optimization (1987) §5.3; Loizou et al., AISTATS 2021.
-    Proof page: ``rule-polyak``.
+    Proof page: :ref:`rule-polyak`.
     """
     lr_fn = base.as_schedule("lr", lr)
     max_lr = base.check_real("max_lr", max_lr, low=0.0, low_open=True)

@@ -38,7 +38,7 @@ def rprop(lr: float = 0.01, eta_minus: float = 0.5, eta_plus: float = 1.2, *,
     set to 0 (so the next step takes the "= 0" branch) and ``sign_change`` says how θ moves:
     ``"backtrack"`` (Riedmiller & Braun's weight-backtracking, the paper form) undoes the
     previous move, θ_t = θ_{t−1} − (θ_{t−1} − θ_{t−2}); ``"skip"`` (iRprop⁻ of Igel & Hüsken)
-    leaves θ unchanged. The magnitude of g never enters: only its sign (``rule-rprop``).
+    leaves θ unchanged. The magnitude of g never enters: only its sign (:ref:`rule-rprop`).
 
     **Conventions.** ``torch.optim.Rprop(lr, etas=(η−, η+), step_sizes=(Δmin, Δmax))`` is
     ``sign_change="skip"``. torch clamps Δ into [Δmin, Δmax] on every branch, the paper only
@@ -54,7 +54,7 @@ def rprop(lr: float = 0.01, eta_minus: float = 0.5, eta_plus: float = 1.2, *,
       sign_change: what θ does where g changes sign (see above).
       delayed: apply the previous update's proposed move (optax's one-step delay); needs
         ``sign_change="skip"``.
-      weight_decay, decay, maximize: see ``rule-conventions`` (l2 / decoupled / fixed).
+      weight_decay, decay, maximize: see :ref:`rule-conventions` (l2 / decoupled / fixed).
 
     Example (the step depends only on signs: scaling the gradient by 1000 changes nothing):
 
@@ -68,7 +68,7 @@ def rprop(lr: float = 0.01, eta_minus: float = 0.5, eta_plus: float = 1.2, *,
     >>> print(np.array_equal(run(1.0), run(1000.0)), float(np.max(np.abs(run(1.0)))) < 0.05)
     True True
 
-    References: Riedmiller & Braun, ICNN 1993; Igel & Hüsken, NC 2000. Proof page: ``rule-rprop``.
+    References: Riedmiller & Braun, ICNN 1993; Igel & Hüsken, NC 2000. Proof page: :ref:`rule-rprop`.
     """
     if callable(lr):
         raise TypeError("lr must be a constant float for rprop (it is the initial step size Δ_0)")
