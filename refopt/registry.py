@@ -327,7 +327,7 @@ SPECS.update({s.name: s for s in [
                  {"lr": 0.1, "weight_decay": 0.05}),
         invalid=_shared_invalid() + (
             Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
-            Invalid({"lr": 60.0}, ValueError, r"lr must be in \[1e-06, 50.0\]"),
+            Invalid({"lr": 60.0}, ValueError, r"lr must be in \[min_step, max_step\] = \[1e-06, 50.0\]"),
             Invalid({"eta_minus": 1.0}, ValueError, r"eta_minus must be in \(0.0, 1.0\)"),
             Invalid({"eta_plus": 1.0}, ValueError, r"eta_plus must be in \(1.0, inf\]"),
             Invalid({"min_step": 1.0, "max_step": 0.5}, ValueError, r"max_step must be in \[1.0, inf\]"),

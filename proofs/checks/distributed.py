@@ -1,7 +1,6 @@
 """Exact checks for the distributed pages (proofs/distributed/*.md) and batch norm (proofs/nn)."""
 
 import sympy as sp
-
 from _util import is_zero
 
 

@@ -65,7 +65,7 @@ def polyak_sgd(lr: Any = 1.0, max_lr: float = 1.0, f_min: float = 0.0, *, c: flo
     Proof page: :ref:`rule-polyak`.
     """
     lr_fn = base.as_schedule("lr", lr)
-    max_lr = base.check_real("max_lr", max_lr, low=0.0, low_open=True)
+    max_lr = base.check_real("max_lr", max_lr, low=0.0, low_open=True, finite=False)  # inf: uncapped
     f_min = base.check_real("f_min", f_min)
     c = base.check_real("c", c, low=0.0, low_open=True)
     eps = base.check_real("eps", eps, low=0.0)

@@ -77,7 +77,9 @@ def rprop(lr: float = 0.01, eta_minus: float = 0.5, eta_plus: float = 1.2, *,
     eta_plus = base.check_real("eta_plus", eta_plus, low=1.0, low_open=True)
     min_step = base.check_real("min_step", min_step, low=0.0)
     max_step = base.check_real("max_step", max_step, low=min_step)
-    lr = base.check_real("lr", lr, low=min_step, high=max_step)
+    lr = base.check_real("lr", lr, low=0.0)
+    if not min_step <= lr <= max_step:   # Δ_0 inside the bounds (torch would clamp it at t = 2)
+        raise ValueError(f"lr must be in [min_step, max_step] = [{min_step}, {max_step}], got {lr!r}")
     base.check_choice("sign_change", sign_change, SIGN_CHANGES)
     base.check_bool("delayed", delayed)
     if delayed and sign_change != "skip":
