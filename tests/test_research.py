@@ -1,4 +1,4 @@
-"""R-SGD, AGD and Big Batch SGD: the facts of ALGORITHMS.md §2, §4, §5.
+"""R-SGD, AGD and Big Batch SGD: the facts on their proof pages (rule-rsgd, rule-agd, rule-bigbatch).
 
 Statistical tests state their false-alarm rate; every random draw is seeded, so each test is
 deterministic and a failure reproduces exactly.
@@ -241,7 +241,7 @@ def test_agd_amsgrad_denominator_never_decreases_and_clip_bounds_the_step():
 
 @pytest.mark.oracle
 def test_agd_matches_our_torch_transcription():
-    """A torch transcription of the authors' algorithm, written by us from ALGORITHMS.md §5,
+    """A torch transcription of the authors' algorithm, written by us from the rule-agd proof page,
     in float64 (amsgrad, clip and decoupled decay on), over 60 steps: rtol 1e-12."""
     torch = pytest.importorskip("torch", reason="torch is not installed")
     beta1, beta2, delta, lr, wd, clip = 0.9, 0.99, 1e-4, 0.01, 0.05, 3.0

@@ -1,4 +1,4 @@
-r"""Big Batch SGD: adaptive batch sizes from a norm test (ALGORITHMS.md §4; seed 003).
+r"""Big Batch SGD: adaptive batch sizes from a norm test (seed 003; proof page ``rule-bigbatch``).
 
 Structure [S] (De, Yadav, Jacobs, Goldstein, AISTATS 2017, and ensmallen's BigBatchSGD);
 constants [R] — every one is an argument. One iteration, on a finite-sum objective
