@@ -28,7 +28,7 @@ def run_smoke(name: str, tmp_path: Path) -> tuple[dict, str]:
     assert ".. list-table::" in text and "**Verdicts**" in text
     for claim, measured, verdict, why in out["verdicts"]:
         assert verdict.startswith(VERDICTS), verdict
-        assert claim in text and why
+        assert claim in text and measured and why
     return out, text
 
 

@@ -15,7 +15,7 @@ t-intervals. Saddles: steps to leave the strict saddle ½x² − ½y² + ¼y⁴ 
 manifold, exact gradients, step 0.1. The rule is a reconstruction (proof page ``rule-rsgd``):
 a negative result is about this reconstruction, not necessarily the paper's algorithm.
 
-Run: ``python examples/studies/study_rsgd.py`` (about 5 minutes; ``--smoke`` for seconds).
+Run: ``python examples/studies/study_rsgd.py`` (about 8 minutes on a loaded machine; ``--smoke`` for seconds).
 
 The numbers recorded by the last full run:
 
@@ -40,11 +40,11 @@ from refopt.problems import MLPObjective, StrictSaddle, teacher_student, train_t
 from refopt.train import train  # noqa: E402
 
 RULES = {   # name: (factory lr, seed -> optimizer, lr grid)
-    "sgd": (lambda lr, s: refopt.sgd(lr=lr), [0.1, 0.3, 1.0, 3.0]),
-    "momentum 0.9": (lambda lr, s: refopt.momentum(lr=lr, momentum=0.9), [0.01, 0.03, 0.1, 0.3]),
+    "sgd": (lambda lr, s: refopt.sgd(lr=lr), [0.1, 0.3, 1.0, 3.0, 10.0]),
+    "momentum 0.9": (lambda lr, s: refopt.momentum(lr=lr, momentum=0.9), [0.01, 0.03, 0.1, 0.3, 1.0]),
     "rsgd (default)": (lambda lr, s: refopt.rsgd(lr=lr, seed=s), [0.01, 0.03, 0.1, 0.3]),
     "rsgd p_max=1": (lambda lr, s: refopt.rsgd(lr=lr, p_max=1.0, seed=s), [0.003, 0.01, 0.03, 0.1]),
-    "adam": (lambda lr, s: refopt.adam(lr=lr), [1e-3, 3e-3, 1e-2, 3e-2]),
+    "adam": (lambda lr, s: refopt.adam(lr=lr), [1e-3, 3e-3, 1e-2, 3e-2, 0.1]),
 }
 
 

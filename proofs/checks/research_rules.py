@@ -21,8 +21,8 @@ def check_rsgd_heavy_ball_stability():
     """rule-rsgd, thm-rsgd-stability: the expected iteration on λx²/2 with momentum β has
     characteristic polynomial z² − (1 + β − ηλ)z + β and determinant β; z = 1 is a root at ηλ = 0
     and z = −1 at ηλ = 2(1 + β); the spectral radius is < 1 exactly inside 0 < ηλ < 2(1 + β)
-    for 0 ≤ β < 1 (checked on a grid of rational points 1/40 apart, never on the boundary, both sides), and equals
-    1 at β = 1 for 0 < ηλ < 4."""
+    for 0 ≤ β < 1 (checked on a grid of rational points 1/40 apart, never on the boundary, both
+    sides), and equals 1 at β = 1 for 0 < ηλ < 4."""
     z, beta, a = sp.symbols("z beta a")       # a = ηλ
     # state (x, u = ηh): u ← a x + β u, x ← x − u = (1 − a) x − β u
     M = sp.Matrix([[1 - a, -beta], [a, beta]])

@@ -51,8 +51,8 @@ def reinforcement_schedule(*, gamma: float = 0.99, p0: float = 1.0, p_max: float
     r"""p_t = min(p_max, 1 − p0 γ^τ(t)), τ(t) = t per step or ⌊(t−1)/S⌋ + 1 per epoch of S steps.
 
     ``p_max < 1`` keeps the expected dynamics (heavy ball with β_t = p_t) convergent on a
-    quadratic for ηλ < 2(1 + p_max) once p_t has saturated (proof page ``rule-rsgd``,
-    :ref:`thm-rsgd-stability`); ``p_max = 1`` is the unsaturated schedule, whose expected
+    quadratic for ηλ < 2(1 + p_max) once p_t has saturated (proof page ``rule-rsgd``, theorem
+    ``thm-rsgd-stability``); ``p_max = 1`` is the unsaturated schedule, whose expected
     iteration matrices have determinants Π p_t ↛ 0, so it cannot converge.
     """
     gamma = base.check_real("gamma", gamma, low=0.0, high=1.0, low_open=True, high_open=True)
