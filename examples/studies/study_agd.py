@@ -90,7 +90,7 @@ def main(argv=None) -> dict:
     configs = {f"agd δ={d:.2g}": (lambda lr, d=d: refopt.agd(lr=lr, delta=d, weight_decay=WD), lrs, d)
                for d in deltas}
     configs["adamw"] = (lambda lr: refopt.adamw(lr=lr, weight_decay=WD), lrs, None)
-    configs["momentum 0.9"] = (lambda lr: refopt.momentum(lr=lr, momentum=0.9), [0.01, 0.03, 0.1, 0.3], None)
+    configs["momentum 0.9"] = (lambda lr: refopt.momentum(lr=lr, momentum=0.9), [0.03, 0.1, 0.3, 1.0], None)
     rows, out = [], {}
     for name, (make, grid, delta) in configs.items():
         grid = grid[1:2] if args.smoke else grid

@@ -114,7 +114,8 @@ def main(argv=None) -> dict:
     pick = (lambda g: g[:1]) if smoke else (lambda g: g)
     candidates = {  # name: (grid of settings, run(setting, seed))
         "GD (full batch)": (pick([0.5, 1, 2, 3]), lambda c, s: run_gd(prob, c * inv_l, targets, budget)),
-        "SGD, constant batch": (pick([(b, c) for b in (32, 256) for c in (0.03125, 0.0625, 0.125, 0.25, 0.5, 1)]),
+        "SGD, constant batch": (pick([(b, c) for b in (32, 256)
+                                      for c in (0.03125, 0.0625, 0.125, 0.25, 0.5, 1)]),
                                 lambda c, s: run_sgd(prob, c[1] * inv_l, c[0], s, targets, budget)),
     }
     for rule in ("fixed", "armijo", "bb"):

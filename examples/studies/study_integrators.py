@@ -112,7 +112,8 @@ def mlp_table(seeds, fractions, n_train: int, budget: int) -> tuple:
                                       0.1, budget, every=10)}
         best, res = C.tune(fractions, seeds, run, "evals", f"MLP {label}")
         out[label] = [r["evals"] for r in res[best]]
-        rows.append([label, f"{interval(name):.3f}", f"{best * interval(name):.3g}",
+        rows.append([label, f"{interval(name):.3f}",
+                     f"{best * interval(name):.3g}{C.edge_note(fractions, best)}",
                      C.fmt_ci(out[label], ".0f")])
     return rows, out
 
@@ -124,7 +125,7 @@ def main(argv=None) -> dict:
     seeds = [0] if smoke else [0, 1, 2]
     kappas = [10] if smoke else [10, 100, 1000]
     q_rows, q = quadratic_table(kappas, seeds, [0.9] if smoke else FRACTIONS)
-    m_rows, m = mlp_table(seeds, [0.5] if smoke else [0.25, 0.5, 0.75, 1.0], 100 if smoke else 300,
+    m_rows, m = mlp_table(seeds, [0.5] if smoke else [0.25, 0.5, 0.75, 1.0, 1.25, 1.5], 100 if smoke else 300,
                           200 if smoke else 1000)
     t1 = (f"quadratics (d = 20): gradient evaluations to a 10⁻⁶ reduction, best step h = f·r/L; "
           f"mean ± 95% CI over {len(seeds)} starts", ("κ", *SCHEMES), q_rows)

@@ -44,7 +44,7 @@ RULES = {   # name: (factory lr, seed -> optimizer, lr grid)
     "momentum 0.9": (lambda lr, s: refopt.momentum(lr=lr, momentum=0.9), [0.01, 0.03, 0.1, 0.3, 1.0]),
     "rsgd (default)": (lambda lr, s: refopt.rsgd(lr=lr, seed=s), [0.01, 0.03, 0.1, 0.3]),
     "rsgd p_max=1": (lambda lr, s: refopt.rsgd(lr=lr, p_max=1.0, seed=s), [0.003, 0.01, 0.03, 0.1]),
-    "adam": (lambda lr, s: refopt.adam(lr=lr), [1e-3, 3e-3, 1e-2, 3e-2, 0.1]),
+    "adam": (lambda lr, s: refopt.adam(lr=lr), [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3]),
 }
 
 

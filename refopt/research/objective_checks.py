@@ -38,8 +38,9 @@ class CheckedFiniteSum:
                              f"the parameters': {treedef} vs {self.treedef}")
         for path, got, ref in zip(self.paths, leaves, self.leaves):
             shape = tuple(ref.shape) if leading is None else (leading, *ref.shape)
-            wrong_type = (not _xp.is_array(got) or got.dtype != ref.dtype
-                          or _xp.array_module_name(got) != _xp.array_module_name(ref))
+            # namespace before dtype: dtypes of two libraries must not be compared
+            wrong_type = (not _xp.is_array(got) or _xp.array_module_name(got) != _xp.array_module_name(ref)
+                          or got.dtype != ref.dtype)
             if wrong_type or tuple(got.shape) != shape:
                 kind = _describe(got) if _xp.is_array(got) else type(got).__name__
                 raise (TypeError if wrong_type else ValueError)(
