@@ -1,6 +1,6 @@
 """
 Big Batch SGD (De et al. 2017): adaptive batches and automatic step sizes vs tuned SGD and GD
-============================================================================================
+=============================================================================================
 
 **Claim** (seed 003): growing the batch by a norm test keeps the gradient's noise below its
 signal, so Big Batch SGD — with a fixed step or the automatic Armijo and Barzilai–Borwein steps —
