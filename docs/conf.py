@@ -62,7 +62,8 @@ html_title = "refopt"
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/[a-z].*\.py$",   # execute every example
+    # execute every example except the studies, whose pages include their recorded results
+    "filename_pattern": r"/(?!study_)[a-z][^/]*\.py$",
     "ignore_pattern": r"/_",                # helpers such as _plotting.py
     "image_scrapers": ("matplotlib",),
     "thumbnail_size": (240, 160),

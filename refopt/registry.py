@@ -282,10 +282,13 @@ SPECS.update({s.name: s for s in [
         "rsgd", rsgd, "research", "Huang & Toyoizumi 2017 (as reconstructed)", "rule-rsgd",
         configs=({"lr": 0.05, "gamma": 0.999, "seed": 1},   # p_t stays < 1 over ~10³ steps
                  {"lr": 0.05, "gamma": 0.99, "p0": 0.5, "mode": "previous", "granularity": "array"},
-                 {"lr": 0.05, "gamma": 0.9, "granularity": "global", "seed": 7}),
+                 {"lr": 0.05, "gamma": 0.9, "granularity": "global", "seed": 7},
+                 {"lr": 0.05, "gamma": 0.5, "p_max": 0.8, "time_unit": "epoch", "steps_per_epoch": 5}),
         invalid=_shared_invalid() + (
             Invalid({"gamma": 1.0}, ValueError, r"gamma must be in \(0.0, 1.0\)"),
             Invalid({"p0": 1.5}, ValueError, r"p0 must be in \[0.0, 1.0\]"),
+            Invalid({"p_max": 1.5}, ValueError, r"p_max must be in \[0.0, 1.0\]"),
+            Invalid({"time_unit": "epoch"}, ValueError, "steps_per_epoch must be an integer >= 1"),
             Invalid({"mode": "sum"}, ValueError, "mode must be one of"),
             Invalid({"granularity": "row"}, ValueError, "granularity must be one of"),
             Invalid({"seed": -2}, ValueError, "seed must be an integer >= 0")),
@@ -309,7 +312,8 @@ SPECS.update({s.name: s for s in [
                  Invalid({"growth": 0.0}, ValueError, "growth must be in"),
                  Invalid({"step_rule": "wolfe"}, ValueError, "step_rule must be one of"),
                  Invalid({"variance": "welford"}, ValueError, "variance must be one of"),
-                 Invalid({"armijo_c": 1.0}, ValueError, "armijo_c must be in")),
+                 Invalid({"armijo_c": 1.0}, ValueError, "armijo_c must be in"),
+                 Invalid({"armijo_atol": -1.0}, ValueError, "armijo_atol must be in")),
         elementwise=False, lr_schedules=False,
         zero_grad_fixed_point=False),  # see tests/test_research.py for exact zero gradients
 ]})

@@ -75,7 +75,10 @@ class GradFiniteSum:
         self.grad_fn, self.noise, self.treedef = grad_fn, noise, treedef
 
     def example_grads(self, params: Any, idx: Any) -> Any:
-        g = tree.leaves(self.grad_fn(params))
+        g, gdef = tree.flatten(self.grad_fn(params))
+        if gdef != self.treedef:
+            # a mis-structured oracle is passed through, in its own structure, for the rule to refuse
+            return tree.unflatten(gdef, [_ns(gl).stack([gl] * len(idx)) for gl in g])
         out = []
         for gl, e in zip(g, self.noise):
             xp = _ns(gl)

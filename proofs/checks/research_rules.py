@@ -7,6 +7,7 @@ hyperparameters; β2 = 0 where a second step is needed, so that √(1 − β2^t)
 from fractions import Fraction
 from itertools import combinations
 
+import numpy as np
 import sympy as sp
 from _symbolic import Sym, run
 from _util import is_zero, wrong
@@ -24,6 +25,32 @@ def check_rsgd_conditional_expectation(mean=lambda g, h, p: g + p * h):
     g, h, p = sp.symbols("g h p")
     expectation = sum(prob * (g + gamma * h) for gamma, prob in ((1, p), (0, 1 - p)))
     assert is_zero(expectation - mean(g, h, p))
+
+
+
+@wrong(boundary_two=dict(bound=lambda beta: 2),
+       boundary_one_plus_beta=dict(bound=lambda beta: 1 + beta))
+def check_rsgd_heavy_ball_stability(bound=lambda beta: 2 * (1 + beta)):
+    """rule-rsgd, thm-rsgd-stability: the expected iteration on λx²/2 with momentum β has
+    characteristic polynomial z² − (1 + β − ηλ)z + β and determinant β; z = 1 is a root at ηλ = 0
+    and z = −1 at ηλ = 2(1 + β); the spectral radius is < 1 exactly inside 0 < ηλ < 2(1 + β)
+    for 0 ≤ β < 1 (checked on a grid of rational points 1/40 apart, never on the boundary, both
+    sides), and equals 1 at β = 1 for 0 < ηλ < 4."""
+    z, beta, a = sp.symbols("z beta a")       # a = ηλ
+    # state (x, u = ηh): u ← a x + β u, x ← x − u = (1 − a) x − β u
+    M = sp.Matrix([[1 - a, -beta], [a, beta]])
+    poly = (M - z * sp.eye(2)).det()
+    assert is_zero(poly - (z ** 2 - (1 + beta - a) * z + beta))
+    assert is_zero(M.det() - beta)
+    assert is_zero(poly.subs({z: 1, a: 0})) and is_zero(poly.subs({z: -1, a: bound(beta)}))
+    for b in [Fraction(k, 10) for k in range(10)] + [Fraction(99, 100)]:
+        for a_val in [Fraction(2 * k + 1, 40) for k in range(-2, 90)]:   # never on the boundary
+            radius = max(abs(np.roots([1.0, -float(1 + b - a_val), float(b)])))
+            inside = 0 < a_val < bound(b)   # boundary points are checked exactly above
+            assert (radius < 1) == inside, (b, a_val, radius)
+    for a_val in [Fraction(k, 10) for k in range(1, 40)]:
+        radius = max(abs(np.roots([1.0, -float(2 - a_val), 1.0])))
+        assert abs(radius - 1) < 1e-12   # roots on the unit circle, to rounding
 
 
 @wrong(no_clamp=dict(step=lambda eta, g, d: -eta * sp.sign(g)),
