@@ -109,7 +109,7 @@ def adaptive_revision(lr: float = 0.1, *, eps: float = 1e-8) -> AdaptiveRevision
     [-1.]
 
     References: McMahan & Streeter, NIPS 2014 (AdaptiveRevision). Proof page:
-    ``dist-adaptive-revision``.
+    :ref:`dist-adaptive-revision`.
     """
     return AdaptiveRevision(base.check_real("lr", lr, low=0.0), base.check_real("eps", eps, low=0.0,
                                                                                   low_open=True))

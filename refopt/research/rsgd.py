@@ -64,7 +64,7 @@ def rsgd(lr: Any = 0.01, *, gamma: float, p0: float = 1.0,
     reconstruction (:ref:`spec-rsgd`). ``gamma`` has no verified default and is required.
 
     In expectation over Γ_t, E[h_t | past] = g_t + p_t h_{t−1}: heavy ball with a time-varying
-    momentum β = p_t (proof page ``rule-rsgd``). p ≡ 0 is SGD bit for bit; p ≡ 1 in
+    momentum β = p_t (proof page :ref:`rule-rsgd`). p ≡ 0 is SGD bit for bit; p ≡ 1 in
     "accumulate" mode is undamped heavy ball and does not converge on a quadratic. Since
     p_t = 1 − p0γ^t → 1, long runs in "accumulate" mode approach that regime: pick γ so that p_t
     stays well below 1 over the horizon (e.g. γ = 0.999 for ~10³ steps) or pass a ``schedule``.
