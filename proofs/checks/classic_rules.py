@@ -245,7 +245,8 @@ def _scaling_rules():
 
 
 SCALING = {"sgd": "linear", "momentum": "linear", "adagrad": "invariant", "rmsprop": "invariant",
-           "adam": "invariant", "adamax": "invariant", "amsgrad": "invariant", "nadam": "invariant", "adadelta": "neither",
+           "adam": "invariant", "adamax": "invariant", "amsgrad": "invariant", "nadam": "invariant",
+           "adadelta": "neither",
            "agd": "invariant"}
 
 

@@ -105,7 +105,7 @@ def rsgd(lr: Any = 0.01, *, gamma: float = 0.99, p0: float = 1.0, p_max: float =
     β_t = p_t. Unsaturated (p_max = 1), p_t → 1 and the expected dynamics cannot converge
     (their iteration matrices have determinant Π p_t, bounded away from 0); saturated at
     p_max < 1 it is heavy ball with β = p_max, convergent on a quadratic for ηλ < 2(1 + p_max)
-    (proof page ``rule-rsgd``). Defaults: p_max = 0.9 (the common heavy-ball β, which keeps every
+    (proof page :ref:`rule-rsgd`). Defaults: p_max = 0.9 (the common heavy-ball β, which keeps every
     step size that is stable for SGD, ηλ < 2, stable here), γ = 0.99 per step (p_t saturates
     after ⌈ln 10/−ln 0.99⌉ = 230 steps, well inside one run on the study tasks).
 
