@@ -53,6 +53,7 @@ def _n(rule, ours, target, theirs, note=""):
 
 _LRB = {"lr_in_buffer": False, "buffer_init": "first_grad"}   # torch's momentum buffer
 
+#: Every framework fact, written once as a refopt configuration and the framework call it equals.
 CONVENTIONS: tuple[Convention, ...] = (
     _t("sgd", {"lr": 0.1}, "SGD", {"lr": 0.1}),
     _t("sgd", {"lr": 0.1, "weight_decay": 0.05}, "SGD", {"lr": 0.1, "weight_decay": 0.05}),

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 import refopt
 from refopt import tree
 from refopt.registry import SPECS
-from tests.helpers import assert_trees_equal, run, step, tree_from_numpy, tree_to_numpy
+from tests.helpers import assert_trees_equal, describe, run, step, tree_from_numpy, tree_to_numpy
 
 COUNTS: Counter = Counter()
 NAMES = sorted(SPECS)
@@ -94,7 +94,7 @@ def _hostile_cases():
 HYPER = list(_hostile_cases())
 
 
-@pytest.mark.parametrize("name,arg,value", HYPER, ids=[f"{n}-{a}-{v!r}" for n, a, v in HYPER])
+@pytest.mark.parametrize("name,arg,value", HYPER, ids=[f"{n}-{a}-{describe(v)}" for n, a, v in HYPER])
 def test_bad_hyperparameters_are_rejected_by_name_or_run_finitely(name, arg, value):
     spec = SPECS[name]
     cfg = {**spec.configs[0], arg: value}

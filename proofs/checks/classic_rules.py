@@ -246,7 +246,8 @@ def _scaling_rules():
 
 SCALING = {"sgd": "linear", "momentum": "linear", "adagrad": "invariant", "rmsprop": "invariant",
            "adam": "invariant", "adamax": "invariant", "amsgrad": "invariant", "nadam": "invariant",
-           "adadelta": "neither", "agd": "invariant"}
+           "adadelta": "neither",
+           "agd": "invariant"}
 
 
 @wrong(sgd_invariant=dict(claims=dict(SCALING, sgd="invariant")),
