@@ -365,7 +365,7 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                      lambda t: (t[0], np.random.default_rng(t[1]).uniform(-2, 2, t[0].dim))),
                  nonconvex_gd_holds, "sgd", _scaled_lr("sgd", 2.5),
                  lambda: (CosineMixture([0.1], [[1.0]], 1.0), np.array([2.0]))),
-    ),
+    ) + exact_claims("sgd", one_step(taylor(1)), 2.0, "heun", RK_STMT % 1),
     "euler": exact_claims("euler", one_step(taylor(1)), 2.0, "heun", RK_STMT % 1),
     "heun": exact_claims("heun", one_step(taylor(2)), 2.0, "euler", RK_STMT % 2),
     "midpoint": exact_claims("midpoint", one_step(taylor(2)), 2.0, "rk4", RK_STMT % 2),

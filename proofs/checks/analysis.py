@@ -1,7 +1,6 @@
 """Exact checks for the numerical-analysis pages (proofs/analysis/*.md)."""
 
 import sympy as sp
-
 from _util import is_zero
 
 h, y0 = sp.symbols("h y0")

@@ -1,7 +1,6 @@
 """Exact checks for the classic rules' pages (proofs/rules/*.md)."""
 
 import sympy as sp
-
 from _util import is_zero
 
 g, eta, eps, gamma, b1, b2 = sp.symbols("g eta epsilon gamma beta1 beta2", positive=True)

@@ -1,7 +1,6 @@
 """Exact checks for the network pages (proofs/nn/*.md): chain rule, then closed forms."""
 
 import sympy as sp
-
 from _util import is_zero
 
 

@@ -4,7 +4,6 @@ from fractions import Fraction
 from itertools import combinations
 
 import sympy as sp
-
 from _util import is_zero
 
 

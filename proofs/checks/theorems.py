@@ -1,7 +1,6 @@
 """Exact checks for the algebraic steps of the theorem pages (proofs/theorems/*.md)."""
 
 import sympy as sp
-
 from _util import is_zero
 
 

@@ -14,8 +14,15 @@ import numpy as np
 from hypothesis import strategies as st
 
 from refopt.nn.mlp import MLP
-from refopt.problems import (CosineMixture, IndefiniteQuadratic, LeastSquares, LogisticRegression,
-                             MatrixFactorisation, MLPObjective, Quadratic)
+from refopt.problems import (
+    CosineMixture,
+    IndefiniteQuadratic,
+    LeastSquares,
+    LogisticRegression,
+    MatrixFactorisation,
+    MLPObjective,
+    Quadratic,
+)
 
 
 def arrays(max_dims: int = 2, max_side: int = 4, low: float = -2.0, high: float = 2.0):
