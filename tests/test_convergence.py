@@ -200,6 +200,40 @@ def nonconvex_gd_holds(r: Rule, inst: Any) -> bool:
     return bool(np.all(g2 <= 2 * prob.L * (f0 - prob.lower_bound) / T * (1 + 1e-9)))
 
 
+FALSE_FAILURE = 1e-6   # per instance, for the stochastic claims' one-sided Hoeffding margin
+
+
+def sgd_stochastic_nonconvex_holds(r: Rule, inst: Any) -> bool:
+    """Ghadimi & Lan (2013), the constant-step case (from the descent lemma): SGD with unbiased
+    gradients, E‖g − ∇ℓ‖² ≤ σ², step η < 2/L, has
+    E (1/N)Σ_{k<N} ‖∇ℓ(x_k)‖² ≤ 2(ℓ(x_0) − ℓ_inf)/(Nη(2 − Lη)) + Lησ²/(2 − Lη).
+
+    ℓ = Σ_i a_i cos(b_iᵀx) sampled one term at a time (g = m∇(a_i cos b_iᵀx), i uniform), so
+    σ² = m Σ_i a_i²‖b_i‖² and ‖∇ℓ‖ ≤ G = Σ_i |a_i|‖b_i‖. S = 200 seeded runs (rows of one
+    parameter array: SGD acts on rows independently); each run's average lies in [0, G²], so by
+    Hoeffding the mean over runs exceeds the expectation by t = G²√(ln(1/δ)/(2S)) with probability
+    ≤ δ = 10⁻⁶: the test asserts mean ≤ bound + t."""
+    prob, seed, frac = inst
+    m, runs, N = prob.a.size, 200, 400
+    eta = frac / prob.L
+    rng = np.random.default_rng(seed)
+    x0 = rng.uniform(-2, 2, prob.dim)
+    X = np.tile(x0, (runs, 1))
+    opt = r.build(lr=eta)
+    state, acc = opt.init(X), np.zeros(runs)
+    for _ in range(N):
+        acc += np.sum((-(np.sin(X @ prob.B.T) * prob.a) @ prob.B) ** 2, axis=1)
+        i = rng.integers(0, m, runs)
+        g = -m * prob.a[i, None] * np.sin(np.sum(X * prob.B[i], axis=1))[:, None] * prob.B[i]
+        X, state = opt.update(g, state, X)
+    G = float(np.sum(np.abs(prob.a) * np.linalg.norm(prob.B, axis=1)))
+    sigma2 = m * float(np.sum(prob.a ** 2 * np.sum(prob.B ** 2, axis=1)))
+    Le = prob.L * eta
+    bound = 2 * (float(prob.value(x0)) - prob.lower_bound) / (N * eta * (2 - Le)) + Le * sigma2 / (2 - Le)
+    margin = G * G * math.sqrt(math.log(1 / FALSE_FAILURE) / (2 * runs))
+    return float(acc.mean()) / N <= bound + margin
+
+
 def strongly_convex_nesterov_holds(r: Rule, inst: Any) -> bool:
     """Nesterov (2004), constant step scheme III (η = 1/L, γ = (√L − √μ)/(√L + √μ)), Thm 2.2.3:
     ℓ(x_k) − ℓ* ≤ (1 − √(μ/L))^k (ℓ(x_0) − ℓ* + μ/2 ‖x_0 − x*‖²)."""
@@ -365,6 +399,12 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                      lambda t: (t[0], np.random.default_rng(t[1]).uniform(-2, 2, t[0].dim))),
                  nonconvex_gd_holds, "sgd", _scaled_lr("sgd", 2.5),
                  lambda: (CosineMixture([0.1], [[1.0]], 1.0), np.array([2.0]))),
+        _theorem("nonconvex", "Ghadimi & Lan 2013 (constant step): E(1/N)Σ‖∇ℓ_k‖² ≤ "
+                 "2(ℓ_0 − ℓ_inf)/(Nη(2 − Lη)) + Lησ²/(2 − Lη), stochastic cosine mixtures, 200 seeds, "
+                 "Hoeffding margin at δ = 1e-6", "conv-classic",
+                 st.tuples(S.nonconvex_problems(c=(0.0, 0.0)), st.integers(0, 1000), st.floats(0.01, 1.0)),
+                 sgd_stochastic_nonconvex_holds, "sgd", _scaled_lr("sgd", 60.0),
+                 lambda: (CosineMixture([1.0, 0.05], [[1.0], [3.0]]), 0, 0.05), cost=2),
     ) + exact_claims("sgd", one_step(taylor(1)), 2.0, "heun", RK_STMT % 1),
     "euler": exact_claims("euler", one_step(taylor(1)), 2.0, "heun", RK_STMT % 1),
     "heun": exact_claims("heun", one_step(taylor(2)), 2.0, "euler", RK_STMT % 2),
