@@ -462,12 +462,15 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     # on factorisation its slow start misses 10⁻² even in 2000 steps on some instances (hypothesis
     # found them), so its target is a halving. lr = 1 only (torch's default).
     "adadelta": empirical_claims("adadelta", {"lr": 1.0}, best=True, factor=(1.0, 1.0), nc_tol=0.5),
-    "rmsprop": empirical_claims("rmsprop", {"lr": 0.03}),
+    # RMSprop (no bias correction, no momentum) and AGD keep oscillating at a constant lr: the
+    # thorough profile found instances where the final iterate misses the target, so they claim
+    # that it is reached
+    "rmsprop": empirical_claims("rmsprop", {"lr": 0.03}, best=True),
     "adam": empirical_claims("adam", {"lr": 0.03}),
     "adamax": empirical_claims("adamax", {"lr": 0.03}),
     "nadam": empirical_claims("nadam", {"lr": 0.03}),
     "amsgrad": empirical_claims("amsgrad", {"lr": 0.03}),
-    "agd": empirical_claims("agd", {"lr": 0.03}),
+    "agd": empirical_claims("agd", {"lr": 0.03}, best=True),
     "rsgd": empirical_claims("rsgd", {"lr": 0.1, "gamma": 0.999, "seed": 1}, ls_lr_per_L=0.5),
     "gradient_noise": empirical_claims("gradient_noise", {"lr": 0.1, "eta": 0.01, "seed": 0},
                                        Rule(_noisy_ascent), ls_lr_per_L=0.5,
