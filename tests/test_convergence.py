@@ -470,6 +470,14 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "adamax": empirical_claims("adamax", {"lr": 0.03}),
     "nadam": empirical_claims("nadam", {"lr": 0.03}),
     "amsgrad": empirical_claims("amsgrad", {"lr": 0.03}),
+    # issue 16 (A): the Adam family's protocol; sign-based rules move every coordinate by η at
+    # every step, so at a constant η they oscillate around the minimiser: "reached" criterion
+    "radam": empirical_claims("radam", {"lr": 0.03}),
+    "adabelief": empirical_claims("adabelief", {"lr": 0.03}),
+    "yogi": empirical_claims("yogi", {"lr": 0.03}),
+    "sparse_adam": empirical_claims("sparse_adam", {"lr": 0.03}),
+    "lion": empirical_claims("lion", {"lr": 0.01}, best=True),
+    "signum": empirical_claims("signum", {"lr": 0.01}, best=True),
     "agd": empirical_claims("agd", {"lr": 0.03}, best=True),
     "rsgd": empirical_claims("rsgd", {"lr": 0.1, "gamma": 0.999, "seed": 1}, ls_lr_per_L=0.5),
     "gradient_noise": empirical_claims("gradient_noise", {"lr": 0.1, "eta": 0.01, "seed": 0},
