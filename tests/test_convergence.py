@@ -57,6 +57,8 @@ def advance(r: Rule, opt: Any, prob: Any, x: Any, state: Any) -> tuple[Any, Any]
         return opt.update(None, state, x, objective=prob)
     if "grad_fn" in r.needs:
         return opt.update(None, state, x, grad_fn=prob.grad)
+    if "value" in r.needs:   # Polyak's step size reads the loss at x
+        return opt.update(prob.grad(x), state, x, value=float(prob.value(x)))
     return opt.update(prob.grad(x), state, x)
 
 
@@ -404,6 +406,9 @@ _BIGBATCH_LARGE_FIXED_STEP = Rule(lambda **kw: refopt.bigbatch(**{**kw, "step_ru
                                                                     "lr": 50 * kw["lr"]}),
                                   frozenset({"objective"}))
 
+_POLYAK_WRONG_SIGN = Rule(lambda **kw: SPECS["polyak_sgd"].factory(maximize=True, gap="positive", **kw),
+                          frozenset({"value"}))
+
 CLAIMS: dict[str, tuple[Claim, ...]] = {
     "sgd": (
         _theorem("convex", "PL (Karimi et al. 2016, Thm 1): ℓ_k − ℓ* ≤ (1 − μ/L)^k (ℓ_0 − ℓ*), "
@@ -479,6 +484,21 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "lion": empirical_claims("lion", {"lr": 0.01}, best=True),
     "signum": empirical_claims("signum", {"lr": 0.01}, best=True),
     "agd": empirical_claims("agd", {"lr": 0.03}, best=True),
+    # issue 16 (B): the same protocols; sign-based and momentum-mixing rules claim "reached"
+    "rprop": empirical_claims("rprop", {"lr": 0.01}, best=True),
+    "ademamix": empirical_claims("ademamix", {"lr": 0.03}, best=True),
+    # its step is (α+β)ηg_t − βηg_{t−1} = 2ηg_t − ηg_{t−1}: half of SGD's 1/L scale
+    "optimistic_gd": empirical_claims("optimistic_gd", {"lr": 0.1}, ls_lr_per_L=0.25),
+    "optimistic_adam": empirical_claims("optimistic_adam", {"lr": 0.03}, best=True),
+    "asgd": empirical_claims("asgd", {"lr": 0.1}, ls_lr_per_L=0.5),
+    "adan": empirical_claims("adan", {"lr": 0.03}, best=True),
+    "novograd": empirical_claims("novograd", {"lr": 0.03}, best=True),
+    "ftrl": empirical_claims("ftrl", {"lr": 0.5}, best=True),
+    # ℓ* is not known to the rule (f_min = 0 < ℓ* on non-realisable least squares), so the step
+    # is capped at η·max_lr ≤ 1/L there; with maximize=True the signed gap flips with the loss and
+    # the rule still descends, so the wrong variant is a loss of the wrong sign under gap="positive"
+    "polyak_sgd": empirical_claims("polyak_sgd", {"lr": 1.0}, _POLYAK_WRONG_SIGN, ls_lr_per_L=0.5,
+                                   best=True),
     "rsgd": empirical_claims("rsgd", {"lr": 0.1, "gamma": 0.999, "seed": 1}, ls_lr_per_L=0.5),
     "gradient_noise": empirical_claims("gradient_noise", {"lr": 0.1, "eta": 0.01, "seed": 0},
                                        Rule(_noisy_ascent), ls_lr_per_L=0.5,
