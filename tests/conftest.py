@@ -8,6 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from refopt.conformance.targets import numpy_ml_compat
+
+numpy_ml_compat()   # in every process, the pytest-xdist controller included
+
 # dev: quick local loop; ci: more examples, no deadline (2-core CI machines are noisy), derandomized
 # so a CI failure reproduces locally; thorough: occasional deep runs. Select with
 # HYPOTHESIS_PROFILE=...; CI=true selects "ci".

@@ -35,13 +35,20 @@ def from_numpy_ml(optimizer: Any) -> Candidate:
     return Candidate(type(optimizer).__name__, init, update)
 
 
-def import_numpy_ml_optimizers() -> Any:
-    """``numpy_ml.neural_nets.optimizers``; numpy-ml 0.1.2 imports ``collections.Hashable``,
-    which Python 3.10 removed, so its alias ``collections.abc.Hashable`` is restored first."""
+def numpy_ml_compat() -> None:
+    """Restore ``collections.Hashable`` (an alias of ``collections.abc.Hashable`` that Python 3.10
+    removed), which numpy-ml 0.1.2 imports. Any process that may import a numpy-ml module needs it
+    — under pytest-xdist that includes the controller, which re-imports the module of every
+    warning a worker reports."""
     import collections
     import collections.abc
     if not hasattr(collections, "Hashable"):
         collections.Hashable = collections.abc.Hashable
+
+
+def import_numpy_ml_optimizers() -> Any:
+    """``numpy_ml.neural_nets.optimizers``, importable on Python ≥ 3.10 (:func:`numpy_ml_compat`)."""
+    numpy_ml_compat()
     import importlib
     return importlib.import_module("numpy_ml.neural_nets.optimizers")
 
