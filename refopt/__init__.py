@@ -31,6 +31,7 @@ from refopt.optim import (
                          adamw,
                          add_gradient_noise,
                          amsgrad,
+                         lamb,
                          momentum,
                          nadam,
                          nag,
@@ -46,7 +47,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Optimizer", "adadelta", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
-    "amsgrad", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
+    "amsgrad", "lamb", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
     "load_state", "momentum", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
     "save_state", "sgd", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",

@@ -21,6 +21,7 @@ from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.lamb import lamb
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -291,6 +292,35 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
         zero_grad_fixed_point=False,  # noise moves the parameters even when g = 0
     ),
 ]}
+
+
+# ---------------------------------------------------------------------------------------------
+# layer-wise and matrix rules (issue 17 part A): a step depends on whole leaves, not coordinates
+_K = "keras.optimizers."
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "lamb", lamb, "classic", "You et al. 2020", "rule-lamb",
+        configs=({"lr": 0.01},                                       # optax.lamb's defaults
+                 {"lr": 0.01, "eps": 1e-7, "weight_decay": 0.01, "decay": "decoupled"},  # keras
+                 {"lr": 0.01, "direction_decay": 0.01, "weight_decay": 0.01, "eps_root": 1e-8}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"eps_root": -1.0}, ValueError, "eps_root must be in"),
+            Invalid({"direction_decay": -0.1}, ValueError, "direction_decay must be in"),
+            Invalid({"direction_decay": True}, TypeError, "direction_decay must be a real number")),
+        elementwise=False,           # the trust ratio is a per-leaf norm
+        scale_invariant={"lr": 0.01, "eps": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01}, _O + "lamb", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8, "eps_root": 1e-10,
+                    "direction_decay": 0.05}, _O + "lamb",
+                   {"learning_rate": 0.01, "b1": 0.8, "b2": 0.99, "eps": 1e-8, "eps_root": 1e-10,
+                    "weight_decay": 0.05}),
+            Oracle({"lr": 0.01, "eps": 1e-7}, _K + "Lamb", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "eps": 1e-7, "weight_decay": 0.05, "decay": "decoupled"},
+                   _K + "Lamb", {"learning_rate": 0.01, "weight_decay": 0.05}),
+        )),
+]})
 
 
 def _rk_spec(name: str) -> Spec:

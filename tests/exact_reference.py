@@ -288,3 +288,30 @@ def rsgd_always(theta, grad, steps, lr, mode):
         mem = h if mode == "accumulate" else g
         out.append(theta)
     return out
+
+
+# ---- layer-wise and matrix rules (issue 17 part A); the whole vector θ is one layer ----------
+
+def _norm(x):
+    return sp.sqrt(sum(a**2 for a in x))
+
+
+def _trust(p_norm, u_norm):
+    return p_norm / u_norm if (p_norm != 0 and u_norm != 0) else 1
+
+
+def lamb(theta, grad, steps, lr, b1, b2, eps, eps_root=0, lam_u=0, **reg):
+    """You et al. 2020, Alg. 2 (φ = id): u = m̂/(√(v̂+ε_root)+ε) + λ_u θ; θ −= η ‖θ‖/‖u‖ u."""
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+        u = [(a / (1 - b1**t)) / (sp.sqrt(b / (1 - b2**t) + eps_root) + eps) + lam_u * th
+             for a, b, th in zip(m, v, theta)]
+        r = _trust(_norm(theta), _norm(u))
+        theta = [th - lr * r * x for th, x in zip(theta, u)]
+        out.append(theta)
+    return out

@@ -128,6 +128,23 @@ CASES = {
 
 CASES["agd"] = (lambda: refopt.agd(lr=0.01, delta=0.3),   # δ = 0.3: both branches occur
                 lambda: ex.agd(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000), R(3, 10)))
+# layer-wise and matrix rules (issue 17 part A). Two steps: the trust ratio nests a square root
+# of the previous iterate's norm at every step, and SymPy's evaluation of the third step's
+# nested radicals takes seconds; step 2 already exercises the moments and bias corrections.
+LAYERWISE_STEPS = 2
+CASES.update({
+    "lamb": (lambda: refopt.lamb(lr=0.01),
+             lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                             R(1, 10**6))),
+    "lamb-direction-decay": (
+        lambda: refopt.lamb(lr=0.01, direction_decay=0.1),
+        lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**6),
+                        lam_u=R(1, 10))),
+    "lamb-decoupled": (
+        lambda: refopt.lamb(lr=0.01, eps=1e-7, weight_decay=0.1, decay="decoupled"),
+        lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**7),
+                        wd=R(1, 10), decay="decoupled")),
+})
 for _mode in ("accumulate", "previous"):
     CASES[f"rsgd-{_mode}"] = (
         lambda m=_mode: refopt.rsgd(lr=0.1, gamma=0.5, schedule=lambda t: 1.0, mode=m),

@@ -1,0 +1,55 @@
+"""Exact checks for the layer-wise and matrix rules' pages (LAMB, LARS, Adafactor, SM3, Muon)."""
+
+import sympy as sp
+
+from _util import is_zero
+
+eta, c = sp.symbols("eta c", positive=True)
+
+
+def _norm(x):
+    return sp.sqrt(sum(a**2 for a in x))
+
+
+def _trust_step(theta, u):
+    """η ‖θ‖/‖u‖ · u: the trust-ratio step of LAMB and LARS on one layer."""
+    return [eta * _norm(theta) / _norm(u) * a for a in u]
+
+
+def check_trust_ratio_step_is_relative():
+    """rule-lamb: ‖η (‖θ‖/‖u‖) u‖ = η‖θ‖ for every direction u ≠ 0 (here u ∈ ℝ³ symbolic)."""
+    theta = sp.symbols("theta1:4", real=True)
+    u = sp.symbols("u1:4", real=True)
+    step = _trust_step(theta, u)
+    assert is_zero(sum(s**2 for s in step) - eta**2 * sum(t**2 for t in theta))
+
+
+def check_trust_ratio_invariant_to_direction_scale():
+    """rule-lamb: u → c u (c > 0, e.g. one layer's gradient scaled by c under LARS) leaves the
+    step unchanged; so the step of a layer does not depend on the scale of its own gradient."""
+    theta = sp.symbols("theta1:3", real=True)
+    u = sp.symbols("u1:3", positive=True)
+    for a, b in zip(_trust_step(theta, [c * x for x in u]), _trust_step(theta, u)):
+        assert is_zero(a - b)
+
+
+def check_trust_ratio_equivariant_to_layer_scale():
+    """rule-lamb: a layer reparametrised θ = c φ moves by c times the step of φ: the relative
+    step ‖Δθ‖/‖θ‖ is the same whatever the layer's scale (u unchanged, as for a scale-free
+    direction such as m̂/√v̂)."""
+    phi = sp.symbols("phi1:3", positive=True)
+    u = sp.symbols("u1:3", real=True)
+    for a, b in zip(_trust_step([c * x for x in phi], u), _trust_step(phi, u)):
+        assert is_zero(a - c * b)
+
+
+def check_adam_direction_is_invariant_to_gradient_scale():
+    """rule-lamb: with ε = 0, m̂/√v̂ after two steps is unchanged by g → c g (c > 0)."""
+    g1, g2, b1, b2 = sp.symbols("g1 g2 beta1 beta2", positive=True)
+
+    def direction(s):
+        m = (1 - b1) * (b1 * s * g1 + s * g2) / (1 - b1**2)
+        v = (1 - b2) * (b2 * (s * g1) ** 2 + (s * g2) ** 2) / (1 - b2**2)
+        return m / sp.sqrt(v)
+
+    assert is_zero(direction(c) - direction(1))
