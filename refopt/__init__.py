@@ -32,6 +32,7 @@ from refopt.optim import (
                          add_gradient_noise,
                          amsgrad,
                          lamb,
+                         lars,
                          momentum,
                          nadam,
                          nag,
@@ -47,7 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Optimizer", "adadelta", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
-    "amsgrad", "lamb", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
+    "amsgrad", "lamb", "lars", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
     "load_state", "momentum", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
     "save_state", "sgd", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",

@@ -22,6 +22,7 @@ from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.lamb import lamb
+from refopt.optim.lars import lars, matrix_leaves
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -319,6 +320,38 @@ SPECS.update({s.name: s for s in [
             Oracle({"lr": 0.01, "eps": 1e-7}, _K + "Lamb", {"learning_rate": 0.01}),
             Oracle({"lr": 0.01, "eps": 1e-7, "weight_decay": 0.05, "decay": "decoupled"},
                    _K + "Lamb", {"learning_rate": 0.01, "weight_decay": 0.05}),
+        )),
+    Spec(
+        "lars", lars, "classic", "You, Gitman & Ginsburg 2017", "rule-lars",
+        configs=({"lr": 0.1},                                        # optax.lars's defaults
+                 {"lr": 0.1, "trust_coefficient": 0.02, "weight_decay": 1e-3,   # the paper's
+                  "ratio_denominator": "sum_of_norms"},              # Algorithm 1
+                 {"lr": 0.1, "trust_coefficient": 0.02, "nesterov": True, "weight_decay": 1e-3,
+                  "weight_decay_mask": matrix_leaves, "trust_ratio_mask": matrix_leaves},
+                 {"lr": 0.1, "momentum": 0.0, "trust_coefficient": 0.05, "eps": 1e-8,
+                  "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+        invalid=_shared_invalid() + _betas_invalid("momentum") + (
+            Invalid({"trust_coefficient": 0.0}, ValueError, r"trust_coefficient must be in \(0.0, inf\]"),
+            Invalid({"eps": -1.0}, ValueError, "eps must be in"),
+            Invalid({"nesterov": 1}, TypeError, "nesterov must be True or False"),
+            Invalid({"ratio_denominator": "paper"}, ValueError,
+                    r"ratio_denominator must be one of \['norm_of_sum', 'sum_of_norms'\]"),
+            Invalid({"trust_ratio_mask": "biases"}, TypeError, "trust_ratio_mask must be None"),
+            Invalid({"weight_decay_mask": 3}, TypeError, "weight_decay_mask must be None")),
+        elementwise=False,           # the trust ratio is a per-leaf norm
+        scale_invariant={"lr": 0.1},  # r_t d_t = κ‖θ‖ d_t/‖d_t‖ (λ = ε = 0)
+        oracles=(
+            Oracle({"lr": 0.1}, _O + "lars", {"learning_rate": 0.1}),
+            Oracle({"lr": 0.1, "momentum": 0.8, "trust_coefficient": 0.02, "eps": 1e-3,
+                    "nesterov": True, "weight_decay": 0.01},
+                   _O + "lars", {"learning_rate": 0.1, "momentum": 0.8, "trust_coefficient": 0.02,
+                                 "eps": 1e-3, "nesterov": True, "weight_decay": 0.01}),
+            Oracle({"lr": 0.1, "trust_coefficient": 0.02, "weight_decay": 0.01,
+                    "weight_decay_mask": {"w": True, "b": False},
+                    "trust_ratio_mask": {"w": False, "b": True}},
+                   _O + "lars", {"learning_rate": 0.1, "trust_coefficient": 0.02, "weight_decay": 0.01,
+                                 "weight_decay_mask": {"w": True, "b": False},
+                                 "trust_ratio_mask": {"w": False, "b": True}}),
         )),
 ]})
 

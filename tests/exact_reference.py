@@ -315,3 +315,21 @@ def lamb(theta, grad, steps, lr, b1, b2, eps, eps_root=0, lam_u=0, **reg):
         theta = [th - lr * r * x for th, x in zip(theta, u)]
         out.append(theta)
     return out
+
+
+def lars(theta, grad, steps, lr, mu, kappa, wd=0, eps=0, nesterov=False, sum_of_norms=False):
+    """You et al. 2017, Alg. 1 with L2 decay λ: d = g + λθ; r = κ‖θ‖/(‖d‖ + ε) (optax) or
+    κ‖θ‖/(‖g‖ + λ‖θ‖ + ε) (paper); m = μm + η r d; θ −= m (Nesterov: η r d + μ m)."""
+    m = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        d = [a + wd * th for a, th in zip(g, theta)]
+        den = _norm(g) + wd * _norm(theta) if sum_of_norms else _norm(d)
+        r = kappa * _norm(theta) / (den + eps) if (_norm(theta) != 0 and den != 0) else 1
+        u = [lr * r * x for x in d]
+        m = [mu * a + b for a, b in zip(m, u)]
+        step = [a + mu * b for a, b in zip(u, m)] if nesterov else m
+        theta = [th - s for th, s in zip(theta, step)]
+        out.append(theta)
+    return out

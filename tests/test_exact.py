@@ -144,6 +144,13 @@ CASES.update({
         lambda: refopt.lamb(lr=0.01, eps=1e-7, weight_decay=0.1, decay="decoupled"),
         lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**7),
                         wd=R(1, 10), decay="decoupled")),
+    "lars": (lambda: refopt.lars(lr=0.1, momentum=0.9, trust_coefficient=0.5),
+             lambda: ex.lars(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(9, 10), R(1, 2))),
+    "lars-paper-nesterov": (
+        lambda: refopt.lars(lr=0.1, momentum=0.9, trust_coefficient=0.5, weight_decay=0.1,
+                            ratio_denominator="sum_of_norms", nesterov=True, eps=1e-3),
+        lambda: ex.lars(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(9, 10), R(1, 2), wd=R(1, 10),
+                        eps=R(1, 1000), nesterov=True, sum_of_norms=True)),
 })
 for _mode in ("accumulate", "previous"):
     CASES[f"rsgd-{_mode}"] = (

@@ -53,3 +53,18 @@ def check_adam_direction_is_invariant_to_gradient_scale():
         return m / sp.sqrt(v)
 
     assert is_zero(direction(c) - direction(1))
+
+
+def check_lars_sum_of_norms_bounds_norm_of_sum():
+    """rule-lars: (‖g‖ + λ‖θ‖)² − ‖g + λθ‖² = 2λ(‖g‖‖θ‖ − ⟨g, θ⟩), and ‖g‖²‖θ‖² − ⟨g, θ⟩² is
+    Lagrange's sum of squares Σ_{i<j} (g_i θ_j − g_j θ_i)² ≥ 0: the paper's denominator is never
+    smaller than optax's, so its ratio is never larger (checked in ℝ³)."""
+    lam = sp.symbols("lambda", positive=True)
+    g = sp.symbols("g1:4", real=True)
+    th = sp.symbols("theta1:4", real=True)
+    ng, nt = _norm(g), _norm(th)
+    inner = sum(a * b for a, b in zip(g, th))
+    lhs = (ng + lam * nt) ** 2 - sum((a + lam * b) ** 2 for a, b in zip(g, th))
+    assert is_zero(lhs - 2 * lam * (ng * nt - inner))
+    lagrange = sum((g[i] * th[j] - g[j] * th[i]) ** 2 for i in range(3) for j in range(i + 1, 3))
+    assert is_zero(ng**2 * nt**2 - inner**2 - lagrange)

@@ -6,6 +6,7 @@ from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.lamb import lamb
+from refopt.optim.lars import lars
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -15,5 +16,5 @@ from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
 
-__all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "lamb", "momentum", "nadam",
+__all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "lamb", "lars", "momentum", "nadam",
            "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd"]
