@@ -25,6 +25,7 @@ from refopt.base import (
 )
 from refopt.optim import (
                          adadelta,
+                         adafactor,
                          adagrad,
                          adam,
                          adamax,
@@ -47,7 +48,7 @@ from refopt.state_io import load_state, save_state
 __version__ = "0.1.0"
 
 __all__ = [
-    "Optimizer", "adadelta", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
+    "Optimizer", "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
     "amsgrad", "lamb", "lars", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
     "load_state", "momentum", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
     "save_state", "sgd", "step_decay",

@@ -17,6 +17,7 @@ from refopt.ode import multistep as _ms
 from refopt.ode import tableau as _tab
 from refopt.ode.rules import linear_multistep, runge_kutta
 from refopt.optim.adadelta import adadelta
+from refopt.optim.adafactor import adafactor
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
@@ -298,6 +299,14 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
 # ---------------------------------------------------------------------------------------------
 # layer-wise and matrix rules (issue 17 part A): a step depends on whole leaves, not coordinates
 _K = "keras.optimizers."
+_TORCH_FLOAT64_EPS = 2.220446049250313e-16   # torch.optim.Adafactor's ε1 = finfo(float64).eps
+
+
+def _beta2_in_float32(t: int) -> float:
+    """optax.adafactor's β̂_t = 1 − t^{−0.8}, which optax evaluates in float32."""
+    import numpy as np
+    return float(np.float32(1.0) - np.float32(t) ** np.float32(-0.8))
+
 
 SPECS.update({s.name: s for s in [
     Spec(
@@ -352,6 +361,50 @@ SPECS.update({s.name: s for s in [
                    _O + "lars", {"learning_rate": 0.1, "trust_coefficient": 0.02, "weight_decay": 0.01,
                                  "weight_decay_mask": {"w": True, "b": False},
                                  "trust_ratio_mask": {"w": False, "b": True}}),
+        )),
+    Spec(
+        "adafactor", adafactor, "classic", "Shazeer & Stern 2018", "rule-adafactor",
+        configs=({"lr": 0.01},                                         # the paper's (and keras's)
+                 {"lr": 0.01, "eps1": _TORCH_FLOAT64_EPS, "eps1_mode": "clamp_estimate",  # torch's
+                  "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": 0.01, "relative_step": False, "factored": "two_largest",  # optax's
+                  "min_dim_size_to_factor": 2, "clip_threshold": None, "decay_exponent": 0.5},
+                 {"lr": 0.05, "parameter_scale": False, "maximize": True}),
+        invalid=_shared_invalid() + (
+            Invalid({"decay_exponent": 0.0}, ValueError, r"decay_exponent must be in \(0.0, inf\]"),
+            Invalid({"beta2": 0.9}, TypeError, "beta2 must be None or a callable"),
+            Invalid({"eps1": -1.0}, ValueError, "eps1 must be in"),
+            Invalid({"eps2": -1.0}, ValueError, "eps2 must be in"),
+            Invalid({"eps1_mode": "inside"}, ValueError,
+                    r"eps1_mode must be one of \['add_to_square', 'clamp_estimate'\]"),
+            Invalid({"clip_threshold": 0.0}, ValueError, r"clip_threshold must be in \(0.0, inf\]"),
+            Invalid({"relative_step": "yes"}, TypeError, "relative_step must be True or False"),
+            Invalid({"parameter_scale": 0}, TypeError, "parameter_scale must be True or False"),
+            Invalid({"factored": "rows"}, ValueError, "factored must be one of"),
+            Invalid({"min_dim_size_to_factor": 0}, ValueError,
+                    "min_dim_size_to_factor must be an integer >= 1"),
+            Invalid({"min_dim_size_to_factor": True}, ValueError,
+                    "min_dim_size_to_factor must be an integer >= 1")),
+        elementwise=False,           # factored moments and RMS(θ), RMS(U) couple a leaf's entries
+        scale_invariant={"lr": 0.01, "eps1": 0.0},   # U = g/√V̂ is homogeneous of degree 0 in g
+        oracles=(
+            Oracle({"lr": 0.01, "eps1": _TORCH_FLOAT64_EPS, "eps1_mode": "clamp_estimate"},
+                   _T + "Adafactor", {"lr": 0.01}),
+            Oracle({"lr": 0.05, "eps1": _TORCH_FLOAT64_EPS, "eps1_mode": "clamp_estimate",
+                    "decay_exponent": 0.5, "eps2": 1e-2, "clip_threshold": 1.2, "weight_decay": 0.1,
+                    "decay": "decoupled", "maximize": True},
+                   _T + "Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (None, 1e-2), "d": 1.2,
+                                      "weight_decay": 0.1, "maximize": True}),
+            Oracle({"lr": 0.01, "relative_step": False, "factored": "two_largest",
+                    "min_dim_size_to_factor": 128, "beta2": _beta2_in_float32},
+                   _O + "adafactor", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "relative_step": False, "factored": "two_largest",
+                    "min_dim_size_to_factor": 2, "beta2": _beta2_in_float32, "clip_threshold": None,
+                    "weight_decay": 0.01, "decay": "fixed"},
+                   _O + "adafactor", {"learning_rate": 0.01, "min_dim_size_to_factor": 2,
+                                      "clipping_threshold": None, "weight_decay_rate": 0.01}),
+            # keras.optimizers.Adafactor follows the defaults but agrees only to ~1.5e-8 relative:
+            # its column accumulator carries float32-level rounding (0.09999999 for 0.1)
         )),
 ]})
 

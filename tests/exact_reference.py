@@ -333,3 +333,38 @@ def lars(theta, grad, steps, lr, mu, kappa, wd=0, eps=0, nesterov=False, sum_of_
         theta = [th - s for th, s in zip(theta, step)]
         out.append(theta)
     return out
+
+
+def adafactor(theta, grad, steps, lr, c_exp, eps1, eps2, d, relative_step=True, factored=False):
+    """Shazeer & Stern 2018, Alg. 4/5 without momentum, ε1 added to g². ``theta`` is a vector
+    (unfactored) or, with ``factored=True``, a matrix as a list of rows: R_i = EMA of the mean
+    of row i, C_j = EMA of the mean of column j, V̂_ij = R_i C_j / mean(R)."""
+    def rms(x):
+        return sp.sqrt(sum(a**2 for a in x) / len(x))
+
+    flat = (lambda m: [a for row in m for a in row]) if factored else (lambda m: list(m))
+    n_rows, n_cols = (len(theta), len(theta[0])) if factored else (1, len(theta))
+    R, C, V = [0] * n_rows, [0] * n_cols, [0] * len(flat(theta))
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        b = 1 - sp.Integer(t) ** (-c_exp)
+        sq = [[x**2 + eps1 for x in row] for row in g] if factored else [x**2 + eps1 for x in g]
+        if factored:
+            R = [b * r + (1 - b) * sum(row) / n_cols for r, row in zip(R, sq)]
+            C = [b * c + (1 - b) * sum(sq[i][j] for i in range(n_rows)) / n_rows
+                 for j, c in enumerate(C)]
+            mean_r = sum(R) / n_rows
+            v_hat = [R[i] * C[j] / mean_r for i in range(n_rows) for j in range(n_cols)]
+        else:
+            V = [b * v + (1 - b) * x for v, x in zip(V, sq)]
+            v_hat = V
+        u = [x / sp.sqrt(v) for x, v in zip(flat(g), v_hat)]
+        ratio = rms(u) / d       # the comparisons below are decided numerically by SymPy,
+        u = [x / ratio for x in u] if ratio > 1 else u   # far faster than simplifying Max/Min
+        rho = min(lr, 1 / sp.sqrt(t), key=float) if relative_step else lr
+        alpha = max(eps2, rms(flat(theta)), key=float) * rho
+        new = [a - alpha * x for a, x in zip(flat(theta), u)]
+        theta = [new[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)] if factored else new
+        out.append(theta)
+    return out

@@ -151,6 +151,14 @@ CASES.update({
                             ratio_denominator="sum_of_norms", nesterov=True, eps=1e-3),
         lambda: ex.lars(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(9, 10), R(1, 2), wd=R(1, 10),
                         eps=R(1, 1000), nesterov=True, sum_of_norms=True)),
+    "adafactor": (lambda: refopt.adafactor(lr=0.01),
+                  lambda: ex.adafactor(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(4, 5),
+                                       R(1, 10**30), R(1, 1000), 1)),
+    "adafactor-absolute-step": (
+        lambda: refopt.adafactor(lr=0.1, relative_step=False, decay_exponent=0.5, clip_threshold=0.5,
+                                 eps1=1e-2),   # an ε1 large enough to change the float64 result
+        lambda: ex.adafactor(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(1, 2), R(1, 100),
+                             R(1, 1000), R(1, 2), relative_step=False)),
 })
 for _mode in ("accumulate", "previous"):
     CASES[f"rsgd-{_mode}"] = (

@@ -84,3 +84,48 @@ def test_lars_mask_of_the_wrong_shape_is_rejected_before_any_change():
         opt.update(GRADS[0], state, PARAMS)
     with pytest.raises(TypeError, match="weight_decay_mask must have True/False leaves"):
         refopt.lars(weight_decay_mask={"w": 1, "b": 0}).update(GRADS[0], state, PARAMS)
+
+
+def test_adafactor_factored_leaf_matches_exact_arithmetic():
+    """Two steps on a 2×3 leaf of ℓ = Σ ½ d θ² − bθ: the factored R, C, V̂ = R C/mean(R), update
+    clipping and the relative step, against exact SymPy iterates (tests/exact_reference.py);
+    c = 1 (β̂_2 = 1/2) and ε1 = 0 keep the radicals small enough for SymPy to evaluate quickly.
+    rtol 1e-12 as in test_exact.py."""
+    import sympy as sp
+
+    from . import exact_reference as ex
+    R = sp.Rational
+    theta0 = [[R(3, 2), R(-1, 2), R(1, 4)], [R(1), R(2), R(-3, 4)]]
+    dd = [[R(1), R(2), R(1, 2)], [R(3, 2), R(1, 4), R(1)]]
+    bb = [[R(1, 4), R(-1, 3), R(0)], [R(1, 2), R(0), R(-1, 5)]]
+
+    def grad_exact(th):
+        return [[d * x - b for d, x, b in zip(*rows)] for rows in zip(dd, th, bb)]
+
+    expected = ex.adafactor(theta0, grad_exact, 2, R(1, 10), R(1), R(0), R(1, 1000),
+                            R(3, 4), factored=True)
+    to_np = np.vectorize(lambda x: float(sp.N(x, 30)))
+    d_np, b_np = to_np(np.array(dd, dtype=object)), to_np(np.array(bb, dtype=object))
+    opt = refopt.adafactor(lr=0.1, clip_threshold=0.75, decay_exponent=1.0, eps1=0.0)
+    params = to_np(np.array(theta0, dtype=object))
+    state = opt.init(params)
+    assert state.row.shape == (2,) and state.col.shape == (3,) and state.v.shape == (0,)
+    for exact in expected:
+        params, state = opt.update(d_np * params - b_np, state, params)
+        np.testing.assert_allclose(params, to_np(np.array(exact, dtype=object)), rtol=1e-12, atol=0)
+
+
+def test_adafactor_two_largest_axes_is_last_two_on_the_transpose():
+    """factored="two_largest" on a 4×2 leaf averages over the size-4 axis for R: it is the
+    "last_two" rule applied to the 2×4 transpose (bitwise: the same sums in the same order are
+    not guaranteed, so rtol 1e-15)."""
+    rng = np.random.default_rng(3)
+    p0 = rng.uniform(-1, 1, (4, 2))
+    grads = [rng.uniform(-1, 1, (4, 2)) for _ in range(4)]
+    a = _trajectory(refopt.adafactor(lr=0.05, factored="two_largest"), grads, params=p0)
+    b = _trajectory(refopt.adafactor(lr=0.05, factored="last_two"), [g.T for g in grads], params=p0.T)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y.T, rtol=1e-15, atol=0)
+    state = refopt.adafactor(factored="two_largest").init(p0)
+    assert state.row.shape == (2,) and state.col.shape == (4,)
+    assert refopt.adafactor(min_dim_size_to_factor=3).init(p0).v.shape == (4, 2)  # 2 < 3: not factored

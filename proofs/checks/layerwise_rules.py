@@ -68,3 +68,46 @@ def check_lars_sum_of_norms_bounds_norm_of_sum():
     assert is_zero(lhs - 2 * lam * (ng * nt - inner))
     lagrange = sum((g[i] * th[j] - g[j] * th[i]) ** 2 for i in range(3) for j in range(i + 1, 3))
     assert is_zero(ng**2 * nt**2 - inner**2 - lagrange)
+
+
+def _i_divergence(V, Q):
+    return sum(v * sp.log(sp.cancel(v / q)) - v + q for v, q in zip(V, Q))
+
+
+def check_adafactor_factors_are_a_stationary_point_of_the_i_divergence():
+    """rule-adafactor: for V > 0 (2×3, symbolic), R_i = Σ_j V_ij and S_j = Σ_i V_ij / ΣV make
+    every partial derivative of d(V, R Sᵀ) = Σ V log(V/RSᵀ) − V + RSᵀ vanish."""
+    V = sp.Matrix(2, 3, sp.symbols("v1:7", positive=True))
+    R = sp.symbols("r1:3", positive=True)
+    S = sp.symbols("s1:4", positive=True)
+    Q = [R[i] * S[j] for i in range(2) for j in range(3)]
+    d = _i_divergence(list(V), Q)
+    total = sum(V)
+    at = {**{R[i]: sum(V.row(i)) for i in range(2)}, **{S[j]: sum(V.col(j)) / total for j in range(3)}}
+    for x in (*R, *S):
+        assert is_zero(sp.diff(d, x).subs(at))
+
+
+def check_adafactor_means_form_equals_the_sums_form():
+    """rule-adafactor: with row/column *means* (as implemented), R̄_i C̄_j / mean(R̄) equals the
+    paper's R_i C_j / (1ᵀR) with row/column *sums*, i.e. (row sum)(column sum)/total."""
+    V = sp.Matrix(2, 3, sp.symbols("v1:7", positive=True))
+    row_mean = [sum(V.row(i)) / 3 for i in range(2)]
+    col_mean = [sum(V.col(j)) / 2 for j in range(3)]
+    for i in range(2):
+        for j in range(3):
+            ours = row_mean[i] * col_mean[j] / (sum(row_mean) / 2)
+            assert is_zero(ours - sum(V.row(i)) * sum(V.col(j)) / sum(V))
+
+
+def check_adafactor_is_exact_on_rank_one_second_moments():
+    """rule-adafactor: if V = a bᵀ (rank 1, positive), the factored estimate reproduces V, and
+    the I-divergence at the estimate is 0 (its minimum, since d ≥ 0)."""
+    a = sp.symbols("a1:3", positive=True)
+    b = sp.symbols("b1:4", positive=True)
+    V = [a[i] * b[j] for i in range(2) for j in range(3)]
+    total = sum(V)
+    est = [sum(V[3 * i:3 * i + 3]) * sum(V[j::3]) / total for i in range(2) for j in range(3)]
+    for v, e in zip(V, est):
+        assert is_zero(v - e)
+    assert is_zero(_i_divergence(V, est))

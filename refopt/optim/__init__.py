@@ -1,6 +1,7 @@
 """Classic update rules, one module each (ALGORITHMS.md §1)."""
 
 from refopt.optim.adadelta import adadelta
+from refopt.optim.adafactor import adafactor
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax
@@ -16,5 +17,6 @@ from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
 
-__all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "lamb", "lars", "momentum", "nadam",
-           "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd"]
+__all__ = ["adadelta", "adafactor", "adagrad", "adam", "adamw", "adamax", "amsgrad", "lamb", "lars",
+           "momentum", "nadam", "nag", "nag_reparameterised", "add_gradient_noise", "project_box",
+           "rmsprop", "sgd"]
