@@ -35,6 +35,7 @@ from refopt.optim import (
                          lamb,
                          lars,
                          momentum,
+                         muon,
                          nadam,
                          nag,
                          nag_reparameterised,
@@ -50,7 +51,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Optimizer", "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
     "amsgrad", "lamb", "lars", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
-    "load_state", "momentum", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
+    "load_state", "momentum", "muon", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
     "save_state", "sgd", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",

@@ -368,3 +368,18 @@ def adafactor(theta, grad, steps, lr, c_exp, eps1, eps2, d, relative_step=True, 
         theta = [new[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)] if factored else new
         out.append(theta)
     return out
+
+
+def muon_first_step(theta, g, lr, mu, coeffs, ns_steps, scale, nesterov=True):
+    """One Muon step from a zero (sum) buffer on a matrix θ (sp.Matrix): B = g, M = g + μB
+    (Nesterov) or B; X_0 = M/‖M‖_F on the wide orientation; X ← aX + (bA + cA²)X, A = XXᵀ;
+    θ − η κ X. Exact when ‖M‖_F is rational."""
+    a, b, c = coeffs
+    m = g + mu * g if nesterov else g
+    tall = m.shape[0] > m.shape[1]
+    x = m.T if tall else m
+    x = x / sp.sqrt(sum(v**2 for v in x))
+    for _ in range(ns_steps):
+        A = x * x.T
+        x = a * x + (b * A + c * A * A) * x
+    return theta - lr * scale * (x.T if tall else x)

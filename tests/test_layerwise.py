@@ -129,3 +129,56 @@ def test_adafactor_two_largest_axes_is_last_two_on_the_transpose():
     state = refopt.adafactor(factored="two_largest").init(p0)
     assert state.row.shape == (2,) and state.col.shape == (4,)
     assert refopt.adafactor(min_dim_size_to_factor=3).init(p0).v.shape == (4, 2)  # 2 < 3: not factored
+
+
+def test_muon_first_step_matches_exact_arithmetic_on_a_tall_matrix():
+    """One step on a 3×2 leaf whose gradient has ‖g‖_F = 5: everything is rational except the
+    shape scale √(3/2), so the Newton–Schulz iterate (on the 2×3 transpose) is exact.
+    rtol 1e-12: five degree-5 matrix polynomials in float64."""
+    import sympy as sp
+
+    from . import exact_reference as ex
+    R = sp.Rational
+    g = sp.Matrix([[1, 2], [2, 0], [0, 4]])
+    theta = sp.Matrix([[R(1, 2), -1], [R(1, 4), 2], [1, R(-3, 2)]])
+    coeffs = (R(34445, 10000), R(-47750, 10000), R(20315, 10000))
+    exact = ex.muon_first_step(theta, g, R(1, 50), R(95, 100), coeffs, 5, sp.sqrt(R(3, 2)))
+    to_np = np.vectorize(lambda x: float(sp.N(x, 30)))
+    p0 = to_np(np.array(theta.tolist(), dtype=object))
+    opt = refopt.muon(lr=0.02, eps=0.0)
+    new, _ = opt.update(to_np(np.array(g.tolist(), dtype=object)), opt.init(p0), p0)
+    np.testing.assert_allclose(new, to_np(np.array(exact.tolist(), dtype=object)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4)])
+def test_newton_schulz_with_convergent_coefficients_reaches_the_polar_factor(shape):
+    """lem-muon-odd-polynomial: with the cubic p(σ) = (3σ − σ³)/2 (p(1) = 1, p'(1) = 0) the
+    iteration from G/‖G‖_F converges to U Vᵀ of G = U Σ Vᵀ; 40 steps reach it to 1e-12 for this
+    well-conditioned G (singular values within a factor 10). The rounding floor is ~1e-15."""
+    from refopt.optim.muon import newton_schulz
+    rng = np.random.default_rng(1)
+    u, _, vt = np.linalg.svd(rng.standard_normal(shape), full_matrices=False)
+    g = u @ np.diag(np.linspace(1.0, 10.0, min(shape))) @ vt
+    x = newton_schulz(np, g, (1.5, -0.5, 0.0), 40, 0.0)
+    np.testing.assert_allclose(x, u @ vt, atol=1e-12, rtol=0)
+
+
+def test_muon_jordan_coefficients_leave_singular_values_in_a_band_not_at_one():
+    """lem-muon-jordan: five steps of Jordan's quintic send singular values spread over two
+    decades into [0.6, 1.25] (here 0.68..1.05), not to 1: the polar factor is approximated."""
+    from refopt.optim.muon import JORDAN_COEFFICIENTS, newton_schulz
+    rng = np.random.default_rng(2)
+    u, _, vt = np.linalg.svd(rng.standard_normal((6, 6)))
+    g = u @ np.diag(np.logspace(-2, 0, 6)) @ vt
+    s = np.linalg.svd(newton_schulz(np, g, JORDAN_COEFFICIENTS, 5, 1e-7), compute_uv=False)
+    assert 0.6 < s.min() and s.max() < 1.25 and np.ptp(s) > 0.05
+
+
+def test_muon_leaves_other_than_matrices_follow_the_fallback_rule_exactly():
+    """The vector leaf "b" takes exactly the fallback's steps (here NAdam); the matrix "w" does
+    not."""
+    fb = refopt.nadam(lr=0.01)
+    ours = _trajectory(refopt.muon(lr=0.02, fallback=refopt.nadam(lr=0.01)), GRADS)
+    plain = _trajectory(fb, [[g["b"]] for g in GRADS], params=[PARAMS["b"]])
+    for a, b in zip(ours, plain):
+        np.testing.assert_array_equal(a["b"], b[0])

@@ -111,3 +111,47 @@ def check_adafactor_is_exact_on_rank_one_second_moments():
     for v, e in zip(V, est):
         assert is_zero(v - e)
     assert is_zero(_i_divergence(V, est))
+
+
+def _odd(coeffs, s):
+    a, b, c = coeffs
+    return a * s + b * s**3 + c * s**5
+
+
+def check_newton_schulz_step_acts_on_singular_values():
+    """rule-muon: for X = U diag(σ1, σ2) Vᵀ (U, V exact rational rotations), one step
+    aX + (bA + cA²)X with A = XXᵀ equals U diag(p(σ1), p(σ2)) Vᵀ, p(σ) = aσ + bσ³ + cσ⁵."""
+    a, b, c = sp.symbols("a b c", real=True)
+    s1, s2 = sp.symbols("sigma1 sigma2", positive=True)
+    U = sp.Matrix([[sp.Rational(3, 5), -sp.Rational(4, 5)], [sp.Rational(4, 5), sp.Rational(3, 5)]])
+    V = sp.Matrix([[sp.Rational(5, 13), -sp.Rational(12, 13)], [sp.Rational(12, 13), sp.Rational(5, 13)]])
+    X = U * sp.diag(s1, s2) * V.T
+    A = X * X.T
+    step = a * X + (b * A + c * A * A) * X
+    target = U * sp.diag(_odd((a, b, c), s1), _odd((a, b, c), s2)) * V.T
+    assert all(is_zero(e) for e in step - target)
+
+
+def check_newton_schulz_polynomials_fix_one():
+    """rule-muon: the cubic (3/2, −1/2, 0) has p(1) = 1, p'(1) = 0 and p(σ) − σ = σ(1 − σ²)/2 > 0
+    on (0, 1); the quintic (15/8, −5/4, 3/8) has p(1) = 1, p'(1) = p''(1) = 0. Both are odd."""
+    s = sp.symbols("sigma", positive=True)
+    cubic = _odd((sp.Rational(3, 2), -sp.Rational(1, 2), 0), s)
+    quintic = _odd((sp.Rational(15, 8), -sp.Rational(5, 4), sp.Rational(3, 8)), s)
+    assert cubic.subs(s, 1) == 1 and sp.diff(cubic, s).subs(s, 1) == 0
+    assert is_zero(cubic - s - s * (1 - s**2) / 2)
+    assert quintic.subs(s, 1) == 1
+    assert sp.diff(quintic, s).subs(s, 1) == 0 and sp.diff(quintic, s, 2).subs(s, 1) == 0
+    x = sp.symbols("x", real=True)
+    for p in (cubic, quintic):
+        assert is_zero(p.subs(s, -x) + p.subs(s, x))
+
+
+def check_jordan_coefficients_trade_the_fixed_point_for_slope():
+    """rule-muon: Jordan's (3.4445, −4.7750, 2.0315) has slope p'(0) = 3.4445 (quintic NS: 15/8)
+    but p(1) = 0.701 ≠ 1: 1 is not a fixed point, so singular values are pushed into a band
+    around 1 rather than onto 1."""
+    s = sp.symbols("sigma", positive=True)
+    jordan = _odd((sp.Rational(34445, 10000), -sp.Rational(4775, 1000), sp.Rational(20315, 10000)), s)
+    assert sp.diff(jordan, s).subs(s, 0) == sp.Rational(34445, 10000)
+    assert jordan.subs(s, 1) == sp.Rational(701, 1000)

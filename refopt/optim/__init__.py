@@ -9,6 +9,7 @@ from refopt.optim.amsgrad import amsgrad
 from refopt.optim.lamb import lamb
 from refopt.optim.lars import lars
 from refopt.optim.momentum import momentum
+from refopt.optim.muon import muon
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
@@ -18,5 +19,5 @@ from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
 
 __all__ = ["adadelta", "adafactor", "adagrad", "adam", "adamw", "adamax", "amsgrad", "lamb", "lars",
-           "momentum", "nadam", "nag", "nag_reparameterised", "add_gradient_noise", "project_box",
+           "momentum", "muon", "nadam", "nag", "nag_reparameterised", "add_gradient_noise", "project_box",
            "rmsprop", "sgd"]
