@@ -42,6 +42,7 @@ from refopt.optim import (
                          project_box,
                          rmsprop,
                          sgd,
+                         sm3,
 )
 from refopt.research import agd, bigbatch, rsgd, run_bigbatch
 from refopt.state_io import load_state, save_state
@@ -52,7 +53,7 @@ __all__ = [
     "Optimizer", "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
     "amsgrad", "lamb", "lars", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
     "load_state", "momentum", "muon", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
-    "save_state", "sgd", "step_decay",
+    "save_state", "sgd", "sm3", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
 ]

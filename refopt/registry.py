@@ -32,6 +32,7 @@ from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
+from refopt.optim.sm3 import sm3
 from refopt.research.agd import agd
 from refopt.research.bigbatch import bigbatch
 from refopt.research.rsgd import rsgd
@@ -448,6 +449,16 @@ SPECS.update({s.name: s for s in [
             # keras.optimizers.Muon (sum buffer, ‖·‖_F + 1e−7, shape_scale "max_dim" or "none" with
             # rms_rate=None, fallback adam(eps_hat=True, eps=1e-7) with decoupled decay 0.004)
             # agrees only to 1e-9..2e-8 relative over 60 float64 steps, on both kinds of leaf
+        )),
+    Spec(
+        "sm3", sm3, "classic", "Anil et al. 2019", "rule-sm3",
+        configs=({"lr": 0.1}, {"lr": 0.1, "momentum": 0.0, "eps": 0.0},   # optax's; the paper's
+                 {"lr": 0.1, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("momentum"),
+        elementwise=False,           # the cover sets (slices) share accumulators across entries
+        oracles=(
+            Oracle({"lr": 0.1}, _O + "sm3", {"learning_rate": 0.1}),
+            Oracle({"lr": 0.05, "momentum": 0.5}, _O + "sm3", {"learning_rate": 0.05, "momentum": 0.5}),
         )),
 ]})
 

@@ -383,3 +383,23 @@ def muon_first_step(theta, g, lr, mu, coeffs, ns_steps, scale, nesterov=True):
         A = x * x.T
         x = a * x + (b * A + c * A * A) * x
     return theta - lr * scale * (x.T if tall else x)
+
+
+def sm3_matrix(theta, grads, lr, beta, eps=0):
+    """SM3-II with row and column cover sets on a matrix (lists of rows), fixed gradient
+    sequence ``grads``: ν'(i,j) = min(μ_row(i), μ_col(j)) + g², μ_row(i) = max_j ν'(i,j),
+    μ_col(j) = max_i ν'(i,j); u = g/√(ν'+ε) (0 where ν' = 0); m = βm + (1−β)u; θ −= ηm."""
+    n, k = len(theta), len(theta[0])
+    row, col = [0] * n, [0] * k
+    m = [[0] * k for _ in range(n)]
+    out = []
+    for g in grads:
+        nu = [[min(row[i], col[j]) + g[i][j] ** 2 for j in range(k)] for i in range(n)]
+        row = [max(nu[i]) for i in range(n)]
+        col = [max(nu[i][j] for i in range(n)) for j in range(k)]
+        u = [[g[i][j] / sp.sqrt(nu[i][j] + eps) if nu[i][j] != 0 else 0 for j in range(k)]
+             for i in range(n)]
+        m = [[beta * m[i][j] + (1 - beta) * u[i][j] for j in range(k)] for i in range(n)]
+        theta = [[theta[i][j] - lr * m[i][j] for j in range(k)] for i in range(n)]
+        out.append(theta)
+    return out

@@ -198,6 +198,8 @@ def test_every_registered_rule_has_an_exact_case():
     # Muon's Newton–Schulz step is exact only for matrices with rational Frobenius norm:
     # tests/test_layerwise.py::test_muon_first_step_matches_exact_arithmetic_on_a_tall_matrix
     covered |= {"muon"}
+    # SM3 on a matrix with a fixed gradient sequence: test_sm3_matrix_matches_exact_arithmetic
+    covered |= {"sm3"}
     assert set(SPECS) <= covered, set(SPECS) - covered
 
 

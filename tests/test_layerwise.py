@@ -182,3 +182,47 @@ def test_muon_leaves_other_than_matrices_follow_the_fallback_rule_exactly():
     plain = _trajectory(fb, [[g["b"]] for g in GRADS], params=[PARAMS["b"]])
     for a, b in zip(ours, plain):
         np.testing.assert_array_equal(a["b"], b[0])
+
+
+SM3_GRADS = [np.array(g) for g in ([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]],
+                                   [[2.0, 0.0, -1.5], [1.0, -1.0, 0.0]],
+                                   [[0.0, 1.0, 1.0], [-2.5, 0.5, 2.0]])]
+
+
+def test_sm3_matrix_matches_exact_arithmetic():
+    """Three steps of SM3-II with momentum on a 2×3 leaf and a fixed gradient sequence (so every
+    ν' is rational), against tests/exact_reference.py. rtol 1e-12 as in test_exact.py."""
+    import sympy as sp
+
+    from . import exact_reference as ex
+    R = sp.Rational
+    theta0 = [[R(1, 2), -1, R(1, 4)], [1, R(3, 2), 0]]
+    grads = [[[sp.nsimplify(x) for x in row] for row in g.tolist()] for g in SM3_GRADS]
+    expected = ex.sm3_matrix(theta0, grads, R(1, 10), R(1, 2))
+    opt = refopt.sm3(lr=0.1, momentum=0.5, eps=0.0)
+    params = np.array([[float(x) for x in row] for row in theta0])
+    state = opt.init(params)
+    for g, exact in zip(SM3_GRADS, expected):
+        params, state = opt.update(g, state, params)
+        np.testing.assert_allclose(params, [[float(sp.N(x, 30)) for x in row] for row in exact],
+                                   rtol=1e-12, atol=0)
+
+
+def test_sm3_steps_never_exceed_adagrads_and_equal_them_on_vectors():
+    """thm-sm3-bound: with ε = 0 and no momentum, |Δθ| of SM3 ≤ |Δθ| of Adagrad (ε = 0) entry
+    by entry on every step for a matrix leaf (ν' ≥ Σ g²), with equality on a vector leaf
+    (singleton cover sets). The steps do not depend on θ, so one gradient sequence serves both."""
+    rng = np.random.default_rng(4)
+    grads = [{"w": rng.standard_normal((3, 4)), "b": rng.standard_normal(4)} for _ in range(6)]
+    p0 = {"w": np.zeros((3, 4)), "b": np.zeros(4)}
+    sm3 = _trajectory(refopt.sm3(lr=0.1, momentum=0.0, eps=0.0), grads, params=p0)
+    ada = _trajectory(refopt.adagrad(lr=0.1, eps=0.0), grads, params=p0)
+    prev_s, prev_a = p0, p0
+    strict = 0
+    for s, a in zip(sm3, ada):
+        step_s, step_a = np.abs(s["w"] - prev_s["w"]), np.abs(a["w"] - prev_a["w"])
+        assert np.all(step_s <= step_a * (1 + 1e-15))   # 1e-15: one rounding of √ and /
+        strict += int(np.sum(step_s < step_a * (1 - 1e-12)))
+        np.testing.assert_allclose(s["b"] - prev_s["b"], a["b"] - prev_a["b"], rtol=1e-15, atol=0)
+        prev_s, prev_a = s, a
+    assert strict > 0   # the bound is not an equality on matrices

@@ -155,3 +155,24 @@ def check_jordan_coefficients_trade_the_fixed_point_for_slope():
     jordan = _odd((sp.Rational(34445, 10000), -sp.Rational(4775, 1000), sp.Rational(20315, 10000)), s)
     assert sp.diff(jordan, s).subs(s, 0) == sp.Rational(34445, 10000)
     assert jordan.subs(s, 1) == sp.Rational(701, 1000)
+
+
+def check_sm3_accumulator_bounds_adagrads():
+    """rule-sm3: the induction step of the bound, exactly, on 300 random rational 3×4 gradient
+    sequences of 5 steps: with row/column cover sets, min(μ'_row(i), μ'_col(j)) ≥ γ_{t−1}(i, j)
+    (the invariant) and hence ν'_t(i, j) ≥ γ_t(i, j) = Σ_{s≤t} g_s(i, j)² at every step."""
+    import random
+
+    rnd = random.Random(11)
+    for _ in range(300):
+        row, col = [0] * 3, [0] * 4
+        gamma = [[0] * 4 for _ in range(3)]
+        for _ in range(5):
+            g = [[sp.Rational(rnd.randint(-9, 9), rnd.randint(1, 5)) for _ in range(4)] for _ in range(3)]
+            floor = [[min(row[i], col[j]) for j in range(4)] for i in range(3)]
+            assert all(floor[i][j] >= gamma[i][j] for i in range(3) for j in range(4))
+            nu = [[floor[i][j] + g[i][j] ** 2 for j in range(4)] for i in range(3)]
+            gamma = [[gamma[i][j] + g[i][j] ** 2 for j in range(4)] for i in range(3)]
+            assert all(nu[i][j] >= gamma[i][j] for i in range(3) for j in range(4))
+            row = [max(nu[i]) for i in range(3)]
+            col = [max(nu[i][j] for i in range(3)) for j in range(4)]

@@ -17,7 +17,8 @@ from refopt.optim.noise import add_gradient_noise
 from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
+from refopt.optim.sm3 import sm3
 
 __all__ = ["adadelta", "adafactor", "adagrad", "adam", "adamw", "adamax", "amsgrad", "lamb", "lars",
            "momentum", "muon", "nadam", "nag", "nag_reparameterised", "add_gradient_noise", "project_box",
-           "rmsprop", "sgd"]
+           "rmsprop", "sgd", "sm3"]
