@@ -32,6 +32,7 @@ from refopt.optim import (
                          adamw,
                          add_gradient_noise,
                          amsgrad,
+                         fromage,
                          lamb,
                          lars,
                          momentum,
@@ -51,7 +52,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Optimizer", "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
-    "amsgrad", "lamb", "lars", "constant", "cosine_decay", "exponential_decay", "inverse_time_decay",
+    "amsgrad", "fromage", "lamb", "lars", "constant", "cosine_decay", "exponential_decay",
+    "inverse_time_decay",
     "load_state", "momentum", "muon", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
     "save_state", "sgd", "sm3", "step_decay",
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",

@@ -22,6 +22,7 @@ from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.fromage import fromage
 from refopt.optim.lamb import lamb
 from refopt.optim.lars import lars, matrix_leaves
 from refopt.optim.momentum import momentum
@@ -459,6 +460,20 @@ SPECS.update({s.name: s for s in [
         oracles=(
             Oracle({"lr": 0.1}, _O + "sm3", {"learning_rate": 0.1}),
             Oracle({"lr": 0.05, "momentum": 0.5}, _O + "sm3", {"learning_rate": 0.05, "momentum": 0.5}),
+        )),
+    Spec(
+        "fromage", fromage, "classic", "Bernstein et al. 2020", "rule-fromage",
+        configs=({"lr": 0.01}, {"lr": 0.1, "min_norm": 0.0},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+        invalid=_shared_invalid() + (
+            Invalid({"min_norm": -1e-6}, ValueError, "min_norm must be in"),
+            Invalid({"min_norm": "tiny"}, TypeError, "min_norm must be a real number")),
+        elementwise=False,           # the trust ratio is a per-leaf norm
+        zero_grad_fixed_point=False,  # g = 0 still shrinks θ by 1/√(1+η²)
+        scale_invariant={"lr": 0.01, "min_norm": 0.0},
+        oracles=(
+            Oracle({"lr": 0.01}, _O + "fromage", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.2, "min_norm": 1e-3}, _O + "fromage", {"learning_rate": 0.2, "min_norm": 1e-3}),
         )),
 ]})
 

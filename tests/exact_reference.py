@@ -403,3 +403,14 @@ def sm3_matrix(theta, grads, lr, beta, eps=0):
         theta = [[theta[i][j] - lr * m[i][j] for j in range(k)] for i in range(n)]
         out.append(theta)
     return out
+
+
+def fromage(theta, grad, steps, lr, min_norm=0):
+    """Bernstein et al. 2020, Alg. 1: θ ← (θ − η ‖θ‖/‖g‖ g)/√(1+η²), norms floored at min_norm."""
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        pn, gn = sp.Max(_norm(theta), min_norm), sp.Max(_norm(g), min_norm)
+        theta = [(th - lr * pn / gn * x) / sp.sqrt(1 + lr**2) for th, x in zip(theta, g)]
+        out.append(theta)
+    return out

@@ -159,6 +159,8 @@ CASES.update({
                                  eps1=1e-2),   # an ε1 large enough to change the float64 result
         lambda: ex.adafactor(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(1, 2), R(1, 100),
                              R(1, 1000), R(1, 2), relative_step=False)),
+    "fromage": (lambda: refopt.fromage(lr=0.1),
+                lambda: ex.fromage(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(1, 10**6))),
 })
 for _mode in ("accumulate", "previous"):
     CASES[f"rsgd-{_mode}"] = (

@@ -226,3 +226,19 @@ def test_sm3_steps_never_exceed_adagrads_and_equal_them_on_vectors():
         np.testing.assert_allclose(s["b"] - prev_s["b"], a["b"] - prev_a["b"], rtol=1e-15, atol=0)
         prev_s, prev_a = s, a
     assert strict > 0   # the bound is not an equality on matrices
+
+
+def test_fromage_keeps_the_norm_under_orthogonal_gradients_and_ignores_gradient_scale():
+    """lem-fromage-norm: g ⊥ θ per leaf ⇒ ‖θ_1‖ = ‖θ_0‖ (rtol 1e-15: a norm, a division and a
+    square root); and scaling one leaf's gradient by 1e3 leaves every step unchanged (rtol 1e-13,
+    min_norm = 0 so that the floor plays no part)."""
+    w = PARAMS["w"]
+    g_w = np.roll(w, 1, axis=1) - (np.vdot(np.roll(w, 1, axis=1), w) / np.vdot(w, w)) * w   # ⊥ w
+    grads = {"w": g_w, "b": GRADS[0]["b"]}
+    opt = refopt.fromage(lr=0.3, min_norm=0.0)
+    new = _trajectory(opt, [grads])[0]
+    np.testing.assert_allclose(np.linalg.norm(new["w"]), np.linalg.norm(w), rtol=1e-15)
+    scaled = [{"w": 1e3 * g["w"], "b": g["b"]} for g in GRADS]
+    for a, b in zip(_trajectory(opt, scaled), _trajectory(opt, GRADS)):
+        for k in PARAMS:
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-13, atol=0)

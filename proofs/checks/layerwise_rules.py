@@ -176,3 +176,18 @@ def check_sm3_accumulator_bounds_adagrads():
             assert all(nu[i][j] >= gamma[i][j] for i in range(3) for j in range(4))
             row = [max(nu[i]) for i in range(3)]
             col = [max(nu[i][j] for i in range(3)) for j in range(4)]
+
+
+def check_fromage_norm_identity():
+    """rule-fromage: ‖θ − η(‖θ‖/‖g‖)g‖² = ‖θ‖²(1 + η²) − 2η‖θ‖⟨θ, g⟩/‖g‖ (in ℝ³), so after
+    dividing by √(1+η²) the norm is unchanged exactly when ⟨θ, g⟩ = 0 and shrinks when ⟨θ, g⟩ > 0."""
+    th = sp.symbols("theta1:4", real=True)
+    g = sp.symbols("g1:4", real=True)
+    nt, ng = _norm(th), _norm(g)
+    new = [a - eta * nt / ng * b for a, b in zip(th, g)]
+    inner = sum(a * b for a, b in zip(th, g))
+    assert is_zero(sum(x**2 for x in new) - (nt**2 * (1 + eta**2) - 2 * eta * nt * inner / ng))
+    # the orthogonal case, after the shrink: ‖θ_t‖² = ‖θ_{t−1}‖²
+    ortho = sum(x**2 for x in new).subs(th[2], -(th[0] * g[0] + th[1] * g[1]) / g[2])
+    nt_o = nt.subs(th[2], -(th[0] * g[0] + th[1] * g[1]) / g[2])
+    assert is_zero(ortho / (1 + eta**2) - nt_o**2)

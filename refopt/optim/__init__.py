@@ -6,6 +6,7 @@ from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.fromage import fromage
 from refopt.optim.lamb import lamb
 from refopt.optim.lars import lars
 from refopt.optim.momentum import momentum
@@ -19,6 +20,6 @@ from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
 from refopt.optim.sm3 import sm3
 
-__all__ = ["adadelta", "adafactor", "adagrad", "adam", "adamw", "adamax", "amsgrad", "lamb", "lars",
-           "momentum", "muon", "nadam", "nag", "nag_reparameterised", "add_gradient_noise", "project_box",
-           "rmsprop", "sgd", "sm3"]
+__all__ = ["adadelta", "adafactor", "adagrad", "adam", "adamw", "adamax", "amsgrad", "fromage", "lamb",
+           "lars", "momentum", "muon", "nadam", "nag", "nag_reparameterised", "add_gradient_noise",
+           "project_box", "rmsprop", "sgd", "sm3"]
