@@ -66,7 +66,7 @@ def adafactor(lr: Any = 1e-2, *, decay_exponent: float = 0.8, beta2: Callable[[i
         \quad \theta_t = \theta_{t-1} - \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1}))\,
         \min(\eta_t, t^{-1/2})\,\hat U_t .
 
-    R C/mean(R) is the rank-1 matrix closest to V in I-divergence (proof page).
+    R Cᵀ/mean(R) is the paper's rank-1 minimiser of the I-divergence to V (proof page).
 
     **Conventions** (each a switch; defaults are the paper's, which ``keras.optimizers.Adafactor``
     follows). ``eps1_mode="clamp_estimate"``: no ε1 in the averages; instead mean(R) ≥ ε1 and

@@ -74,6 +74,15 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
     ``nadam(momentum_decay=inf)``, keras: ``adam(eps_hat=True)``). ``weight_decay`` applies
     to the Muon leaves, decoupled with η_t as in all three.
 
+    Args:
+        lr: η_t, float or schedule. momentum: μ in [0, 1). nesterov: M = G + μB instead of B.
+        buffer, bias_correction, norm_eps, eps, shape_scale, rms_rate: see Conventions.
+        ns_coefficients: (a, b, c) of the odd polynomial aσ + bσ³ + cσ⁵. ns_steps: K ≥ 0.
+        muon_mask: None (rank-2 leaves), a tree of bools or a callable ``params -> tree``.
+        fallback: the rule for the other leaves (None: ``adam(lr)``).
+        weight_decay, decay, maximize: the shared options of :mod:`refopt.rule` (decay applies
+            to the Muon leaves; maximize to all).
+
     Example (a gradient with singular values 10, 1 and 0.1 gives an update whose singular values
     are all ≈ 0.7: five quintic steps equalise them without reaching 1, see the proof page):
 
