@@ -306,3 +306,26 @@ def test_adafactor_matches_torch_on_wide_and_tall_leaves():
         topt.step()
     for k in RECT:
         np.testing.assert_allclose(ours[k], tensors[k].detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_issue_17a_framework_rules_have_registered_oracles():
+    """The framework rules these six refopt rules claim to reproduce at 1e-12 are all in the
+    registry (keras's Lamb was checked by hand; keras's Adafactor and Muon and torch's Muon do
+    not agree to 1e-12, see their proof pages)."""
+    from refopt.registry import SPECS
+    targets = {o.target for s in SPECS.values() for o in s.oracles}
+    assert {"optax.lamb", "optax.lars", "optax.adafactor", "optax.sm3", "optax.fromage",
+            "optax.contrib.muon", "torch.optim.Adafactor", "keras.optimizers.Lamb"} <= targets
+
+
+def test_muon_mask_sends_an_excluded_matrix_to_the_fallback_and_rejects_non_matrices():
+    """muon_mask={"w": False, ...}: the 3×4 matrix then takes exactly the fallback's (SGD's)
+    steps; a mask selecting the vector leaf is refused at init."""
+    opt = refopt.muon(lr=0.02, fallback=refopt.sgd(lr=0.1), muon_mask={"w": False, "b": False})
+    ours = _trajectory(opt, GRADS)
+    plain = _trajectory(refopt.sgd(lr=0.1), [[g["b"], g["w"]] for g in GRADS],
+                        params=[PARAMS["b"], PARAMS["w"]])
+    for a, b in zip(ours, plain):
+        np.testing.assert_array_equal(a["w"], b[1])
+    with pytest.raises(ValueError, match="muon_mask may select only rank-2 leaves"):
+        refopt.muon(muon_mask={"w": True, "b": True}).init(PARAMS)
