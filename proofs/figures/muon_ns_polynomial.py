@@ -1,5 +1,6 @@
-"""Draw proofs/figures/muon-ns-polynomial.png for proofs/rules/muon.md (run from the repository
-root: ``python proofs/figures/muon_ns_polynomial.py``).
+"""Draw docs/figures/muon-ns-polynomial.png for proofs/rules/muon.md (``python
+proofs/figures/muon_ns_polynomial.py``; the PNG lives under docs/ because .gitignore admits PNGs
+only there).
 
 Left: one step of each odd polynomial p(σ) = aσ + bσ³ + cσ⁵ on the singular values. Right: five
 composed steps, as Muon applies them after normalising by the Frobenius norm (σ ≤ 1).
@@ -25,7 +26,7 @@ def step(coeffs, s):
     return a * s + b * s**3 + c * s**5
 
 
-OUT = Path(__file__).with_name("muon-ns-polynomial.png")
+OUT = Path(__file__).resolve().parents[2] / "docs" / "figures" / "muon-ns-polynomial.png"
 
 
 def main(out: Path = OUT) -> None:
