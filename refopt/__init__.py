@@ -24,38 +24,45 @@ from refopt.base import (
                          warmup,
 )
 from refopt.optim import (
+                         adabelief,
                          adadelta,
                          adafactor,
                          adagrad,
                          adam,
                          adamax,
+                         adamaxw,
                          adamw,
                          add_gradient_noise,
                          amsgrad,
                          fromage,
                          lamb,
                          lars,
+                         lion,
                          momentum,
                          muon,
                          nadam,
+                         nadamw,
                          nag,
                          nag_reparameterised,
                          project_box,
+                         radam,
                          rmsprop,
                          sgd,
+                         sign_sgd,
+                         signum,
                          sm3,
+                         yogi,
 )
 from refopt.research import agd, bigbatch, rsgd, run_bigbatch
-from refopt.state_io import load_state, save_state
+from refopt.state_io import checkpoint_info, load_state, save_state
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Optimizer", "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "add_gradient_noise",
-    "amsgrad", "fromage", "lamb", "lars", "constant", "cosine_decay", "exponential_decay",
-    "inverse_time_decay",
-    "load_state", "momentum", "muon", "nadam", "nag", "nag_reparameterised", "project_box", "rmsprop",
-    "save_state", "sgd", "sm3", "step_decay",
-    "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
-    "run_bigbatch",
+    "Optimizer", "adabelief", "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamaxw", "adamw",
+    "add_gradient_noise", "amsgrad", "checkpoint_info", "constant", "cosine_decay", "exponential_decay",
+    "fromage", "inverse_time_decay", "lamb", "lars", "lion", "load_state", "momentum", "muon", "nadam",
+    "nadamw", "nag", "nag_reparameterised", "project_box", "radam", "rmsprop", "save_state", "sgd",
+    "sign_sgd", "signum", "sm3", "step_decay", "yogi", "warmup", "nn", "ode", "problems", "research",
+    "testing", "agd", "bigbatch", "rsgd", "run_bigbatch",
 ]

@@ -37,6 +37,12 @@ SETTINGS = {
     # "accumulate" mode approaches undamped heavy ball (see refopt.rsgd)
     "rsgd": {"lr": 0.05, "gamma": 0.999, "seed": 0},
     "agd": {"lr": 0.003},
+    "radam": {"lr": 0.003},
+    "adabelief": {"lr": 0.003},
+    "yogi": {"lr": 0.01},
+    "lion": {"lr": 0.0003},
+    "signum": {"lr": 0.001},
+    "sparse_adam": {"lr": 0.003},
     # layer-wise and matrix rules (measured test accuracy, seed 0, 15 epochs: 95.0, 96.7, 97.2,
     # 97.2, 96.9, 97.5%); Muon's vector leaves (biases) use Adam at the adaptive rules' rate
     "lamb": {"lr": 0.01},

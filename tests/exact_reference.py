@@ -1,4 +1,4 @@
-"""Exact (SymPy) transcriptions of ALGORITHMS.md §0–§1, written from the spec, not from refopt.
+"""Exact (SymPy) transcriptions of docs/specification.md, spec-conventions and spec-classic, written from the spec, not from refopt.
 
 Each function takes the initial parameters (a list of SymPy numbers, one per coordinate), a
 gradient oracle ``grad(theta) -> list`` and the number of steps, and returns the list of exact
@@ -143,12 +143,12 @@ def adam(theta, grad, steps, lr, b1, b2, eps, eps_hat=False, eps_root=0, **reg):
     return out
 
 
-def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max"):
+def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max", **reg):
     n = len(theta)
     m, u = [0] * n, [0] * n
     out = []
     for t in range(1, steps + 1):
-        g = grad(theta)
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         add = eps if placement == "max" else 0
         u = [sp.Max(b2 * a, abs(x) + add) for a, x in zip(u, g)]
@@ -159,7 +159,7 @@ def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max"):
     return out
 
 
-def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
+def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None, **reg):
     """psi=None: Ruder's constant-β1 form; psi='inf': μ ≡ β1; else Dozat's μ_t schedule."""
     n = len(theta)
     m, v = [0] * n, [0] * n
@@ -172,7 +172,7 @@ def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
 
     out = []
     for t in range(1, steps + 1):
-        g = grad(theta)
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
         den = [sp.sqrt(x / (1 - b2**t)) + eps for x in v]
@@ -188,7 +188,8 @@ def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
     return out
 
 
-def amsgrad(theta, grad, steps, lr, b1, b2, eps, variant="reddi"):
+def amsgrad(theta, grad, steps, lr, b1, b2, eps, max_over=None):
+    """max_over=None: Reddi's Algorithm 2 (no bias correction); "v" / "v_hat": bias-corrected."""
     n = len(theta)
     m, v, vmax = [0] * n, [0] * n, [0] * n
     out = []
@@ -196,10 +197,10 @@ def amsgrad(theta, grad, steps, lr, b1, b2, eps, variant="reddi"):
         g = grad(theta)
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
-        if variant == "reddi":
+        if max_over is None:
             vmax = [sp.Max(a, b) for a, b in zip(vmax, v)]
             theta = [a - lr * mm / (sp.sqrt(x) + eps) for a, mm, x in zip(theta, m, vmax)]
-        elif variant == "torch":
+        elif max_over == "v":
             vmax = [sp.Max(a, b) for a, b in zip(vmax, v)]
             theta = [a - lr / (1 - b1**t) * mm / (sp.sqrt(x) / sp.sqrt(1 - b2**t) + eps)
                      for a, mm, x in zip(theta, m, vmax)]
@@ -258,7 +259,7 @@ def linear_multistep(theta, grad, steps, h, name):
 
 
 def agd(theta, grad, steps, lr, b1, b2, delta):
-    """ALGORITHMS.md §5 in the hat form: θ −= η m̂/max(√b̂, δ)."""
+    """docs/specification.md, spec-agd in the hat form: θ −= η m̂/max(√b̂, δ)."""
     n = len(theta)
     m, b = [0] * n, [0] * n
     out = []
@@ -287,6 +288,110 @@ def rsgd_always(theta, grad, steps, lr, mode):
         theta = [th - lr * x for th, x in zip(theta, h)]
         mem = h if mode == "accumulate" else g
         out.append(theta)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 16, part A (each written from the paper's / framework's equations, not from refopt)
+
+
+def radam(theta, grad, steps, lr, b1, b2, eps, threshold, eps_hat=False, **reg):
+    """Liu et al. 2020, Algorithm 2: bias-corrected momentum until ρ_t > threshold, then
+    r_t·m̂/(√v̂ + ε) (eps_hat: r_t √(1−β2^t)·m̂/(√v + ε))."""
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    rho_inf = 2 / (1 - b2) - 1
+    out = []
+    for t in range(1, steps + 1):
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+        mh = [x / (1 - b1**t) for x in m]
+        rho = rho_inf - 2 * t * b2**t / (1 - b2**t)
+        if rho > threshold:
+            r = sp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            if eps_hat:
+                theta = [a - lr * r * sp.sqrt(1 - b2**t) * x / (sp.sqrt(y) + eps)
+                         for a, x, y in zip(theta, mh, v)]
+            else:
+                theta = [a - lr * r * x / (sp.sqrt(y / (1 - b2**t)) + eps)
+                         for a, x, y in zip(theta, mh, v)]
+        else:
+            theta = [a - lr * x for a, x in zip(theta, mh)]
+        out.append(theta)
+    return out
+
+
+def adabelief(theta, grad, steps, lr, b1, b2, eps, eps_root):
+    """Zhuang et al. 2020, Algorithm 2: s_t = β2 s + (1−β2)(g − m_t)² + ε_root."""
+    n = len(theta)
+    m, s = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        s = [b2 * a + (1 - b2) * (x - y) ** 2 + eps_root for a, x, y in zip(s, g, m)]
+        theta = [a - lr * (x / (1 - b1**t)) / (sp.sqrt(y / (1 - b2**t)) + eps)
+                 for a, x, y in zip(theta, m, s)]
+        out.append(theta)
+    return out
+
+
+def yogi(theta, grad, steps, lr, b1, b2, eps, v0, m0=0):
+    """Zaheer et al. 2018 with bias correction: v_t = v − (1−β2) sign(v − g²) g²."""
+    n = len(theta)
+    m, v = [m0] * n, [v0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [a - (1 - b2) * sp.sign(a - x**2) * x**2 for a, x in zip(v, g)]
+        theta = [a - lr * (x / (1 - b1**t)) / (sp.sqrt(y / (1 - b2**t)) + eps)
+                 for a, x, y in zip(theta, m, v)]
+        out.append(theta)
+    return out
+
+
+def lion(theta, grad, steps, lr, b1, b2, wd=0):
+    """Chen et al. 2023, Program 1: θ −= η(sign(β1 m + (1−β1) g) + λθ); m = β2 m + (1−β2) g."""
+    m = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        c = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        theta = [a - lr * (sp.sign(x) + wd * a) for a, x in zip(theta, c)]
+        m = [b2 * a + (1 - b2) * x for a, x in zip(m, g)]
+        out.append(theta)
+    return out
+
+
+def signum(theta, grad, steps, lr, beta):
+    """Bernstein et al. 2018: m = βm + (1−β)g, θ −= η sign(m) (β = 0: sign SGD)."""
+    m = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        m = [beta * a + (1 - beta) * x for a, x in zip(m, g)]
+        theta = [a - lr * sp.sign(x) for a, x in zip(theta, m)]
+        out.append(theta)
+    return out
+
+
+def lazy_adam(theta, grad, steps, lr, b1, b2, eps):
+    """torch.optim.SparseAdam on 1-d parameters: only coordinates with g ≠ 0 change (m, v, θ);
+    the step is ε̂-form, η √(1−β2^t)/(1−β1^t) · m/(√v + ε), with the global t."""
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta, t)
+        step = lr * sp.sqrt(1 - b2**t) / (1 - b1**t)
+        for i in range(n):
+            if g[i] != 0:
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+                theta = theta[:i] + [theta[i] - step * m[i] / (sp.sqrt(v[i]) + eps)] + theta[i + 1:]
+        out.append(list(theta))
     return out
 
 

@@ -1,5 +1,5 @@
 """Layer-wise and matrix rules (issue 17 part A): the properties their proofs/ pages derive,
-asserted on the code. Oracle trajectories are in test_oracles.py (registry-driven) and exact
+asserted on the code. Oracle trajectories are in test_oracles.py (driven by the conventions table) and exact
 first steps in test_exact.py."""
 
 from __future__ import annotations
@@ -270,8 +270,9 @@ def test_muon_matches_optax_on_wide_tall_and_vector_leaves():
     jax = pytest.importorskip("jax")
     optax = pytest.importorskip("optax")
     jax.config.update("jax_enable_x64", True)
+    from refopt import conventions
     from refopt.registry import SPECS
-    oracle = SPECS["muon"].oracles[0]
+    oracle = conventions.rows("muon", "optax")[0]
     p0, grad = _rect_problem()
     opt = SPECS["muon"].build(**oracle.refopt_kwargs)
     ours, state = dict(p0), opt.init(p0)
@@ -291,8 +292,9 @@ def test_adafactor_matches_torch_on_wide_and_tall_leaves():
     """torch.optim.Adafactor vs refopt (torch's registry configuration) on 3×5, 5×3 and a
     vector, 30 float64 steps: the factored row/column statistics of non-square matrices."""
     torch = pytest.importorskip("torch")
+    from refopt import conventions
     from refopt.registry import SPECS
-    oracle = SPECS["adafactor"].oracles[0]
+    oracle = conventions.rows("adafactor", "torch")[0]
     p0, grad = _rect_problem(1)
     opt = SPECS["adafactor"].build(**oracle.refopt_kwargs)
     ours, state = dict(p0), opt.init(p0)
@@ -308,12 +310,12 @@ def test_adafactor_matches_torch_on_wide_and_tall_leaves():
         np.testing.assert_allclose(ours[k], tensors[k].detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_issue_17a_framework_rules_have_registered_oracles():
+def test_issue_17a_framework_rules_are_in_the_conventions_table():
     """The framework rules these six refopt rules claim to reproduce at 1e-12 are all in the
-    registry (keras's Lamb was checked by hand; keras's Adafactor and Muon and torch's Muon do
-    not agree to 1e-12, see their proof pages)."""
-    from refopt.registry import SPECS
-    targets = {o.target for s in SPECS.values() for o in s.oracles}
+    conventions table (keras's Adafactor and Muon and torch's Muon do not agree to 1e-12, see
+    their proof pages)."""
+    from refopt.conventions import CONVENTIONS
+    targets = {c.target for c in CONVENTIONS}
     assert {"optax.lamb", "optax.lars", "optax.adafactor", "optax.sm3", "optax.fromage",
             "optax.contrib.muon", "torch.optim.Adafactor", "keras.optimizers.Lamb"} <= targets
 

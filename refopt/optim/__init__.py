@@ -1,25 +1,32 @@
-"""Classic update rules, one module each (ALGORITHMS.md §1)."""
+"""Classic update rules, one module each (:ref:`spec-classic`)."""
 
+from refopt.optim.adabelief import adabelief
 from refopt.optim.adadelta import adadelta
 from refopt.optim.adafactor import adafactor
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
-from refopt.optim.adamax import adamax
+from refopt.optim.adamax import adamax, adamaxw
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.fromage import fromage
 from refopt.optim.lamb import lamb
 from refopt.optim.lars import lars
+from refopt.optim.lion import lion
 from refopt.optim.momentum import momentum
 from refopt.optim.muon import muon
-from refopt.optim.nadam import nadam
+from refopt.optim.nadam import nadam, nadamw
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.projection import project_box
+from refopt.optim.radam import radam
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
+from refopt.optim.signum import sign_sgd, signum
 from refopt.optim.sm3 import sm3
+from refopt.optim.yogi import yogi
 
-__all__ = ["adadelta", "adafactor", "adagrad", "adam", "adamw", "adamax", "amsgrad", "fromage", "lamb",
-           "lars", "momentum", "muon", "nadam", "nag", "nag_reparameterised", "add_gradient_noise",
-           "project_box", "rmsprop", "sgd", "sm3"]
+__all__ = ["adabelief", "adadelta", "adafactor", "adagrad", "adam", "adamw", "adamax", "adamaxw", "amsgrad",
+           "fromage", "lamb", "lars", "lion", "momentum", "muon", "nadam", "nadamw", "nag",
+           "nag_reparameterised",
+           "add_gradient_noise", "project_box", "radam", "rmsprop", "sgd", "sign_sgd", "signum", "sm3",
+           "yogi"]

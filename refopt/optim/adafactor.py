@@ -12,7 +12,7 @@ FactoredAxes = Literal["last_two", "two_largest"]
 Eps1Mode = Literal["add_to_square", "clamp_estimate"]
 
 
-# register_state
+@base.register_state
 class AdafactorState(NamedTuple):
     """State of :func:`adafactor`. A factored leaf keeps ``row`` and ``col``; any other leaf keeps
     the full ``v``; the fields a leaf does not use hold a size-0 array."""
@@ -21,6 +21,9 @@ class AdafactorState(NamedTuple):
     row: Any   # R_t: EMA of mean(g², over the row axis), the leaf's shape less that axis
     col: Any   # C_t: EMA of mean(g², over the column axis), the leaf's shape less that axis
     v: Any     # V_t: EMA of g² for leaves that are not factored
+
+    # shaped per leaf, not like it (base.check_update_args checks one entry per leaf)
+    leaf_summaries = ("row", "col", "v")
 
 
 def factored_axes(shape: tuple[int, ...], axes: FactoredAxes, min_dim: int) -> tuple[int, int] | None:
@@ -44,6 +47,7 @@ def _rms(xp, x):
     return float(xp.sqrt(xp.mean(x * x)))
 
 
+@base.rule_factory("adafactor", AdafactorState)
 def adafactor(lr: Any = 1e-2, *, decay_exponent: float = 0.8, beta2: Callable[[int], float] | None = None,
               eps1: float = 1e-30, eps1_mode: Eps1Mode = "add_to_square", eps2: float = 1e-3,
               clip_threshold: float | None = 1.0, relative_step: bool = True,
@@ -68,10 +72,10 @@ def adafactor(lr: Any = 1e-2, *, decay_exponent: float = 0.8, beta2: Callable[[i
 
     R Cᵀ/mean(R) is the paper's rank-1 minimiser of the I-divergence to V (proof page).
 
-    **Conventions** (each a switch; defaults are the paper's, which ``keras.optimizers.Adafactor``
-    follows). ``eps1_mode="clamp_estimate"``: no ε1 in the averages; instead mean(R) ≥ ε1 and
+    **Conventions.** Each is a switch; the defaults are the paper's (Keras's Adafactor follows
+    them). ``eps1_mode="clamp_estimate"``: no ε1 in the averages; instead mean(R) ≥ ε1 and
     V̂ ≥ ε1² (``torch.optim.Adafactor``, whose ε1 is the dtype's machine epsilon).
-    ``relative_step=False``: the step is η_t, not min(η_t, t^{−1/2}) (optax).
+    ``relative_step=False``: the step is η_t, not min(η_t, t^{−1/2}) (``optax.adafactor``).
     ``parameter_scale=False``: no max(ε2, RMS(θ)) factor. ``clip_threshold=None``: no update
     clipping. ``factored="two_largest"`` with ``min_dim_size_to_factor=128`` is optax's choice
     of which leaves are factored and over which axes (torch and keras: every leaf of rank ≥ 2,
@@ -100,7 +104,7 @@ def adafactor(lr: Any = 1e-2, *, decay_exponent: float = 0.8, beta2: Callable[[i
     ((2,), (3,), (0,))
 
     References: Shazeer & Stern, "Adafactor: Adaptive Learning Rates with Sublinear Memory
-    Cost", ICML 2018 (arXiv:1804.04235). Proof page: ``rule-adafactor``.
+    Cost", ICML 2018 (arXiv:1804.04235). Proof page: :ref:`rule-adafactor`.
     """
     lr_fn = base.as_schedule("lr", lr)
     c_exp = base.check_real("decay_exponent", decay_exponent, low=0.0, low_open=True)
@@ -115,8 +119,7 @@ def adafactor(lr: Any = 1e-2, *, decay_exponent: float = 0.8, beta2: Callable[[i
     base.check_bool("parameter_scale", parameter_scale)
     base.check_choice("factored", factored, get_args(FactoredAxes))
     min_dim = min_dim_size_to_factor
-    if isinstance(min_dim, bool) or not isinstance(min_dim, int) or min_dim < 1:
-        raise ValueError(f"min_dim_size_to_factor must be an integer >= 1, got {min_dim!r}")
+    min_dim = base.check_int("min_dim_size_to_factor", min_dim, low=1)
     reg = rule.regularisation(weight_decay, decay, maximize)
     sign_only = rule.regularisation(0.0, "l2", reg.maximize)     # decay follows RMS(θ_{t−1})
     decay_only = rule.regularisation(reg.weight_decay, reg.decay, False)
@@ -141,6 +144,7 @@ def adafactor(lr: Any = 1e-2, *, decay_exponent: float = 0.8, beta2: Callable[[i
 
     def update(grads: Any, state: AdafactorState, params: Any) -> tuple[Any, AdafactorState]:
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, sign_only)
+        base.check_leaf_summaries_like(state, init(params))
         b = beta2_at(t)
         rho = min(lr_t, t ** -0.5) if relative_step else lr_t
         added = eps1 if eps1_mode == "add_to_square" else 0.0
@@ -163,7 +167,7 @@ def adafactor(lr: Any = 1e-2, *, decay_exponent: float = 0.8, beta2: Callable[[i
                 v_hat = xp.expand_dims(r / r_mean, axis=a) * xp.expand_dims(c, axis=bx)
             if eps1_mode == "clamp_estimate":
                 v_hat = xp.clip(v_hat, min=eps1 * eps1)
-            u = g / xp.sqrt(v_hat)
+            u = rule.safe_divide(xp, g, xp.sqrt(v_hat))
             if clip_threshold is not None:
                 u = u / max(1.0, _rms(xp, u) / clip_threshold)
             p = rule.decayed_param(decay_only, p, lr_t)

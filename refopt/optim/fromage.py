@@ -8,13 +8,14 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class FromageState(NamedTuple):
     """State of :func:`fromage` (the rule keeps no buffers)."""
 
     t: int   # number of updates applied so far
 
 
+@base.rule_factory("fromage", FromageState)
 def fromage(lr: Any = 0.01, *, min_norm: float = 1e-6, weight_decay: float = 0.0,
             decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Fromage (Bernstein et al. 2020, Algorithm 1), layer = one leaf of the tree.
@@ -28,7 +29,7 @@ def fromage(lr: Any = 0.01, *, min_norm: float = 1e-6, weight_decay: float = 0.0
     that a step orthogonal to θ causes (Pythagoras), so such steps keep every layer's norm.
 
     **Conventions.** ``optax.fromage`` is this rule with ``min_norm`` = 1e−6 (its default): the
-    trust ratio of ``optax.scale_by_trust_ratio(min_norm)`` and the shrink written as decoupled
+    trust ratio of optax's trust-ratio scaling with ``min_norm``, and the shrink written as decoupled
     weight decay (1/√(1+η²) − 1)θ.
 
     Args:
@@ -45,7 +46,7 @@ def fromage(lr: Any = 0.01, *, min_norm: float = 1e-6, weight_decay: float = 0.0
     5.0
 
     References: Bernstein, Vahdat, Yue & Liu, "On the distance between two neural networks and
-    the stability of learning", NeurIPS 2020 (arXiv:2002.03432). Proof page: ``rule-fromage``.
+    the stability of learning", NeurIPS 2020 (arXiv:2002.03432). Proof page: :ref:`rule-fromage`.
     """
     lr_fn = base.as_schedule("lr", lr)
     min_norm = base.check_real("min_norm", min_norm, low=0.0)

@@ -8,7 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class LambState(NamedTuple):
     """State of :func:`lamb`."""
 
@@ -24,6 +24,7 @@ def trust_ratio(param_norm: float, update_norm: float) -> float:
     return 1.0
 
 
+@base.rule_factory("lamb", LambState)
 def lamb(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-6,
          eps_root: float = 0.0, direction_decay: float = 0.0, weight_decay: float = 0.0,
          decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
@@ -68,7 +69,7 @@ def lamb(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
     [0.01, 0.01]
 
     References: You et al., "Large Batch Optimization for Deep Learning: Training BERT in 76
-    minutes", ICLR 2020 (arXiv:1904.00962). Proof page: ``rule-lamb``.
+    minutes", ICLR 2020 (arXiv:1904.00962). Proof page: :ref:`rule-lamb`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)
@@ -91,7 +92,7 @@ def lamb(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
         def leaf(p, g, m, v):
             m = beta1 * m + (1.0 - beta1) * g
             v = beta2 * v + (1.0 - beta2) * (g * g)
-            u = (m / bc1) / (xp.sqrt(v / bc2 + eps_root) + eps) + direction_decay * p
+            u = rule.safe_divide(xp, m / bc1, xp.sqrt(v / bc2 + eps_root) + eps) + direction_decay * p
             r = trust_ratio(float(xp.sqrt(xp.sum(p * p))), float(xp.sqrt(xp.sum(u * u))))
             return p - (lr_t * r) * u, m, v
 

@@ -12,7 +12,7 @@ RatioDenominator = Literal["norm_of_sum", "sum_of_norms"]
 Mask = Callable[[Any], Any] | Any | None
 
 
-# register_state
+@base.register_state
 class LarsState(NamedTuple):
     """State of :func:`lars`."""
 
@@ -44,6 +44,7 @@ def leaf_mask(name: str, mask: Mask, params: Any) -> list[bool]:
     return flags
 
 
+@base.rule_factory("lars", LarsState)
 def lars(lr: Any = 0.1, momentum: float = 0.9, *, trust_coefficient: float = 0.001, eps: float = 0.0,
          nesterov: bool = False, ratio_denominator: RatioDenominator = "norm_of_sum",
          weight_decay_mask: Mask = None, trust_ratio_mask: Mask = None, weight_decay: float = 0.0,
@@ -94,7 +95,7 @@ def lars(lr: Any = 0.1, momentum: float = 0.9, *, trust_coefficient: float = 0.0
     (0.25, 0.3)
 
     References: You, Gitman & Ginsburg, "Large Batch Training of Convolutional Networks",
-    arXiv:1708.03888 (2017). Proof page: ``rule-lars``.
+    arXiv:1708.03888 (2017). Proof page: :ref:`rule-lars`.
     """
     lr_fn = base.as_schedule("lr", lr)
     mu = base.check_beta("momentum", momentum)

@@ -15,7 +15,7 @@ ShapeScale = Literal["rows_over_cols", "cols_over_rows", "max_dim", "none"]
 JORDAN_COEFFICIENTS = (3.4445, -4.7750, 2.0315)   # Jordan et al. 2024; torch, optax and keras
 
 
-# register_state
+@base.register_state
 class MuonState(NamedTuple):
     """State of :func:`muon`: momentum for the matrix leaves (size 0 elsewhere) and the fallback
     rule's state over the list of the other leaves (None when there are none)."""
@@ -23,6 +23,9 @@ class MuonState(NamedTuple):
     t: int
     m: Any
     fallback: Any
+
+    leaf_summaries = ("m",)      # a size-0 array at leaves the fallback rule updates
+    sub_states = ("fallback",)   # checked by the fallback rule's own update
 
 
 def rank_two_leaves(params: Any) -> Any:
@@ -38,7 +41,8 @@ def newton_schulz(xp: Any, x: Any, coefficients: tuple[float, float, float], ste
     if tall:
         x = xp.matrix_transpose(x)
     norm = float(xp.sqrt(xp.sum(x * x)))
-    x = x / (norm + eps if norm_eps == "added" else max(norm, eps))
+    den = norm + eps if norm_eps == "added" else max(norm, eps)
+    x = x / den if den > 0.0 else xp.zeros_like(x)   # a zero matrix with ε = 0: no step (0/0 policy)
     a, b, c = coefficients
     for _ in range(steps):
         gram = x @ xp.matrix_transpose(x)
@@ -46,6 +50,7 @@ def newton_schulz(xp: Any, x: Any, coefficients: tuple[float, float, float], ste
     return xp.matrix_transpose(x) if tall else x
 
 
+@base.rule_factory("muon", MuonState)
 def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffer: Buffer = "sum",
          bias_correction: bool = False, ns_coefficients: tuple[float, float, float] = JORDAN_COEFFICIENTS,
          ns_steps: int = 5, eps: float = 1e-7, norm_eps: NormEps = "added",
@@ -62,17 +67,17 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
     with NS_K the quintic Newton–Schulz iteration of :func:`newton_schulz` (K steps, from the
     Frobenius-normalised M_t) and κ the shape scale. NS_K(M) ≈ U Vᵀ for M = U Σ Vᵀ.
 
-    **Conventions.** ``buffer``: ``"sum"`` B = μB + G (keras, Jordan's code) or ``"average"``
-    B = μB + (1−μ)G (torch, optax); Nesterov M = G + μB resp. (1−μ)G + μB. ``bias_correction``
-    (optax): B/(1−μ^t), and Nesterov μB/(1−μ^{t+1}) + (1−μ)G/(1−μ^t). ``norm_eps``: divide by
-    ‖M‖_F + ε (optax ε = 1e−8, keras 1e−7) or max(‖M‖_F, ε) (torch, 1e−7). ``shape_scale`` for
-    an m×n leaf: ``"rows_over_cols"`` √max(1, m/n) (Jordan; torch's default, weights stored
-    out×in), ``"cols_over_rows"`` √max(1, n/m) (optax, weights stored in×out), ``"max_dim"``
-    ``rms_rate``·√max(m, n) (keras; torch ``match_rms_adamw``; optax ``consistent_rms``),
-    ``"none"``. ``muon_mask`` selects the Muon leaves (default: rank 2, as all three); the
-    rest go to ``fallback`` with its own lr and decay (default ``adam(lr)``; optax: NAdam-form
-    ``nadam(momentum_decay=inf)``, keras: ``adam(eps_hat=True)``). ``weight_decay`` applies
-    to the Muon leaves, decoupled with η_t as in all three.
+    **Conventions.** The table rows are ``optax.contrib.muon``'s; the switches: ``buffer``:
+    ``"sum"`` B = μB + G (keras, Jordan's code) or ``"average"`` B = μB + (1−μ)G (torch, optax);
+    Nesterov M = G + μB resp. (1−μ)G + μB. ``bias_correction`` (optax): B/(1−μ^t), and Nesterov
+    μB/(1−μ^{t+1}) + (1−μ)G/(1−μ^t). ``norm_eps``: divide by ‖M‖_F + ε (optax ε = 1e−8, keras 1e−7)
+    or max(‖M‖_F, ε) (torch, 1e−7). ``shape_scale`` for an m×n leaf: ``"rows_over_cols"`` √max(1,
+    m/n) (Jordan; torch's default, weights stored out×in), ``"cols_over_rows"`` √max(1, n/m) (optax,
+    weights stored in×out), ``"max_dim"`` ``rms_rate``·√max(m, n) (keras; torch ``match_rms_adamw``;
+    optax ``consistent_rms``), ``"none"``. ``muon_mask`` selects the Muon leaves (default: rank 2,
+    as all three); the rest go to ``fallback`` with its own lr and decay (default ``adam(lr)``;
+    optax: NAdam-form ``nadam(momentum_decay=inf)``, keras: ``adam(eps_hat=True)``).
+    ``weight_decay`` applies to the Muon leaves, decoupled with η_t as in all three.
 
     Args:
         lr: η_t, float or schedule. momentum: μ in [0, 1). nesterov: M = G + μB instead of B.
@@ -93,7 +98,7 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
     array([0.71, 0.7 , 0.7 ])
 
     References: Jordan et al., "Muon: An optimizer for hidden layers in neural networks" (2024,
-    blog post and code; not peer-reviewed). Proof page: ``rule-muon``.
+    blog post and code; not peer-reviewed). Proof page: :ref:`rule-muon`.
     """
     lr_fn = base.as_schedule("lr", lr)
     mu = base.check_beta("momentum", momentum)
@@ -103,8 +108,7 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
     if not (isinstance(ns_coefficients, tuple) and len(ns_coefficients) == 3):
         raise TypeError(f"ns_coefficients must be a tuple (a, b, c), got {ns_coefficients!r}")
     coeffs = tuple(base.check_real(f"ns_coefficients[{i}]", c) for i, c in enumerate(ns_coefficients))
-    if isinstance(ns_steps, bool) or not isinstance(ns_steps, int) or ns_steps < 0:
-        raise ValueError(f"ns_steps must be an integer >= 0, got {ns_steps!r}")
+    ns_steps = base.check_int("ns_steps", ns_steps, low=0)
     eps = base.check_real("eps", eps, low=0.0)
     base.check_choice("norm_eps", norm_eps, get_args(NormEps))
     base.check_choice("shape_scale", shape_scale, get_args(ShapeScale))
@@ -114,6 +118,8 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
     if fallback is not None and not isinstance(fallback, base.Optimizer):
         raise TypeError(f"fallback must be a refopt Optimizer or None, got {fallback!r}")
     inner = adam(lr) if fallback is None else fallback
+    if inner.extra_args:   # Muon calls the fallback's update with the gradients alone
+        raise ValueError(f"fallback must need no extra update arguments, got {sorted(inner.extra_args)}")
     reg = rule.regularisation(weight_decay, decay, maximize)
     sign_only = rule.regularisation(0.0, "l2", reg.maximize)
     decay_only = rule.regularisation(reg.weight_decay, reg.decay, False)
@@ -133,6 +139,8 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
 
     def scale(shape: tuple[int, ...]) -> float:
         rows, cols = shape
+        if rows == 0 or cols == 0:
+            return 1.0   # an empty matrix: there is nothing to scale
         return {"rows_over_cols": max(1.0, rows / cols) ** 0.5,
                 "cols_over_rows": max(1.0, cols / rows) ** 0.5,
                 "max_dim": rms_rate * max(rows, cols) ** 0.5, "none": 1.0}[shape_scale]
@@ -140,6 +148,7 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
     def update(grads: Any, state: MuonState, params: Any) -> tuple[Any, MuonState]:
         flags = is_muon(params)
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, sign_only)
+        base.check_leaf_summaries_like(state, init(params))
         s = (1.0 - mu) if buffer == "average" else 1.0
 
         def leaf(p, g, m, f):

@@ -8,7 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class SM3State(NamedTuple):
     """State of :func:`sm3`. ``mu`` is a list with one tuple per leaf (leaves in
     ``refopt.tree.flatten`` order): one accumulator per axis for a leaf of rank ≥ 2, the full
@@ -18,12 +18,16 @@ class SM3State(NamedTuple):
     mu: list   # μ'_t(r), one vector per axis (cover set r = one slice along that axis)
     m: Any     # momentum of the preconditioned gradient
 
+    # shaped per leaf, not like it (base.check_update_args checks one entry per leaf)
+    leaf_summaries = ("mu",)
+
 
 def _expanded(xp: Any, vec: Any, axis: int, ndim: int) -> Any:
     """A vector along ``axis`` reshaped to broadcast against a rank-``ndim`` leaf."""
     return xp.reshape(vec, tuple(vec.shape[0] if k == axis else 1 for k in range(ndim)))
 
 
+@base.rule_factory("sm3", SM3State)
 def sm3(lr: Any = 0.1, momentum: float = 0.9, *, eps: float = 1e-8, weight_decay: float = 0.0,
         decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""SM3-II (Anil et al. 2019, Algorithm 2) with the slices of each tensor as cover sets.
@@ -61,7 +65,7 @@ def sm3(lr: Any = 0.1, momentum: float = 0.9, *, eps: float = 1e-8, weight_decay
     [[4.0, 9.0], [1.0, 9.0, 4.0]]
 
     References: Anil, Gupta, Koren & Singer, "Memory-Efficient Adaptive Optimization",
-    NeurIPS 2019 (arXiv:1901.11150). Proof page: ``rule-sm3``.
+    NeurIPS 2019 (arXiv:1901.11150). Proof page: :ref:`rule-sm3`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta = base.check_beta("momentum", momentum)
@@ -81,12 +85,15 @@ def sm3(lr: Any = 0.1, momentum: float = 0.9, *, eps: float = 1e-8, weight_decay
 
     def update(grads: Any, state: SM3State, params: Any) -> tuple[Any, SM3State]:
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        base.check_leaf_summaries_like(state, init(params))
 
         def preconditioned(g, mu):
             k = len(g.shape)
             if k < 2:
-                nu = mu[0] + g * g
+                nu = xp.asarray(mu[0] + g * g)   # a 0-d leaf stays an array (NumPy returns a scalar)
                 return nu, (nu,)
+            if 0 in tuple(g.shape):
+                return g * g, tuple(mu)   # an empty leaf: nothing to accumulate (max of nothing)
             floor = _expanded(xp, mu[0], 0, k)
             for j in range(1, k):
                 floor = xp.minimum(floor, _expanded(xp, mu[j], j, k))
