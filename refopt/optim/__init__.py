@@ -6,8 +6,12 @@ from refopt.optim.adafactor import adafactor
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax, adamaxw
+from refopt.optim.adan import adan
+from refopt.optim.ademamix import ademamix, alpha_warmup, beta3_warmup
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.asgd import asgd, asgd_average
 from refopt.optim.fromage import fromage
+from refopt.optim.ftrl import ftrl
 from refopt.optim.lamb import lamb
 from refopt.optim.lars import lars
 from refopt.optim.lion import lion
@@ -17,9 +21,14 @@ from refopt.optim.nadam import nadam, nadamw
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.novograd import novograd
+from refopt.optim.optimistic import optimistic_gd
+from refopt.optim.optimistic_adam import optimistic_adam
+from refopt.optim.polyak import polyak_sgd
 from refopt.optim.projection import project_box
 from refopt.optim.radam import radam
 from refopt.optim.rmsprop import rmsprop
+from refopt.optim.rprop import rprop
 from refopt.optim.sgd import sgd
 from refopt.optim.signum import sign_sgd, signum
 from refopt.optim.sm3 import sm3
@@ -29,4 +38,7 @@ __all__ = ["adabelief", "adadelta", "adafactor", "adagrad", "adam", "adamw", "ad
            "fromage", "lamb", "lars", "lion", "momentum", "muon", "nadam", "nadamw", "nag",
            "nag_reparameterised",
            "add_gradient_noise", "project_box", "radam", "rmsprop", "sgd", "sign_sgd", "signum", "sm3",
-           "yogi"]
+           "yogi",
+           "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
+           "optimistic_adam", "optimistic_gd", "asgd", "asgd_average", "adan",
+           "novograd", "ftrl", "polyak_sgd"]
