@@ -499,8 +499,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     # the rule still descends, so the wrong variant is a loss of the wrong sign under gap="positive"
     "polyak_sgd": empirical_claims("polyak_sgd", {"lr": 1.0}, _POLYAK_WRONG_SIGN, ls_lr_per_L=0.5,
                                    best=True),
-    # issue 17 (A): the problems' parameters are one vector, i.e. one layer; Muon's vector
-    # leaves go to its fallback (Adam), so its claims cover that path only
+    # issue 17 (A): least squares has one vector parameter (one layer; Muon's fallback, Adam,
+    # updates it); factorisation has two matrices U, V (Muon's orthogonalised step)
     "lamb": empirical_claims("lamb", {"lr": 0.03}, best=True),
     "lars": empirical_claims("lars", {"lr": 1.0, "trust_coefficient": 0.01}, best=True),
     # the paper's relative step α = max(ε2, RMS(θ))·ρ is 10⁻⁵ at θ = 0: from the protocol's start
