@@ -26,6 +26,7 @@ from refopt.base import (
 from refopt.optim import (
                          adabelief,
                          adadelta,
+                         adafactor,
                          adagrad,
                          adam,
                          adamax,
@@ -37,9 +38,13 @@ from refopt.optim import (
                          amsgrad,
                          asgd,
                          asgd_average,
+                         fromage,
                          ftrl,
+                         lamb,
+                         lars,
                          lion,
                          momentum,
+                         muon,
                          nadam,
                          nadamw,
                          nag,
@@ -55,6 +60,7 @@ from refopt.optim import (
                          sgd,
                          sign_sgd,
                          signum,
+                         sm3,
                          yogi,
 )
 from refopt.research import agd, bigbatch, rsgd, run_bigbatch
@@ -63,12 +69,12 @@ from refopt.state_io import checkpoint_info, load_state, save_state
 __version__ = "0.1.0"
 
 __all__ = [
-    "Optimizer", "adabelief", "adadelta", "adagrad", "adam", "adamax", "adamaxw", "adamw",
+    "Optimizer", "adabelief", "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamaxw", "adamw",
     "add_gradient_noise", "amsgrad", "checkpoint_info", "constant", "cosine_decay", "exponential_decay",
-    "inverse_time_decay", "lion", "load_state", "momentum", "nadam", "nadamw", "nag",
-    "nag_reparameterised", "project_box", "radam", "rmsprop", "save_state", "sgd", "sign_sgd",
-    "signum", "step_decay", "yogi", "warmup", "nn", "ode", "problems", "research", "testing", "agd",
-    "bigbatch", "rsgd", "run_bigbatch",
+    "fromage", "inverse_time_decay", "lamb", "lars", "lion", "load_state", "momentum", "muon", "nadam",
+    "nadamw", "nag", "nag_reparameterised", "project_box", "radam", "rmsprop", "save_state", "sgd",
+    "sign_sgd", "signum", "sm3", "step_decay", "yogi", "warmup", "nn", "ode", "problems", "research",
+    "testing", "agd", "bigbatch", "rsgd", "run_bigbatch",
     "rprop", "ademamix", "optimistic_adam", "optimistic_gd",
     "asgd", "asgd_average", "adan", "novograd", "ftrl", "polyak_sgd",
 ]

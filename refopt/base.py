@@ -377,10 +377,23 @@ def _check_state_against(node: Any, name: str, params_def: Any, paths: list, par
         _check_leaves(paths, "params", params_leaves, name, leaves)
         return
     if _tree.is_namedtuple(node):
+        # Three declared kinds of field whose arrays do not mirror params leaf for leaf (kept apart
+        # because their checks differ): ``PER_LEAF_SCALARS`` hold one 0-d array per leaf, checked
+        # here in full (NovoGrad's layer-wise moment); ``leaf_summaries`` hold one summary per leaf
+        # of a rule-specific shape (Adafactor's row/column factors, SM3's per-axis accumulators),
+        # checked here for structure and by the rule's ``check_leaf_summaries_like`` for shapes;
+        # ``sub_states`` hold an inner rule's state for a subset of the leaves, which that rule's
+        # own update checks (Muon's fallback)
         scalars = getattr(type(node), "PER_LEAF_SCALARS", ())
+        summaries = getattr(type(node), "leaf_summaries", ())
+        inner = getattr(type(node), "sub_states", ())
         for field, child in zip(node._fields, node):
-            if field in scalars:   # one 0-d array per params leaf (NovoGrad's layer-wise moment)
+            if field in inner:
+                continue
+            if field in scalars:
                 _check_per_leaf_scalars(child, f"{name}.{field}", params_def, paths, params_leaves)
+            elif field in summaries:
+                _check_leaf_summaries(child, f"{name}.{field}", params_def, len(paths))
             else:
                 _check_state_against(child, f"{name}.{field}", params_def, paths, params_leaves)
         return
@@ -390,6 +403,36 @@ def _check_state_against(node: Any, name: str, params_def: Any, paths: list, par
         return
     raise ValueError(f"{name} has structure {treedef} but params has structure {params_def}: "
                      "the state was made for other parameters (pass the state init made for these)")
+
+
+def _check_leaf_summaries(node: Any, name: str, params_def: Any, n_leaves: int) -> None:
+    """One summary per params leaf: params' structure, or a list/tuple with one entry per leaf."""
+    if _tree.structure(node) == params_def:
+        return
+    if isinstance(node, (list, tuple)) and len(node) == n_leaves:
+        return
+    raise ValueError(f"{name} has structure {_tree.structure(node)} but params has {n_leaves} leaves "
+                     f"(structure {params_def}): the state was made for other parameters (pass the "
+                     "state init made for these)")
+
+
+def check_leaf_summaries_like(state: Any, expected: Any) -> None:
+    """The ``leaf_summaries`` fields of ``state`` have the structure, shapes and dtypes of those of
+    ``expected`` (what the rule's init makes for these params); the rule calls this at update,
+    before computing, since :func:`check_update_args` cannot know a summary's shape."""
+    for field in getattr(type(state), "leaf_summaries", ()):
+        got, got_def = _tree.flatten(getattr(state, field))
+        want, want_def = _tree.flatten(getattr(expected, field))
+        if got_def != want_def:
+            raise ValueError(f"state.{field} has structure {got_def} but these params need {want_def}: "
+                             "the state was made for other parameters (pass the state init made for these)")
+        for i, (x, y) in enumerate(zip(got, want)):
+            if tuple(x.shape) != tuple(y.shape):
+                raise ValueError(f"state.{field} entry {i} has shape {tuple(x.shape)} but these params need "
+                                 f"{tuple(y.shape)}: the state was made for other parameters")
+            if x.dtype != y.dtype:
+                raise TypeError(f"state.{field} entry {i} is {x.dtype} but these params need {y.dtype}; "
+                                "refopt never casts silently")
 
 
 def _check_per_leaf_scalars(node: Any, name: str, params_def: Any, paths: list, params_leaves: list) -> None:

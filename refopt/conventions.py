@@ -52,6 +52,34 @@ def _n(rule, ours, target, theirs, note=""):
 
 
 _LRB = {"lr_in_buffer": False, "buffer_init": "first_grad"}   # torch's momentum buffer
+_TORCH_FLOAT64_EPS = 2.220446049250313e-16   # torch.optim.Adafactor's ε1 = finfo(float64).eps
+_CALLS: dict[int, str] = {}   # id of a rule object in a row -> the call that built it (for the table)
+
+
+def _literal(v: object) -> str:
+    if isinstance(v, float) and v == float("inf"):
+        return "math.inf"
+    if id(v) in _CALLS:
+        return _CALLS[id(v)]
+    if callable(v):
+        return v.__name__
+    return repr(v)
+
+
+def _rule(name: str, *args: object, **kwargs: object) -> object:
+    """``refopt.<name>(*args, **kwargs)`` as a row's argument (Muon's ``fallback``), remembered by
+    its call so the table prints the call, not the object."""
+    from refopt import optim
+    opt = getattr(optim, name)(*args, **kwargs)
+    shown = [*map(_literal, args), *(f"{k}={_literal(v)}" for k, v in kwargs.items())]
+    _CALLS[id(opt)] = f"refopt.{name}({', '.join(shown)})"
+    return opt
+
+
+def beta2_in_float32(t: int) -> float:
+    """optax.adafactor's β̂_t = 1 − t^{−0.8}, which optax evaluates in float32."""
+    import numpy as np
+    return float(np.float32(1.0) - np.float32(t) ** np.float32(-0.8))
 
 #: Every framework fact, written once as a refopt configuration and the framework call it equals.
 CONVENTIONS: tuple[Convention, ...] = (
@@ -186,6 +214,29 @@ CONVENTIONS: tuple[Convention, ...] = (
     _k('ftrl', {'lr': 0.5, 'l1': 2.0, 'beta': 0.0, 'initial_accumulator': 0.1}, 'Ftrl', {'learning_rate': 0.5, 'l1_regularization_strength': 2.0}),
     _o('polyak_sgd', {'max_lr': 1.0, 'f_min': -2.0}, 'polyak_sgd', {'f_min': -2.0}),
     _o('polyak_sgd', {'lr': 0.5, 'c': 0.25, 'max_lr': 0.3, 'f_min': -2.0, 'eps': 0.001, 'gap': 'positive'}, 'polyak_sgd', {'scaling': 0.5, 'max_learning_rate': 0.3, 'f_min': -2.0, 'eps': 0.001, 'variant': 'sps+'}),
+    # issue 17 part A
+    _o('lamb', {'lr': 0.01}, 'lamb', {'learning_rate': 0.01}),
+    _o('lamb', {'lr': 0.01, 'beta1': 0.8, 'beta2': 0.99, 'eps': 1e-08, 'eps_root': 1e-10, 'direction_decay': 0.05}, 'lamb', {'learning_rate': 0.01, 'b1': 0.8, 'b2': 0.99, 'eps': 1e-08, 'eps_root': 1e-10, 'weight_decay': 0.05}),
+    _k('lamb', {'lr': 0.01, 'eps': 1e-07}, 'Lamb', {'learning_rate': 0.01}),
+    _k('lamb', {'lr': 0.01, 'eps': 1e-07, 'weight_decay': 0.05, 'decay': 'decoupled'}, 'Lamb', {'learning_rate': 0.01, 'weight_decay': 0.05}),
+    _o('lars', {'lr': 0.1}, 'lars', {'learning_rate': 0.1}),
+    _o('lars', {'lr': 0.1, 'momentum': 0.8, 'trust_coefficient': 0.02, 'eps': 0.001, 'nesterov': True, 'weight_decay': 0.01}, 'lars', {'learning_rate': 0.1, 'momentum': 0.8, 'trust_coefficient': 0.02, 'eps': 0.001, 'nesterov': True, 'weight_decay': 0.01}),
+    _o('lars', {'lr': 0.1, 'trust_coefficient': 0.02, 'weight_decay': 0.01, 'weight_decay_mask': {'w': True, 'b': False}, 'trust_ratio_mask': {'w': False, 'b': True}}, 'lars', {'learning_rate': 0.1, 'trust_coefficient': 0.02, 'weight_decay': 0.01, 'weight_decay_mask': {'w': True, 'b': False}, 'trust_ratio_mask': {'w': False, 'b': True}}),
+    _t('adafactor', {'lr': 0.01, 'eps1': _TORCH_FLOAT64_EPS, 'eps1_mode': 'clamp_estimate'}, 'Adafactor', {'lr': 0.01}),
+    _t('adafactor', {'lr': 0.05, 'eps1': _TORCH_FLOAT64_EPS, 'eps1_mode': 'clamp_estimate', 'decay_exponent': 0.5, 'eps2': 0.01, 'clip_threshold': 1.2, 'weight_decay': 0.1, 'decay': 'decoupled', 'maximize': True}, 'Adafactor', {'lr': 0.05, 'beta2_decay': -0.5, 'eps': (None, 0.01), 'd': 1.2, 'weight_decay': 0.1, 'maximize': True}),
+    _o('adafactor', {'lr': 0.01, 'relative_step': False, 'factored': 'two_largest', 'min_dim_size_to_factor': 128, 'beta2': beta2_in_float32}, 'adafactor', {'learning_rate': 0.01}),
+    _o('adafactor', {'lr': 0.01, 'relative_step': False, 'factored': 'two_largest', 'min_dim_size_to_factor': 2, 'beta2': beta2_in_float32, 'clip_threshold': None, 'weight_decay': 0.01, 'decay': 'fixed'}, 'adafactor', {'learning_rate': 0.01, 'min_dim_size_to_factor': 2, 'clipping_threshold': None, 'weight_decay_rate': 0.01}),
+    # keras.optimizers.Adafactor follows the paper's defaults but agrees only to ~1.5e-8 relative:
+    # its column accumulator carries float32-level rounding (0.09999999 for 0.1)
+    # keras.optimizers.Muon (sum buffer, ‖·‖_F + 1e−7, shape_scale "max_dim" or "none" with
+    # rms_rate=None, fallback adam(eps_hat=True, eps=1e-7) with decoupled decay 0.004)
+    # agrees only to 1e-9..2e-8 relative over 60 float64 steps, on both kinds of leaf
+    _o('muon', {'lr': 0.02, 'buffer': 'average', 'bias_correction': True, 'eps': 1e-08, 'shape_scale': 'cols_over_rows', 'fallback': _rule('nadam', 0.02, eps=1e-08, momentum_decay=math.inf)}, 'contrib.muon', {'learning_rate': 0.02}),
+    _o('muon', {'lr': 0.02, 'buffer': 'average', 'bias_correction': True, 'eps': 1e-08, 'shape_scale': 'max_dim', 'fallback': _rule('adam', 0.02, eps=1e-08), 'momentum': 0.9, 'nesterov': False, 'ns_steps': 4, 'weight_decay': 0.1, 'ns_coefficients': (2.0, -1.5, 0.5)}, 'contrib.muon', {'learning_rate': 0.02, 'beta': 0.9, 'nesterov': False, 'ns_steps': 4, 'weight_decay': 0.1, 'consistent_rms': 0.2, 'ns_coeffs': (2.0, -1.5, 0.5)}),
+    _o('sm3', {'lr': 0.1}, 'sm3', {'learning_rate': 0.1}),
+    _o('sm3', {'lr': 0.05, 'momentum': 0.5}, 'sm3', {'learning_rate': 0.05, 'momentum': 0.5}),
+    _o('fromage', {'lr': 0.01}, 'fromage', {'learning_rate': 0.01}),
+    _o('fromage', {'lr': 0.2, 'min_norm': 0.001}, 'fromage', {'learning_rate': 0.2, 'min_norm': 0.001}),
 )
 
 # Values diagnose() tries besides those in the rows above and the defaults: the switches
@@ -239,12 +290,6 @@ def targets(rule: str) -> set[str]:
 def format_call(name: str, kwargs: dict) -> str:
     """``name(k=v, ...)`` with Python literals, e.g. ``refopt.adam(lr=0.01, eps_hat=True)``."""
     return f"{name}({', '.join(f'{k}={_literal(v)}' for k, v in kwargs.items())})"
-
-
-def _literal(v: object) -> str:
-    if isinstance(v, float) and v == float("inf"):
-        return "math.inf"
-    return repr(v)
 
 
 BEGIN, END = "<!-- conventions-table:begin (generated by python -m refopt.conventions) -->", \

@@ -19,6 +19,7 @@ from refopt.ode import tableau as _tab
 from refopt.ode.rules import linear_multistep, runge_kutta
 from refopt.optim.adabelief import adabelief
 from refopt.optim.adadelta import adadelta
+from refopt.optim.adafactor import adafactor
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
@@ -26,9 +27,13 @@ from refopt.optim.adan import adan
 from refopt.optim.ademamix import ademamix
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd
+from refopt.optim.fromage import fromage
 from refopt.optim.ftrl import ftrl
+from refopt.optim.lamb import lamb
+from refopt.optim.lars import lars, matrix_leaves
 from refopt.optim.lion import lion
 from refopt.optim.momentum import momentum
+from refopt.optim.muon import muon
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
@@ -42,6 +47,7 @@ from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
 from refopt.optim.sgd import sgd
 from refopt.optim.signum import signum
+from refopt.optim.sm3 import sm3
 from refopt.optim.yogi import yogi
 from refopt.research.agd import agd
 from refopt.research.bigbatch import bigbatch
@@ -252,6 +258,106 @@ SPECS.update({s.name: s for s in [
             Invalid({"weight_decay": 0.01}, ValueError, "weight_decay must be 0 when lazy=True"),),
         elementwise=False,  # a row is updated as a whole when any of its entries is non-zero
         scale_invariant={"lr": 0.01, "eps": 0.0}),
+]})
+
+
+# ---------------------------------------------------------------------------------------------
+# layer-wise and matrix rules (issue 17 part A): a step depends on whole leaves, not coordinates
+SPECS.update({s.name: s for s in [
+    Spec(
+        "lamb", lamb, "classic", "You et al. 2020", "rule-lamb",
+        configs=({"lr": 0.01},                                       # optax.lamb's defaults
+                 {"lr": 0.01, "eps": 1e-7, "weight_decay": 0.01, "decay": "decoupled"},  # keras
+                 {"lr": 0.01, "direction_decay": 0.01, "weight_decay": 0.01, "eps_root": 1e-8}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"eps_root": -1.0}, ValueError, "eps_root must be in"),
+            Invalid({"direction_decay": -0.1}, ValueError, "direction_decay must be in"),
+            Invalid({"direction_decay": True}, TypeError, "direction_decay must be a real number")),
+        elementwise=False,           # the trust ratio is a per-leaf norm
+        scale_invariant={"lr": 0.01, "eps": 0.0}),
+    Spec(
+        "lars", lars, "classic", "You, Gitman & Ginsburg 2017", "rule-lars",
+        configs=({"lr": 0.1},                                        # optax.lars's defaults
+                 {"lr": 0.1, "trust_coefficient": 0.02, "weight_decay": 1e-3,   # the paper's
+                  "ratio_denominator": "sum_of_norms"},              # Algorithm 1
+                 {"lr": 0.1, "trust_coefficient": 0.02, "nesterov": True, "weight_decay": 1e-3,
+                  "weight_decay_mask": matrix_leaves, "trust_ratio_mask": matrix_leaves},
+                 {"lr": 0.1, "momentum": 0.0, "trust_coefficient": 0.05, "eps": 1e-8,
+                  "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+        invalid=_shared_invalid() + _betas_invalid("momentum") + (
+            Invalid({"trust_coefficient": 0.0}, ValueError, r"trust_coefficient must be in \(0.0, inf\]"),
+            Invalid({"eps": -1.0}, ValueError, "eps must be in"),
+            Invalid({"nesterov": 1}, TypeError, "nesterov must be True or False"),
+            Invalid({"ratio_denominator": "paper"}, ValueError,
+                    r"ratio_denominator must be one of \['norm_of_sum', 'sum_of_norms'\]"),
+            Invalid({"trust_ratio_mask": "biases"}, TypeError, "trust_ratio_mask must be None"),
+            Invalid({"weight_decay_mask": 3}, TypeError, "weight_decay_mask must be None")),
+        elementwise=False,           # the trust ratio is a per-leaf norm
+        scale_invariant={"lr": 0.1}),
+    Spec(
+        "adafactor", adafactor, "classic", "Shazeer & Stern 2018", "rule-adafactor",
+        configs=({"lr": 0.01},                                         # the paper's (and keras's)
+                 {"lr": 0.01, "eps1": 2.220446049250313e-16, "eps1_mode": "clamp_estimate",  # torch's
+                  "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": 0.01, "relative_step": False, "factored": "two_largest",  # optax's
+                  "min_dim_size_to_factor": 2, "clip_threshold": None, "decay_exponent": 0.5},
+                 {"lr": 0.05, "parameter_scale": False, "maximize": True}),
+        invalid=_shared_invalid() + (
+            Invalid({"decay_exponent": 0.0}, ValueError, r"decay_exponent must be in \(0.0, inf\]"),
+            Invalid({"beta2": 0.9}, TypeError, "beta2 must be None or a callable"),
+            Invalid({"eps1": -1.0}, ValueError, "eps1 must be in"),
+            Invalid({"eps2": -1.0}, ValueError, "eps2 must be in"),
+            Invalid({"eps1_mode": "inside"}, ValueError,
+                    r"eps1_mode must be one of \['add_to_square', 'clamp_estimate'\]"),
+            Invalid({"clip_threshold": 0.0}, ValueError, r"clip_threshold must be in \(0.0, inf\]"),
+            Invalid({"relative_step": "yes"}, TypeError, "relative_step must be True or False"),
+            Invalid({"parameter_scale": 0}, TypeError, "parameter_scale must be True or False"),
+            Invalid({"factored": "rows"}, ValueError, "factored must be one of"),
+            Invalid({"min_dim_size_to_factor": 0}, ValueError,
+                    "min_dim_size_to_factor must be an integer >= 1"),
+            Invalid({"min_dim_size_to_factor": True}, TypeError,
+                    "min_dim_size_to_factor must be an integer >= 1")),
+        elementwise=False,           # factored moments and RMS(θ), RMS(U) couple a leaf's entries
+        scale_invariant={"lr": 0.01, "eps1": 0.0}),
+    Spec(
+        "muon", muon, "classic", "Jordan et al. 2024", "rule-muon",
+        configs=({"lr": 0.02},                                     # Jordan's / keras's momentum
+                 {"lr": 0.02, "buffer": "average", "norm_eps": "floor", "weight_decay": 0.1},  # torch's
+                 {"lr": 0.02, "buffer": "average", "bias_correction": True, "eps": 1e-8,  # optax's
+                  "shape_scale": "cols_over_rows",
+                  "fallback": nadam(0.02, eps=1e-8, momentum_decay=math.inf)},
+                 {"lr": 0.02, "nesterov": False, "shape_scale": "max_dim", "ns_steps": 3,
+                  "fallback": sgd(lr=0.02), "maximize": True}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("momentum") + (
+            Invalid({"buffer": "ema"}, ValueError, r"buffer must be one of \['average', 'sum'\]"),
+            Invalid({"bias_correction": 1}, TypeError, "bias_correction must be True or False"),
+            Invalid({"ns_coefficients": (3.0, -4.0)}, TypeError, "ns_coefficients must be a tuple"),
+            Invalid({"ns_coefficients": (3.0, float("nan"), 2.0)}, ValueError,
+                    r"ns_coefficients\[1\] must be in"),
+            Invalid({"ns_steps": -1}, ValueError, "ns_steps must be an integer >= 0"),
+            Invalid({"ns_steps": 2.0}, TypeError, "ns_steps must be an integer >= 0"),
+            Invalid({"norm_eps": "clamp"}, ValueError, "norm_eps must be one of"),
+            Invalid({"shape_scale": "fan"}, ValueError, "shape_scale must be one of"),
+            Invalid({"rms_rate": 0.0}, ValueError, "rms_rate must be in"),
+            Invalid({"muon_mask": "matrices"}, TypeError, "muon_mask must be None"),
+            Invalid({"fallback": "adam"}, TypeError, "fallback must be a refopt Optimizer")),
+        elementwise=False),
+    Spec(
+        "sm3", sm3, "classic", "Anil et al. 2019", "rule-sm3",
+        configs=({"lr": 0.1}, {"lr": 0.1, "momentum": 0.0, "eps": 0.0},   # optax's; the paper's
+                 {"lr": 0.1, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("momentum"),
+        elementwise=False),
+    Spec(
+        "fromage", fromage, "classic", "Bernstein et al. 2020", "rule-fromage",
+        configs=({"lr": 0.01}, {"lr": 0.1, "min_norm": 0.0},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+        invalid=_shared_invalid() + (
+            Invalid({"min_norm": -1e-6}, ValueError, "min_norm must be in"),
+            Invalid({"min_norm": "tiny"}, TypeError, "min_norm must be a real number")),
+        elementwise=False,           # the trust ratio is a per-leaf norm
+        zero_grad_fixed_point=False,  # g = 0 still shrinks θ by 1/√(1+η²)
+        scale_invariant={"lr": 0.01, "min_norm": 0.0}),
 ]})
 
 

@@ -395,6 +395,51 @@ def lazy_adam(theta, grad, steps, lr, b1, b2, eps):
     return out
 
 
+# ---- layer-wise and matrix rules (issue 17 part A); the whole vector θ is one layer ----------
+
+def _norm(x):
+    return sp.sqrt(sum(a**2 for a in x))
+
+
+def _trust(p_norm, u_norm):
+    return p_norm / u_norm if (p_norm != 0 and u_norm != 0) else 1
+
+
+def lamb(theta, grad, steps, lr, b1, b2, eps, eps_root=0, lam_u=0, **reg):
+    """You et al. 2020, Alg. 2 (φ = id): u = m̂/(√(v̂+ε_root)+ε) + λ_u θ; θ −= η ‖θ‖/‖u‖ u."""
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+        u = [(a / (1 - b1**t)) / (sp.sqrt(b / (1 - b2**t) + eps_root) + eps) + lam_u * th
+             for a, b, th in zip(m, v, theta)]
+        r = _trust(_norm(theta), _norm(u))
+        theta = [th - lr * r * x for th, x in zip(theta, u)]
+        out.append(theta)
+    return out
+
+
+def lars(theta, grad, steps, lr, mu, kappa, wd=0, eps=0, nesterov=False, sum_of_norms=False):
+    """You et al. 2017, Alg. 1 with L2 decay λ: d = g + λθ; r = κ‖θ‖/(‖d‖ + ε) (optax) or
+    κ‖θ‖/(‖g‖ + λ‖θ‖ + ε) (paper); m = μm + η r d; θ −= m (Nesterov: η r d + μ m)."""
+    m = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        d = [a + wd * th for a, th in zip(g, theta)]
+        den = _norm(g) + wd * _norm(theta) if sum_of_norms else _norm(d)
+        r = kappa * _norm(theta) / (den + eps) if (_norm(theta) != 0 and den != 0) else 1
+        u = [lr * r * x for x in d]
+        m = [mu * a + b for a, b in zip(m, u)]
+        step = [a + mu * b for a, b in zip(u, m)] if nesterov else m
+        theta = [th - s for th, s in zip(theta, step)]
+        out.append(theta)
+    return out
+
+
 # --- issue 16 part B -----------------------------------------------------------------------------
 
 
@@ -426,6 +471,41 @@ def rprop(theta, grad, steps, step0, eta_minus, eta_plus, dmin, dmax, sign_chang
             new_g.append(0 if s < 0 else x)
             new_du.append(du)
         theta, delta, g_prev, du_prev = new_theta, new_delta, new_g, new_du
+        out.append(theta)
+    return out
+
+
+def adafactor(theta, grad, steps, lr, c_exp, eps1, eps2, d, relative_step=True, factored=False):
+    """Shazeer & Stern 2018, Alg. 4/5 without momentum, ε1 added to g². ``theta`` is a vector
+    (unfactored) or, with ``factored=True``, a matrix as a list of rows: R_i = EMA of the mean
+    of row i, C_j = EMA of the mean of column j, V̂_ij = R_i C_j / mean(R)."""
+    def rms(x):
+        return sp.sqrt(sum(a**2 for a in x) / len(x))
+
+    flat = (lambda m: [a for row in m for a in row]) if factored else (lambda m: list(m))
+    n_rows, n_cols = (len(theta), len(theta[0])) if factored else (1, len(theta))
+    R, C, V = [0] * n_rows, [0] * n_cols, [0] * len(flat(theta))
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        b = 1 - sp.Integer(t) ** (-c_exp)
+        sq = [[x**2 + eps1 for x in row] for row in g] if factored else [x**2 + eps1 for x in g]
+        if factored:
+            R = [b * r + (1 - b) * sum(row) / n_cols for r, row in zip(R, sq)]
+            C = [b * c + (1 - b) * sum(sq[i][j] for i in range(n_rows)) / n_rows
+                 for j, c in enumerate(C)]
+            mean_r = sum(R) / n_rows
+            v_hat = [R[i] * C[j] / mean_r for i in range(n_rows) for j in range(n_cols)]
+        else:
+            V = [b * v + (1 - b) * x for v, x in zip(V, sq)]
+            v_hat = V
+        u = [x / sp.sqrt(v) for x, v in zip(flat(g), v_hat)]
+        ratio = rms(u) / d       # the comparisons below are decided numerically by SymPy,
+        u = [x / ratio for x in u] if ratio > 1 else u   # far faster than simplifying Max/Min
+        rho = min(lr, 1 / sp.sqrt(t), key=float) if relative_step else lr
+        alpha = max(eps2, rms(flat(theta)), key=float) * rho
+        new = [a - alpha * x for a, x in zip(flat(theta), u)]
+        theta = [new[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)] if factored else new
         out.append(theta)
     return out
 
@@ -476,6 +556,41 @@ def optimistic(theta, grad, steps, lr, alpha=1, beta=1, prev_init="first_grad", 
     return out
 
 
+def muon_first_step(theta, g, lr, mu, coeffs, ns_steps, scale, nesterov=True):
+    """One Muon step from a zero (sum) buffer on a matrix θ (sp.Matrix): B = g, M = g + μB
+    (Nesterov) or B; X_0 = M/‖M‖_F on the wide orientation; X ← aX + (bA + cA²)X, A = XXᵀ;
+    θ − η κ X. Exact when ‖M‖_F is rational."""
+    a, b, c = coeffs
+    m = g + mu * g if nesterov else g
+    tall = m.shape[0] > m.shape[1]
+    x = m.T if tall else m
+    x = x / sp.sqrt(sum(v**2 for v in x))
+    for _ in range(ns_steps):
+        A = x * x.T
+        x = a * x + (b * A + c * A * A) * x
+    return theta - lr * scale * (x.T if tall else x)
+
+
+def sm3_matrix(theta, grads, lr, beta, eps=0):
+    """SM3-II with row and column cover sets on a matrix (lists of rows), fixed gradient
+    sequence ``grads``: ν'(i,j) = min(μ_row(i), μ_col(j)) + g², μ_row(i) = max_j ν'(i,j),
+    μ_col(j) = max_i ν'(i,j); u = g/√(ν'+ε) (0 where ν' = 0); m = βm + (1−β)u; θ −= ηm."""
+    n, k = len(theta), len(theta[0])
+    row, col = [0] * n, [0] * k
+    m = [[0] * k for _ in range(n)]
+    out = []
+    for g in grads:
+        nu = [[min(row[i], col[j]) + g[i][j] ** 2 for j in range(k)] for i in range(n)]
+        row = [max(nu[i]) for i in range(n)]
+        col = [max(nu[i][j] for i in range(n)) for j in range(k)]
+        u = [[g[i][j] / sp.sqrt(nu[i][j] + eps) if nu[i][j] != 0 else 0 for j in range(k)]
+             for i in range(n)]
+        m = [[beta * m[i][j] + (1 - beta) * u[i][j] for j in range(k)] for i in range(n)]
+        theta = [[theta[i][j] - lr * m[i][j] for j in range(k)] for i in range(n)]
+        out.append(theta)
+    return out
+
+
 def asgd(theta, grad, steps, lr, lambd, alpha, t0):
     """Bottou's steps η_t = η0/(1 + λη0(t−1))^α, θ_t = θ_{t−1}(1 − λη_t) − η_t g_t; returns the
     pairs (θ_t, θ̄_t) with θ̄_t the plain mean of θ_{t0+1..t} (θ_t while t ≤ t0)."""
@@ -509,6 +624,17 @@ def adan(theta, grad, steps, lr, b1, b2, b3, eps, c=None, wd=0, proximal=True):
         if proximal:
             theta = [th / (1 + lr * wd) for th in theta]
         g_prev = g
+        out.append(theta)
+    return out
+
+
+def fromage(theta, grad, steps, lr, min_norm=0):
+    """Bernstein et al. 2020, Alg. 1: θ ← (θ − η ‖θ‖/‖g‖ g)/√(1+η²), norms floored at min_norm."""
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        pn, gn = sp.Max(_norm(theta), min_norm), sp.Max(_norm(g), min_norm)
+        theta = [(th - lr * pn / gn * x) / sp.sqrt(1 + lr**2) for th, x in zip(theta, g)]
         out.append(theta)
     return out
 

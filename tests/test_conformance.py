@@ -31,6 +31,10 @@ _MODULE = {"torch": "torch", "optax": "optax", "keras": "keras"}
 # With a constant learning rate, lr inside or outside the momentum buffer, and a zero or g₁
 # buffer start without dampening, give the same iterates; only a schedule tells them apart.
 CONSTANT_LR_TIES = {"lr_in_buffer", "buffer_init"}
+# diagnose fits one η to step 1 (θ₁ − θ₀ = η d₁). Muon's step is its η on the matrix leaves plus
+# its fallback rule's own η on the others, which that fit cannot separate; its rows are pinned
+# by tests/test_oracles.py instead.
+NOT_DIAGNOSABLE = {"muon"}
 
 
 def _require(framework):
@@ -54,6 +58,8 @@ def test_diagnose_recovers_every_table_row(row):
     # only once the rectified step starts
     # Rprop's bounds Δmin, Δmax bind only after several sign flips / agreements (Δ0 · 1.1^15 > 0.2)
     steps = {"radam": 8, "rprop": 20}.get(row.rule, 4)
+    if row.rule in NOT_DIAGNOSABLE:
+        pytest.skip(f"{row.rule}: two learning rates, one fitted η (see NOT_DIAGNOSABLE)")
     d = diagnose(from_target(row.target, **row.kwargs), row.rule, probes=DIAG_PROBES, steps=steps)
     assert d.match is not None, str(d)
     found, table = minimal(row.rule, d.match.kwargs), minimal(row.rule, row.refopt_kwargs)

@@ -170,6 +170,40 @@ CASES = {
 
 CASES["agd"] = (lambda: refopt.agd(lr=0.01, delta=0.3),   # δ = 0.3: both branches occur
                 lambda: ex.agd(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000), R(3, 10)))
+# layer-wise and matrix rules (issue 17 part A). Two steps: the trust ratio nests a square root
+# of the previous iterate's norm at every step, and SymPy's evaluation of the third step's
+# nested radicals takes seconds; step 2 already exercises the moments and bias corrections.
+LAYERWISE_STEPS = 2
+CASES.update({
+    "lamb": (lambda: refopt.lamb(lr=0.01),
+             lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                             R(1, 10**6))),
+    "lamb-direction-decay": (
+        lambda: refopt.lamb(lr=0.01, direction_decay=0.1),
+        lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**6),
+                        lam_u=R(1, 10))),
+    "lamb-decoupled": (
+        lambda: refopt.lamb(lr=0.01, eps=1e-7, weight_decay=0.1, decay="decoupled"),
+        lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**7),
+                        wd=R(1, 10), decay="decoupled")),
+    "lars": (lambda: refopt.lars(lr=0.1, momentum=0.9, trust_coefficient=0.5),
+             lambda: ex.lars(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(9, 10), R(1, 2))),
+    "lars-paper-nesterov": (
+        lambda: refopt.lars(lr=0.1, momentum=0.9, trust_coefficient=0.5, weight_decay=0.1,
+                            ratio_denominator="sum_of_norms", nesterov=True, eps=1e-3),
+        lambda: ex.lars(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(9, 10), R(1, 2), wd=R(1, 10),
+                        eps=R(1, 1000), nesterov=True, sum_of_norms=True)),
+    "adafactor": (lambda: refopt.adafactor(lr=0.01),
+                  lambda: ex.adafactor(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(4, 5),
+                                       R(1, 10**30), R(1, 1000), 1)),
+    "adafactor-absolute-step": (
+        lambda: refopt.adafactor(lr=0.1, relative_step=False, decay_exponent=0.5, clip_threshold=0.5,
+                                 eps1=1e-2),   # an ε1 large enough to change the float64 result
+        lambda: ex.adafactor(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(1, 2), R(1, 100),
+                             R(1, 1000), R(1, 2), relative_step=False)),
+    "fromage": (lambda: refopt.fromage(lr=0.1),
+                lambda: ex.fromage(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(1, 10**6))),
+})
 for _mode in ("accumulate", "previous"):
     CASES[f"rsgd-{_mode}"] = (
         lambda m=_mode: refopt.rsgd(lr=0.1, gamma=0.5, schedule=lambda t: 1.0, mode=m),
@@ -274,6 +308,11 @@ def test_every_registered_rule_has_an_exact_case():
                for name in CASES} | {"gradient_noise"}
     # Big Batch SGD is exact GD at batch N and SGD at θ = ∞: tests/test_research.py
     covered |= {"bigbatch"}
+    # Muon's Newton–Schulz step is exact only for matrices with rational Frobenius norm:
+    # tests/test_layerwise.py::test_muon_first_step_matches_exact_arithmetic_on_a_tall_matrix
+    covered |= {"muon"}
+    # SM3 on a matrix with a fixed gradient sequence: test_sm3_matrix_matches_exact_arithmetic
+    covered |= {"sm3"}
     assert set(SPECS) <= covered, set(SPECS) - covered
 
 

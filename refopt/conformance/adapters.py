@@ -87,14 +87,18 @@ def from_optax(transformation: Any, *, name: str | None = None) -> Candidate:
     import jax.numpy as jnp
     jax.config.update("jax_enable_x64", True)
 
+    # compiled once per candidate: an eager update dispatches every operation separately, which
+    # makes unrolled transformations (optax.contrib.muon's Newton–Schulz loop) about a minute
+    # per trajectory; compiled, the update computes the same float64 operations
+    step = jax.jit(transformation.update)
+
     def init(params: Tree) -> Any:
         return transformation.init({k: jnp.asarray(v) for k, v in params.items()})
 
     def update(grads: Tree, state: Any, params: Tree, **extra: Any) -> tuple[Tree, Any]:
         # extra: the loss ``value=`` of a rule that declares it (optax's polyak_sgd takes it too)
         p = {k: jnp.asarray(v) for k, v in params.items()}
-        updates, state = transformation.update({k: jnp.asarray(v) for k, v in grads.items()}, state, p,
-                                               **extra)
+        updates, state = step({k: jnp.asarray(v) for k, v in grads.items()}, state, p, **extra)
         return {k: np.asarray(p[k] + updates[k]) for k in params}, state
 
     return Candidate(name or "optax transformation", init, update)

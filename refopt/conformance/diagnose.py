@@ -98,14 +98,14 @@ def diagnose(candidate: Candidate, rule: Any, *, probes=None, steps: int = 12) -
 def _diagnose(candidate: Candidate, rule: str, probes, steps: int) -> Diagnosis:
     cand = {p.name: trajectory(candidate, p, steps, "float64", SPECS[rule].needs) for p in probes}
     stage1 = [p for p in probes if p.name in _STAGE1] or list(probes[:2])
-    cfgs, ds, x0 = unit_steps(rule, tuple(stage1))
+    cfgs, ds, x0, offsets = unit_steps(rule, tuple(stage1))
     if any(len(cand[p.name][0]) == 0 for p in stage1):
         c = np.full_like(x0, np.nan)   # the candidate raised on its first step
     else:
         c = np.concatenate([cand[p.name][0][0] for p in stage1])
     fits = []   # (best step-1 error, arguments, [configurations with each fitted η])
-    for cfg, d in zip(cfgs, ds):
-        tries = first_step_fit(d, c, x0)
+    for cfg, d, o in zip(cfgs, ds, offsets):
+        tries = first_step_fit(d, c, x0 + o)
         if tries:
             fits.append((min(e for _, e in tries), len(minimal(rule, cfg)),
                          [{"lr": lr, **cfg} for lr, e in sorted(tries, key=lambda x: x[1])]))
@@ -116,7 +116,11 @@ def _diagnose(candidate: Candidate, rule: str, probes, steps: int) -> Diagnosis:
             if np.isfinite(e):
                 fits.append((e, len(minimal(rule, cfg)), [cfg]))
     fits.sort(key=lambda f: (f[0], f[1]))
-    exact = [f[2][0] for f in fits if f[0] <= 1e-9][:256 if searched else 64]
+    exact = [f[2][0] for f in fits if f[0] <= 1e-9]
+    # the table's rows first: many configurations can tie on step 1 (ε floors no probe reaches)
+    presets = [r.refopt_kwargs for r in conventions.rows(rule)]
+    exact = sorted(exact, key=lambda k: not any(_equal(rule, k, r) for r in presets))
+    exact = exact[:256 if searched else 64]
     # nothing exact: the best step-1 fits, and the simplest configurations (nearest by Occam)
     simple = sorted(fits, key=lambda f: (f[1], f[0]))[:12]
     kept = exact or [k for f in fits[:12] + simple for k in f[2]]

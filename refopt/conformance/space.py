@@ -70,35 +70,41 @@ def snap(lr: float) -> float:
 
 
 @functools.lru_cache(maxsize=32)
-def unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.ndarray]:
-    """Every valid configuration of the space and its step-1 displacement d₁ at η = 1 (cached:
-    it does not depend on the candidate). Step 1 sees only g(θ₀), so for an elementwise rule
-    all probes run as one flat vector."""
+def unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray]:
+    """Every valid configuration of the space, its step-1 displacement d₁ per unit η and the
+    η-independent offset of a fixed decay (cached: it does not depend on the candidate). Step 1
+    sees only g(θ₀), so for an elementwise rule all probes run as one flat vector."""
     x0s = [p.init("float64") for p in probes]
     g1s = [p.grad(x, 1) for p, x in zip(probes, x0s)]
     extra = [p.extra(SPECS[rule].needs, x, 1) for p, x in zip(probes, x0s)]
     if SPECS[rule].elementwise and not SPECS[rule].needs:
         x0s = [{"x": np.concatenate([np.ravel(v) for x in x0s for v in x.values()])}]
         g1s = [{"x": np.concatenate([np.ravel(v) for g in g1s for v in g.values()])}]
-    keys, cfgs, ds = list(space(rule)), [], []
+    keys, cfgs, ds, offsets = list(space(rule)), [], [], []
+    x0 = np.concatenate([np.ravel(v) for x in x0s for v in x.values()])
     default_decay = defaults(rule).get("decay", "l2")   # Lion's is "decoupled"
     for values in itertools.product(*space(rule).values()):
         cfg = dict(zip(keys, values))
         if cfg.get("weight_decay") == 0.0 and cfg.get("decay", default_decay) != default_decay:
             continue  # the kind of decay is irrelevant without decay: keep the rule's default
-        x0 = np.concatenate([np.ravel(v) for x in x0s for v in x.values()])
+        # decay="fixed" moves θ by −λθ whatever η is: step 1 is θ₀ + o + η d₁, with the offset o
+        # taken at η = 0 (zero for every other configuration)
+        fixed = cfg.get("decay") == "fixed" and cfg.get("weight_decay", 0.0)
         for unit in _UNIT_LRS:
             try:
-                opt = SPECS[rule].build(lr=unit, **cfg)
-                d = [opt.update(g, opt.init(x), x, **e)[0] for x, g, e in zip(x0s, g1s, extra)]
+                steps = []
+                for lr in ((unit, 0.0) if fixed else (unit,)):
+                    opt = SPECS[rule].build(lr=lr, **cfg)
+                    d = [opt.update(g, opt.init(x), x, **e)[0] for x, g, e in zip(x0s, g1s, extra)]
+                    # in the probes' key order (a rule may return its dict with the keys sorted)
+                    steps.append(np.concatenate([np.ravel(tree[k]) for tree, x in zip(d, x0s) for k in x]))
             except (TypeError, ValueError, ZeroDivisionError, FloatingPointError):
                 continue  # a combination the rule rejects (at this η)
             cfgs.append(cfg)
-            # in the probes' key order: refopt returns dicts with sorted keys
-            ds.append((np.concatenate([np.ravel(tree[k]) for tree, x in zip(d, x0s) for k in x]) - x0) / unit)
+            ds.append((steps[0] - (steps[1] if fixed else x0)) / unit)
+            offsets.append(steps[1] - x0 if fixed else np.zeros_like(x0))
             break
-    x0 = np.concatenate([np.ravel(v) for x in x0s for v in x.values()])
-    return cfgs, np.array(ds), x0
+    return cfgs, np.array(ds), x0, np.array(offsets)
 
 
 # η at which d₁ is computed: 1, or 0.01 for a configuration that bounds η (Rprop's Δ0 lies in

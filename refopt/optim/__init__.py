@@ -2,6 +2,7 @@
 
 from refopt.optim.adabelief import adabelief
 from refopt.optim.adadelta import adadelta
+from refopt.optim.adafactor import adafactor
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax, adamaxw
@@ -9,9 +10,13 @@ from refopt.optim.adan import adan
 from refopt.optim.ademamix import ademamix, alpha_warmup, beta3_warmup
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd, asgd_average
+from refopt.optim.fromage import fromage
 from refopt.optim.ftrl import ftrl
+from refopt.optim.lamb import lamb
+from refopt.optim.lars import lars
 from refopt.optim.lion import lion
 from refopt.optim.momentum import momentum
+from refopt.optim.muon import muon
 from refopt.optim.nadam import nadam, nadamw
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
@@ -26,11 +31,13 @@ from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
 from refopt.optim.sgd import sgd
 from refopt.optim.signum import sign_sgd, signum
+from refopt.optim.sm3 import sm3
 from refopt.optim.yogi import yogi
 
-__all__ = ["adabelief", "adadelta", "adagrad", "adam", "adamw", "adamax", "adamaxw", "amsgrad",
-           "lion", "momentum", "nadam", "nadamw", "nag", "nag_reparameterised",
-           "add_gradient_noise", "project_box", "radam", "rmsprop", "sgd", "sign_sgd", "signum",
+__all__ = ["adabelief", "adadelta", "adafactor", "adagrad", "adam", "adamw", "adamax", "adamaxw", "amsgrad",
+           "fromage", "lamb", "lars", "lion", "momentum", "muon", "nadam", "nadamw", "nag",
+           "nag_reparameterised",
+           "add_gradient_noise", "project_box", "radam", "rmsprop", "sgd", "sign_sgd", "signum", "sm3",
            "yogi",
            "rprop", "ademamix", "alpha_warmup", "beta3_warmup",
            "optimistic_adam", "optimistic_gd", "asgd", "asgd_average", "adan",
