@@ -21,6 +21,11 @@ from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.averaging import average_params
+from refopt.optim.centralize import centralize
+from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
+from refopt.optim.lookahead import lookahead
+from refopt.optim.masking import masked_weight_decay
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -353,6 +358,114 @@ SPECS.update({s.name: s for s in [
 
 SPECS.update({s.name: s for s in [_rk_spec(n) for n in _tab.TABLEAUX]
               + [_lmm_spec(n) for n in _ms.METHODS]})
+
+
+# --- issue 17 part B: wrappers around any rule (each registered around a small base rule) -------
+
+def _clip_value_adam(lr: float = 0.01, max_delta: float = 0.5) -> base.Optimizer:
+    """clip_by_value around Adam."""
+    return clip_by_value(adam(lr=lr), max_delta)
+
+
+def _clip_norm_momentum(lr: float = 0.05, max_norm: float = 1.0, eps: float = 0.0) -> base.Optimizer:
+    """clip_by_global_norm around heavy-ball momentum."""
+    return clip_by_global_norm(momentum(lr=lr, momentum=0.9), max_norm, eps=eps)
+
+
+def _agc_sgd(lr: float = 0.05, clipping: float = 0.1, **kwargs: Any) -> base.Optimizer:
+    """adaptive_grad_clip around SGD."""
+    return adaptive_grad_clip(sgd(lr=lr), clipping, **kwargs)
+
+
+def _centralized_adam(lr: float = 0.01) -> base.Optimizer:
+    """centralize around Adam."""
+    return centralize(adam(lr=lr))
+
+
+def _matrices_only(params: Any) -> Any:
+    """The usual weight-decay mask: decay matrices, leave vectors (biases, norms) alone."""
+    from refopt import tree as _tree
+    return _tree.map(lambda p: p.ndim >= 2, params)
+
+
+def _masked_adam(lr: float = 0.01, weight_decay: float = 0.1, decay: str = "decoupled") -> base.Optimizer:
+    """masked_weight_decay (matrices only) around Adam."""
+    return masked_weight_decay(adam(lr=lr), weight_decay, _matrices_only, decay=decay, lr=lr)
+
+
+def _averaged_momentum(lr: float = 0.05, **kwargs: Any) -> base.Optimizer:
+    """average_params around heavy-ball momentum."""
+    return average_params(momentum(lr=lr, momentum=0.9), **kwargs)
+
+
+def _lookahead_adam(lr: float = 0.01, **kwargs: Any) -> base.Optimizer:
+    """lookahead around Adam."""
+    return lookahead(adam(lr=lr), **kwargs)
+
+
+def _lookahead_nag(lr: float = 0.05, **kwargs: Any) -> base.Optimizer:
+    """lookahead around look-ahead NAG: the wrapper passes grad_fn through."""
+    return lookahead(nag(lr=lr, momentum=0.9), **kwargs)
+
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "clip_by_value", _clip_value_adam, "wrapper", "Pascanu et al. 2013", "rule-gradient-transforms",
+        configs=({"max_delta": 0.5},                       # clips the O(1) test gradients
+                 {"lr": 0.05, "max_delta": 10.0}),          # never active: plain Adam
+        invalid=(Invalid({"max_delta": 0.0}, ValueError, r"max_delta must be in \(0.0, inf\]"),
+                 Invalid({"max_delta": "1"}, TypeError, "max_delta must be a real number")),
+        scale_invariant=None),
+    Spec(
+        "clip_by_global_norm", _clip_norm_momentum, "wrapper", "Pascanu et al. 2013",
+        "rule-gradient-transforms",
+        configs=({"max_norm": 1.0},                         # optax's convention (ε = 0)
+                 {"max_norm": 0.5, "eps": 1e-6}),           # torch's clip_grad_norm_
+        invalid=(Invalid({"max_norm": -1.0}, ValueError, r"max_norm must be in \(0.0, inf\]"),
+                 Invalid({"eps": -1e-6}, ValueError, "eps must be in")),
+        elementwise=False),                                 # one norm over every leaf
+    Spec(
+        "adaptive_grad_clip", _agc_sgd, "wrapper", "Brock et al. 2021", "rule-gradient-transforms",
+        configs=({"clipping": 0.1},                         # unit-wise, default units
+                 {"clipping": 0.05, "eps": 1e-2}),         # larger floor for zero units
+        invalid=(Invalid({"clipping": 0.0}, ValueError, r"clipping must be in \(0.0, inf\]"),
+                 Invalid({"eps": -1.0}, ValueError, "eps must be in"),
+                 Invalid({"axis": "rows"}, TypeError, "axis must be None, an int or a tuple")),
+        elementwise=False),                                 # norms over units of a leaf
+    Spec(
+        "centralize", _centralized_adam, "wrapper", "Yong et al. 2020", "rule-gradient-transforms",
+        configs=({"lr": 0.01}, {"lr": 0.05}),               # centred matrices, vectors untouched
+        elementwise=False),                                 # row means couple coordinates
+    Spec(
+        "masked_weight_decay", _masked_adam, "wrapper", "Loshchilov & Hutter 2019",
+        "rule-gradient-transforms",
+        configs=({"weight_decay": 0.1},                     # decoupled, matrices only (AdamW mask)
+                 {"weight_decay": 0.1, "decay": "l2"}),     # L2 on matrices only
+        invalid=(Invalid({"weight_decay": -0.1}, ValueError, "weight_decay must be in"),
+                 Invalid({"decay": "fixed"}, ValueError, r"decay must be one of \['l2', 'decoupled'\]")),
+        elementwise=False),                                 # a leaf's rank decides its decay
+    Spec(
+        "average_params", _averaged_momentum, "wrapper", "Polyak & Juditsky 1992",
+        "rule-parameter-averaging",
+        configs=({"decay": 0.9},                            # debiased EMA (optax.ema)
+                 {"decay": 0.99, "debias": False},          # raw EMA
+                 {"weights": "uniform"}),                   # Polyak–Ruppert mean
+        invalid=(Invalid({"decay": 1.0}, ValueError, r"decay must be in \[0.0, 1.0\)"),
+                 Invalid({"weights": "linear"}, ValueError, "weights must be one of"),
+                 Invalid({"debias": 1}, TypeError, "debias must be True or False"))),
+    Spec(
+        "lookahead", _lookahead_adam, "wrapper", "Zhang et al. 2019", "rule-lookahead",
+        configs=({"sync_period": 5, "slow_step_size": 0.5},  # the paper's k, α
+                 {"sync_period": 2, "slow_step_size": 0.8, "reset_state": True}),
+        invalid=(Invalid({"sync_period": 0}, ValueError, "sync_period must be an integer >= 1"),
+                 Invalid({"sync_period": True}, ValueError, "sync_period must be an integer >= 1"),
+                 Invalid({"slow_step_size": 1.5}, ValueError, r"slow_step_size must be in \[0.0, 1.0\]"),
+                 Invalid({"reset_state": "yes"}, TypeError, "reset_state must be True or False"))),
+    Spec(
+        "lookahead_nag", _lookahead_nag, "wrapper", "Zhang et al. 2019; Nesterov 1983", "rule-lookahead",
+        configs=({"sync_period": 3, "slow_step_size": 0.5},),  # grad_fn passes through
+        invalid=(Invalid({"slow_step_size": -0.1}, ValueError, "slow_step_size must be in"),)),
+]})
 
 
 def specs(family: str | None = None) -> list[Spec]:

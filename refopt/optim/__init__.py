@@ -5,6 +5,11 @@ from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam, adamw
 from refopt.optim.adamax import adamax
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.averaging import average_params
+from refopt.optim.centralize import centralize
+from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
+from refopt.optim.lookahead import lookahead
+from refopt.optim.masking import masked_weight_decay
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -15,4 +20,6 @@ from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sgd import sgd
 
 __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
-           "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd"]
+           "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd",
+           "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm",
+           "clip_by_value", "lookahead", "masked_weight_decay"]

@@ -1,0 +1,66 @@
+"""Exact checks for the wrapper pages: gradient transforms, parameter averaging, Lookahead."""
+
+import sympy as sp
+from _util import is_zero
+
+c, eps, n = sp.symbols("c epsilon n", positive=True)
+beta, alpha, eta, lam = sp.symbols("beta alpha eta lambda", positive=True)
+
+
+def check_global_norm_clip_bound():
+    """rule-gradient-transforms: when ‖g‖ + ε > c the clipped norm is c‖g‖/(‖g‖ + ε), and
+    c − c‖g‖/(‖g‖ + ε) = cε/(‖g‖ + ε) ≥ 0, = 0 exactly when ε = 0; the direction is unchanged."""
+    clipped_norm = (c / (n + eps)) * n          # ‖α g‖ = α‖g‖ for α > 0
+    slack = sp.simplify(c - clipped_norm)
+    assert is_zero(slack - c * eps / (n + eps))
+    assert slack.subs(eps, 0) == 0
+    g = sp.Matrix(sp.symbols("g1:4"))
+    assert is_zero((g * (c / (n + eps))).cross(g).norm())   # parallel to g
+
+
+def check_centralization_is_an_orthogonal_projection():
+    """rule-gradient-transforms: P = I − 𝟙𝟙ᵀ/m is symmetric and idempotent with P𝟙 = 0, so
+    ‖Pg‖ ≤ ‖g‖ and Pg ⟂ 𝟙 (checked for a row of m = 4 symbolic entries)."""
+    m = 4
+    one = sp.ones(m, 1)
+    P = sp.eye(m) - one * one.T / m
+    assert P == P.T and P * P == P and P * one == sp.zeros(m, 1)
+    g = sp.Matrix(sp.symbols("g1:5"))
+    assert is_zero((g.T * g)[0] - ((P * g).T * (P * g))[0] - ((g.T * one)[0]) ** 2 / m)
+
+
+def check_masked_decoupled_decay():
+    """rule-gradient-transforms: masked decoupled decay gives θ' − mηλθ: m = 1 is AdamW's
+    θ(1 − ηλ) − ηu, m = 0 the rule's own step."""
+    th, u, m = sp.symbols("theta u m")
+    wrapped = (th - eta * u) - m * eta * lam * th
+    assert is_zero(wrapped.subs(m, 1) - (th * (1 - eta * lam) - eta * u))
+    assert is_zero(wrapped.subs(m, 0) - (th - eta * u))
+
+
+def check_recursive_average_is_debiased_ema():
+    """rule-parameter-averaging: θ̄_t = θ̄_{t−1} + c_t(θ_t − θ̄_{t−1}), c_t = (1−β)/(1−β^t),
+    θ̄_0 = 0 equals m_t/(1 − β^t), m_t = βm_{t−1} + (1−β)θ_t; with c_t = 1/t it is the mean."""
+    thetas = sp.symbols("theta1:6")
+    avg = ema = mean = 0
+    for t, th in enumerate(thetas, start=1):
+        avg = avg + (1 - beta) / (1 - beta ** t) * (th - avg)
+        ema = beta * ema + (1 - beta) * th
+        assert is_zero(sp.factor(avg - ema / (1 - beta ** t)))
+        mean = mean + (th - mean) / t
+        assert is_zero(mean - sum(thetas[:t]) / t)
+
+
+def check_lookahead_on_a_quadratic():
+    """rule-lookahead: SGD on ℓ = λθ²/2 with k fast steps multiplies θ by ρ = 1 − ηλ each; one
+    outer step multiplies φ by 1 − α + αρ^k (k = 3); α = 1 is k plain steps, α = 0 freezes φ."""
+    phi = sp.symbols("phi")
+    rho = 1 - eta * lam
+    k = 3
+    theta = phi
+    for _ in range(k):
+        theta = theta - eta * lam * theta
+    new_phi = phi + alpha * (theta - phi)
+    assert is_zero(new_phi - (1 - alpha + alpha * rho ** k) * phi)
+    assert is_zero(new_phi.subs(alpha, 1) - rho ** k * phi)
+    assert new_phi.subs(alpha, 0) == phi
