@@ -36,6 +36,14 @@ SETTINGS = {
     # "accumulate" mode approaches undamped heavy ball (see refopt.rsgd)
     "rsgd": {"lr": 0.05, "gamma": 0.999, "seed": 0},
     "agd": {"lr": 0.003},
+    # wrappers, each around the base rule its registry entry uses (refopt.registry)
+    "clip_by_value": {"lr": 0.003, "max_delta": 0.5},
+    "clip_by_global_norm": {"lr": 0.01, "max_norm": 1.0},
+    "adaptive_grad_clip": {"lr": 0.1, "clipping": 0.1},
+    "centralize": {"lr": 0.003},
+    "masked_weight_decay": {"lr": 0.003, "weight_decay": 0.01},
+    "average_params": {"lr": 0.01, "decay": 0.9},
+    "lookahead": {"lr": 0.003, "sync_period": 5, "slow_step_size": 0.5},
 }
 # Big Batch SGD chooses its own batches: it gets the same budget of per-example gradients
 BIGBATCH = {"lr": 0.5, "theta": 1.0, "batch_size": 32, "step_rule": "armijo", "variance": "norms"}

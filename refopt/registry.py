@@ -25,7 +25,7 @@ from refopt.optim.averaging import average_params
 from refopt.optim.centralize import centralize
 from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
 from refopt.optim.lookahead import lookahead
-from refopt.optim.masking import masked_weight_decay
+from refopt.optim.masking import MaskedDecay, masked_weight_decay
 from refopt.optim.momentum import momentum
 from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
@@ -388,7 +388,8 @@ def _matrices_only(params: Any) -> Any:
     return _tree.map(lambda p: p.ndim >= 2, params)
 
 
-def _masked_adam(lr: float = 0.01, weight_decay: float = 0.1, decay: str = "decoupled") -> base.Optimizer:
+def _masked_adam(lr: float = 0.01, weight_decay: float = 0.1, decay: MaskedDecay = "decoupled"
+                 ) -> base.Optimizer:
     """masked_weight_decay (matrices only) around Adam."""
     return masked_weight_decay(adam(lr=lr), weight_decay, _matrices_only, decay=decay, lr=lr)
 
@@ -401,11 +402,6 @@ def _averaged_momentum(lr: float = 0.05, **kwargs: Any) -> base.Optimizer:
 def _lookahead_adam(lr: float = 0.01, **kwargs: Any) -> base.Optimizer:
     """lookahead around Adam."""
     return lookahead(adam(lr=lr), **kwargs)
-
-
-def _lookahead_nag(lr: float = 0.05, **kwargs: Any) -> base.Optimizer:
-    """lookahead around look-ahead NAG: the wrapper passes grad_fn through."""
-    return lookahead(nag(lr=lr, momentum=0.9), **kwargs)
 
 
 SPECS.update({s.name: s for s in [
@@ -461,10 +457,6 @@ SPECS.update({s.name: s for s in [
                  Invalid({"sync_period": True}, ValueError, "sync_period must be an integer >= 1"),
                  Invalid({"slow_step_size": 1.5}, ValueError, r"slow_step_size must be in \[0.0, 1.0\]"),
                  Invalid({"reset_state": "yes"}, TypeError, "reset_state must be True or False"))),
-    Spec(
-        "lookahead_nag", _lookahead_nag, "wrapper", "Zhang et al. 2019; Nesterov 1983", "rule-lookahead",
-        configs=({"sync_period": 3, "slow_step_size": 0.5},),  # grad_fn passes through
-        invalid=(Invalid({"slow_step_size": -0.1}, ValueError, "slow_step_size must be in"),)),
 ]})
 
 

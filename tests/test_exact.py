@@ -18,6 +18,7 @@ import sympy as sp
 import refopt
 
 from . import exact_reference as ex
+from . import exact_wrappers
 
 R = sp.Rational
 THETA0 = [R(3, 2), R(-1, 2), R(1, 4)]
@@ -138,6 +139,7 @@ for _name in ex.RK:
 for _name in ex.LMM:
     CASES[f"{_name}-lmm"] = (lambda n=_name: refopt.ode.linear_multistep(n, lr=0.1),
                              lambda n=_name: ex.linear_multistep(THETA0, grad_exact, 4, R(1, 10), n))
+CASES.update(exact_wrappers.cases(THETA0, grad_exact, STEPS))
 
 
 @pytest.mark.parametrize("name", list(CASES))

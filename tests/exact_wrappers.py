@@ -1,0 +1,74 @@
+"""Exact (SymPy) first steps of the wrappers, written from their definitions (proofs/rules/
+gradient-transforms.md, parameter-averaging.md, lookahead.md), reusing the exact rules of
+exact_reference.py. A stateless gradient transform T is exact_rule(θ₀, θ ↦ T(∇ℓ(θ), θ), …)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+import refopt
+
+from . import exact_reference as ex
+
+R = sp.Rational
+
+
+def clip_value(g, c):
+    return [sp.Max(sp.Min(x, c), -c) for x in g]
+
+
+def clip_global_norm(g, c, eps=0):
+    size = sp.sqrt(sum(x ** 2 for x in g)) + eps
+    return g if size <= c else [x * c / size for x in g]
+
+
+AGC_EPS = R(1, 1000)  # refopt.adaptive_grad_clip default ε
+
+
+def agc_vector(g, theta, lam, eps=AGC_EPS):
+    """A vector is one unit: bound ‖g‖ by λ max(‖θ‖, ε)."""
+    g_norm = sp.sqrt(sum(x ** 2 for x in g))
+    bound = lam * sp.Max(sp.sqrt(sum(x ** 2 for x in theta)), eps)
+    return g if g_norm < bound else [x * bound / g_norm for x in g]
+
+
+def lookahead_sgd(theta, grad, steps, lr, k, alpha):
+    slow, out = theta, []
+    for t in range(1, steps + 1):
+        theta = ex.sgd(theta, grad, 1, lr)[0]
+        if t % k == 0:
+            slow = [s + alpha * (f - s) for s, f in zip(slow, theta)]
+            theta = slow
+        out.append(theta)
+    return out
+
+
+def cases(theta0, grad, steps):
+    """name -> (refopt optimizer factory, exact iterates θ_1..θ_steps) for tests/test_exact.py."""
+    adam = (R(1, 100), R(9, 10), R(999, 1000), R(1, 10**8))
+    return {
+        "clip_by_value-adam": (
+            lambda: refopt.clip_by_value(refopt.adam(lr=0.01), 0.5),
+            lambda: ex.adam(theta0, lambda th: clip_value(grad(th), R(1, 2)), steps, *adam)),
+        "clip_by_global_norm-momentum": (
+            lambda: refopt.clip_by_global_norm(refopt.momentum(lr=0.1, momentum=0.9), 1.0, eps=1e-6),
+            lambda: ex.momentum(theta0, lambda th: clip_global_norm(grad(th), 1, R(1, 10**6)),
+                                steps, R(1, 10), R(9, 10))),
+        "adaptive_grad_clip-sgd": (
+            lambda: refopt.adaptive_grad_clip(refopt.sgd(lr=0.1), 0.1),
+            lambda: ex.sgd(theta0, lambda th: agc_vector(grad(th), th, R(1, 10)), steps, R(1, 10))),
+        # a vector has no rows to centre: centralize is the identity on it (the matrix case is in
+        # tests/test_wrappers.py and the optax chain oracle)
+        "centralize-adam-vector": (
+            lambda: refopt.centralize(refopt.adam(lr=0.01)),
+            lambda: ex.adam(theta0, grad, steps, *adam)),
+        "masked_weight_decay-adam": (
+            lambda: refopt.masked_weight_decay(refopt.adam(lr=0.01), 0.1, True, lr=0.01),
+            lambda: ex.adam(theta0, grad, steps, *adam, wd=R(1, 10), decay="decoupled")),
+        "average_params-momentum": (   # the iterates are the wrapped rule's, untouched
+            lambda: refopt.average_params(refopt.momentum(lr=0.1, momentum=0.9), 0.9),
+            lambda: ex.momentum(theta0, grad, steps, R(1, 10), R(9, 10))),
+        "lookahead-sgd": (
+            lambda: refopt.lookahead(refopt.sgd(lr=0.1), sync_period=2, slow_step_size=0.5),
+            lambda: lookahead_sgd(theta0, grad, steps, R(1, 10), 2, R(1, 2))),
+    }
