@@ -44,6 +44,9 @@ from refopt.optim import (
                          nag_reparameterised,
                          project_box,
                          rmsprop,
+                         schedule_free,
+                         schedule_free_adamw,
+                         schedule_free_sgd,
                          sgd,
 )
 from refopt.research import agd, bigbatch, rsgd, run_bigbatch
@@ -59,5 +62,5 @@ __all__ = [
     "warmup", "nn", "ode", "problems", "research", "testing", "agd", "bigbatch", "rsgd",
     "run_bigbatch",
     "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm", "clip_by_value",
-    "lookahead", "masked_weight_decay",
+    "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw", "schedule_free_sgd",
 ]

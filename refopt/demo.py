@@ -44,6 +44,9 @@ SETTINGS = {
     "masked_weight_decay": {"lr": 0.003, "weight_decay": 0.01},
     "average_params": {"lr": 0.01, "decay": 0.9},
     "lookahead": {"lr": 0.003, "sync_period": 5, "slow_step_size": 0.5},
+    "schedule_free_sgd": {"lr": 0.1},
+    "schedule_free_adamw": {"lr": 0.003},
+    "schedule_free": {"lr": 0.003},
 }
 # Big Batch SGD chooses its own batches: it gets the same budget of per-example gradients
 BIGBATCH = {"lr": 0.5, "theta": 1.0, "batch_size": 32, "step_rule": "armijo", "variance": "norms"}

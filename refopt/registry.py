@@ -32,6 +32,7 @@ from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.rmsprop import rmsprop
+from refopt.optim.schedule_free import schedule_free, schedule_free_adamw, schedule_free_sgd
 from refopt.optim.sgd import sgd
 from refopt.research.agd import agd
 from refopt.research.bigbatch import bigbatch
@@ -457,6 +458,50 @@ SPECS.update({s.name: s for s in [
                  Invalid({"sync_period": True}, ValueError, "sync_period must be an integer >= 1"),
                  Invalid({"slow_step_size": 1.5}, ValueError, r"slow_step_size must be in \[0.0, 1.0\]"),
                  Invalid({"reset_state": "yes"}, TypeError, "reset_state must be True or False"))),
+]})
+
+
+# --- issue 17 part B: schedule-free learning ----------------------------------------------------
+
+def _schedule_free_rmsprop(lr: float = 0.01, b1: float = 0.9, **kwargs: Any) -> base.Optimizer:
+    """schedule_free around momentum-free RMSprop (any momentum-free rule can be wrapped)."""
+    return schedule_free(rmsprop(lr=lr), lr, b1=b1, **kwargs)
+
+
+_OC = "optax.contrib."
+SPECS.update({s.name: s for s in [
+    Spec(
+        "schedule_free_sgd", schedule_free_sgd, "classic", "Defazio et al. 2024", "rule-schedule-free",
+        configs=({"lr": 0.1}, {"lr": 0.1, "b1": 0.5, "weight_decay": 0.01},
+                 {"lr": 0.05, "b1": 1.0, "weight_lr_power": 0.0}),   # primal averaging, uniform weights
+        invalid=(Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+                 Invalid({"b1": 1.5}, ValueError, r"b1 must be in \[0.0, 1.0\]"),
+                 Invalid({"weight_lr_power": -1.0}, ValueError, "weight_lr_power must be in"),
+                 Invalid({"weight_decay": -0.1}, ValueError, "weight_decay must be in")),
+        oracles=(
+            Oracle({"lr": 0.1}, _OC + "schedule_free_sgd", {"learning_rate": 0.1}),
+            Oracle({"lr": 0.1, "b1": 0.5, "weight_decay": 0.01, "weight_lr_power": 1.0},
+                   _OC + "schedule_free_sgd", {"learning_rate": 0.1, "b1": 0.5, "weight_decay": 0.01,
+                                               "weight_lr_power": 1.0}),
+        )),
+    Spec(
+        "schedule_free_adamw", schedule_free_adamw, "classic", "Defazio et al. 2024",
+        "rule-schedule-free",
+        configs=({"lr": 0.01}, {"lr": 0.01, "b1": 0.95, "b2": 0.99, "weight_decay": 0.1}),
+        invalid=(Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+                 Invalid({"b1": -0.1}, ValueError, r"b1 must be in \[0.0, 1.0\]"),
+                 Invalid({"b2": 1.0}, ValueError, r"beta2 must be in \[0.0, 1.0\)"),
+                 Invalid({"eps": -1e-8}, ValueError, "eps must be in")),
+        oracles=(
+            Oracle({"lr": 0.01}, _OC + "schedule_free_adamw", {"learning_rate": 0.01}),
+            Oracle({"lr": 0.01, "b1": 0.95, "b2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
+                   _OC + "schedule_free_adamw", {"learning_rate": 0.01, "b1": 0.95, "b2": 0.99,
+                                                 "eps": 1e-6, "weight_decay": 0.1}),
+        )),
+    Spec(
+        "schedule_free", _schedule_free_rmsprop, "wrapper", "Defazio et al. 2024", "rule-schedule-free",
+        configs=({"lr": 0.01}, {"lr": 0.01, "b1": 0.0}),   # β = 0: RMSprop on z, x its average
+        invalid=(Invalid({"b1": 2.0}, ValueError, r"b1 must be in \[0.0, 1.0\]"),)),
 ]})
 
 

@@ -43,6 +43,34 @@ def lookahead_sgd(theta, grad, steps, lr, k, alpha):
     return out
 
 
+def schedule_free_sgd(theta, grad, steps, lr, b1, wd=0):
+    """Constant η: c_t = 1/t, so x is the running mean of the z's the updates produce."""
+    z = x = y = theta
+    out = []
+    for t in range(1, steps + 1):
+        z = [zi - lr * (gi + wd * yi) for zi, gi, yi in zip(z, grad(y), y)]
+        x = [(1 - R(1, t)) * xi + R(1, t) * zi for xi, zi in zip(x, z)]
+        y = [b1 * xi + (1 - b1) * zi for xi, zi in zip(x, z)]
+        out.append(y)
+    return out
+
+
+def schedule_free_adamw(theta, grad, steps, lr, b1, b2, eps, wd=0):
+    """Adam with β₁ = 0 (bias-corrected RMS, ε outside the root) and decoupled decay, at y."""
+    z = x = y = theta
+    v = [0] * len(theta)
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(y)
+        v = [b2 * vi + (1 - b2) * gi ** 2 for vi, gi in zip(v, g)]
+        step = [gi / (sp.sqrt(vi / (1 - b2 ** t)) + eps) + wd * yi for gi, vi, yi in zip(g, v, y)]
+        z = [zi - lr * si for zi, si in zip(z, step)]
+        x = [(1 - R(1, t)) * xi + R(1, t) * zi for xi, zi in zip(x, z)]
+        y = [b1 * xi + (1 - b1) * zi for xi, zi in zip(x, z)]
+        out.append(y)
+    return out
+
+
 def cases(theta0, grad, steps):
     """name -> (refopt optimizer factory, exact iterates θ_1..θ_steps) for tests/test_exact.py."""
     adam = (R(1, 100), R(9, 10), R(999, 1000), R(1, 10**8))
@@ -71,4 +99,14 @@ def cases(theta0, grad, steps):
         "lookahead-sgd": (
             lambda: refopt.lookahead(refopt.sgd(lr=0.1), sync_period=2, slow_step_size=0.5),
             lambda: lookahead_sgd(theta0, grad, steps, R(1, 10), 2, R(1, 2))),
+        "schedule_free_sgd": (
+            lambda: refopt.schedule_free_sgd(lr=0.1, b1=0.9, weight_decay=0.05),
+            lambda: schedule_free_sgd(theta0, grad, steps, R(1, 10), R(9, 10), R(5, 100))),
+        "schedule_free_adamw": (
+            lambda: refopt.schedule_free_adamw(lr=0.01, b1=0.9, b2=0.999, weight_decay=0.1),
+            lambda: schedule_free_adamw(theta0, grad, steps, R(1, 100), R(9, 10), R(999, 1000),
+                                        R(1, 10**8), R(1, 10))),
+        "schedule_free-rmsprop": (
+            lambda: refopt.schedule_free(refopt.sgd(lr=0.1), 0.1, b1=0.5),   # the generic wrapper
+            lambda: schedule_free_sgd(theta0, grad, steps, R(1, 10), R(1, 2))),
     }

@@ -114,7 +114,8 @@ def test_optax_trajectory(spec, oracle, seed):
     prob = CoupledNoisyQuadratic(seed)
     ours = _run_refopt(spec, oracle, prob)
 
-    topt = getattr(optax, oracle.target.rpartition(".")[2])(**oracle.kwargs)
+    module, _, name = oracle.target.rpartition(".")   # optax.adam, optax.contrib.prodigy, ...
+    topt = getattr(importlib.import_module(module), name)(**oracle.kwargs)
     params = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in prob.split(prob.x0.copy()).items()}
     state = topt.init(params)
     theirs = []

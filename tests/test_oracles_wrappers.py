@@ -155,3 +155,28 @@ def test_average_params_is_optax_ema_of_the_iterates(optax, debias):
         out, state = ema.update(jnp.asarray(theta), state)
         theirs.append(np.asarray(out))
     np.testing.assert_allclose(averages, np.array(theirs), **TOL)
+
+
+@pytest.mark.parametrize("b1", [0.9, 0.5])
+def test_schedule_free_wrapper_and_its_evaluation_point_match_optax(optax, b1):
+    """y (returned, where gradients are taken) and x (state.x, where the model is evaluated)
+    against optax.contrib.schedule_free around RMSprop and its schedule_free_eval_params.
+    optax recovers x = (y − (1−β)z)/β, so it needs β > 0 (with β = 0 it returns NaN; refopt
+    keeps x in its state: tests/test_wrappers.py checks β = 0)."""
+    import jax.numpy as jnp
+    prob = CoupledNoisyQuadratic(0)
+    ours = refopt.schedule_free(refopt.rmsprop(lr=0.01), 0.01, b1=b1)
+    ys = run_refopt(ours, prob)
+    xs = run_refopt(ours, prob, read=lambda p, s: s.x)
+    tx = optax.contrib.schedule_free(optax.rmsprop(0.01), 0.01, b1=b1)
+    params = {k: jnp.asarray(v) for k, v in prob.split(prob.x0.copy()).items()}
+    state, theirs_y, theirs_x = tx.init(params), [], []
+    for t in range(STEPS):
+        g = {k: jnp.asarray(v) for k, v in prob.split(prob.grad(prob.join(params), t)).items()}
+        updates, state = tx.update(g, state, params)
+        params = optax.apply_updates(params, updates)
+        theirs_y.append(prob.join(params))
+        theirs_x.append(prob.join(optax.contrib.schedule_free_eval_params(state, params)))
+    np.testing.assert_allclose(ys, np.array(theirs_y), **TOL)
+    np.testing.assert_allclose(xs, np.array(theirs_x), **TOL)
+    assert np.max(np.abs(xs - ys)) > 1e-3        # x and y are different points

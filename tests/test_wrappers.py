@@ -119,3 +119,22 @@ def test_uniform_average_is_the_mean_of_the_iterates():
         p, s = opt.update(p, s, p)
         seen.append(p)
     np.testing.assert_allclose(s.average, np.mean(seen, axis=0), rtol=1e-15)
+
+
+def test_schedule_free_limits():
+    """β = 0: y = z follows the wrapped rule and x is the mean of its iterates (constant η);
+    β = 1: gradients are taken at x itself (primal averaging)."""
+    x0 = np.array([1.0, -3.0])
+    opt, plain = refopt.schedule_free(refopt.adagrad(lr=0.2), 0.2, b1=0.0), refopt.adagrad(lr=0.2)
+    p1, s1, p2, s2, seen = x0, opt.init(x0), x0, plain.init(x0), []
+    for _ in range(6):
+        p1, s1 = opt.update(2.0 * p1, s1, p1)
+        p2, s2 = plain.update(2.0 * p2, s2, p2)
+        seen.append(p2)
+    np.testing.assert_allclose(p1, p2, rtol=1e-14)   # z + (𝒜(y) − y) vs 𝒜(y): one rounding a step
+    np.testing.assert_allclose(s1.x, np.mean(seen, axis=0), rtol=1e-14)
+    opt = refopt.schedule_free_sgd(lr=0.1, b1=1.0)
+    p, s = x0, opt.init(x0)
+    for _ in range(4):
+        p, s = opt.update(2.0 * p, s, p)
+        np.testing.assert_array_equal(p, s.x)

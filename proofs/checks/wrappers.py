@@ -64,3 +64,30 @@ def check_lookahead_on_a_quadratic():
     assert is_zero(new_phi - (1 - alpha + alpha * rho ** k) * phi)
     assert is_zero(new_phi.subs(alpha, 1) - rho ** k * phi)
     assert new_phi.subs(alpha, 0) == phi
+
+
+def check_schedule_free_constant_lr_weights_are_uniform():
+    """rule-schedule-free: with constant η, w_t = η^p and c_t = η^p/(tη^p) = 1/t, so x_{T+1} is
+    the mean of z_2, …, z_{T+1} (checked for T = 4 with symbolic z's and p)."""
+    p = sp.symbols("p", positive=True)
+    zs = sp.symbols("z2:6")
+    x, total = sp.Symbol("x1"), 0
+    for t, z in enumerate(zs, start=1):
+        total += eta ** p
+        c_t = sp.simplify(eta ** p / total)
+        assert is_zero(c_t - sp.Rational(1, t))
+        x = x + c_t * (z - x)
+        assert is_zero(x - sum(zs[:t]) / t)
+
+
+def check_schedule_free_is_primal_averaging_and_sgd_with_averaging():
+    """rule-schedule-free: one full step with symbolic gradient g at y: z' = z − ηg,
+    x' = x + c(z' − x), y' = z' + b(x' − z'); b = 1 gives y' = x' (gradients at the average:
+    primal averaging), b = 0 gives y' = z' (the base rule on z)."""
+    x, z, g, cc, b = sp.symbols("x z g c b")
+    z1 = z - eta * g
+    x1 = x + cc * (z1 - x)
+    y1 = z1 + b * (x1 - z1)
+    assert is_zero(y1 - (b * x1 + (1 - b) * z1))
+    assert is_zero(y1.subs(b, 1) - ((1 - cc) * x + cc * (z - eta * g)))
+    assert is_zero(y1.subs(b, 0) - z1)
