@@ -44,6 +44,7 @@ from refopt.optim import (
                          nag_reparameterised,
                          project_box,
                          rmsprop,
+                         sam,
                          schedule_free,
                          schedule_free_adamw,
                          schedule_free_sgd,
@@ -63,4 +64,5 @@ __all__ = [
     "run_bigbatch",
     "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm", "clip_by_value",
     "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw", "schedule_free_sgd",
+    "sam",
 ]

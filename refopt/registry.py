@@ -32,6 +32,7 @@ from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.rmsprop import rmsprop
+from refopt.optim.sam import sam
 from refopt.optim.schedule_free import schedule_free, schedule_free_adamw, schedule_free_sgd
 from refopt.optim.sgd import sgd
 from refopt.research.agd import agd
@@ -502,6 +503,25 @@ SPECS.update({s.name: s for s in [
         "schedule_free", _schedule_free_rmsprop, "wrapper", "Defazio et al. 2024", "rule-schedule-free",
         configs=({"lr": 0.01}, {"lr": 0.01, "b1": 0.0}),   # β = 0: RMSprop on z, x its average
         invalid=(Invalid({"b1": 2.0}, ValueError, r"b1 must be in \[0.0, 1.0\]"),)),
+]})
+
+
+# --- issue 17 part B: sharpness-aware minimisation ----------------------------------------------
+
+def _sam_momentum(lr: float = 0.05, rho: float = 0.05, **kwargs: Any) -> base.Optimizer:
+    """sam around heavy-ball momentum."""
+    return sam(momentum(lr=lr, momentum=0.9), rho, **kwargs)
+
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "sam", _sam_momentum, "wrapper", "Foret et al. 2021", "rule-sam",
+        configs=({"rho": 0.05},                              # the paper's one ascent step
+                 {"rho": 0.1, "ascent_steps": 2, "eps": 1e-12}),  # two steps, reference code's ε
+        invalid=(Invalid({"rho": -0.1}, ValueError, "rho must be in"),
+                 Invalid({"eps": -1.0}, ValueError, "eps must be in"),
+                 Invalid({"ascent_steps": 0}, ValueError, "ascent_steps must be an integer >= 1")),
+        elementwise=False),                                   # the ascent uses the global norm
 ]})
 
 

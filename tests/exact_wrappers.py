@@ -71,6 +71,17 @@ def schedule_free_adamw(theta, grad, steps, lr, b1, b2, eps, wd=0):
     return out
 
 
+def sam_sgd(theta, grad, steps, lr, rho):
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        size = sp.sqrt(sum(x ** 2 for x in g))
+        ahead = [th + rho * x / size for th, x in zip(theta, g)]
+        theta = [th - lr * x for th, x in zip(theta, grad(ahead))]
+        out.append(theta)
+    return out
+
+
 def cases(theta0, grad, steps):
     """name -> (refopt optimizer factory, exact iterates θ_1..θ_steps) for tests/test_exact.py."""
     adam = (R(1, 100), R(9, 10), R(999, 1000), R(1, 10**8))
@@ -106,6 +117,9 @@ def cases(theta0, grad, steps):
             lambda: refopt.schedule_free_adamw(lr=0.01, b1=0.9, b2=0.999, weight_decay=0.1),
             lambda: schedule_free_adamw(theta0, grad, steps, R(1, 100), R(9, 10), R(999, 1000),
                                         R(1, 10**8), R(1, 10))),
+        "sam-sgd": (
+            lambda: refopt.sam(refopt.sgd(lr=0.1), rho=0.2),
+            lambda: sam_sgd(theta0, grad, steps, R(1, 10), R(1, 5))),
         "schedule_free-rmsprop": (
             lambda: refopt.schedule_free(refopt.sgd(lr=0.1), 0.1, b1=0.5),   # the generic wrapper
             lambda: schedule_free_sgd(theta0, grad, steps, R(1, 10), R(1, 2))),

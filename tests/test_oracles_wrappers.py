@@ -180,3 +180,31 @@ def test_schedule_free_wrapper_and_its_evaluation_point_match_optax(optax, b1):
     np.testing.assert_allclose(ys, np.array(theirs_y), **TOL)
     np.testing.assert_allclose(xs, np.array(theirs_x), **TOL)
     assert np.max(np.abs(xs - ys)) > 1e-3        # x and y are different points
+
+
+@pytest.mark.parametrize("ascent_steps", [1, 2])
+def test_sam_matches_optax_opaque_mode(optax, ascent_steps):
+    """refopt.sam(adam, ρ) against optax.contrib.sam(adam, chain(normalize(), sgd(ρ)),
+    sync_period=n + 1, opaque_mode=True); both sides call the step's gradient oracle at θ and
+    at the ascent points."""
+    import jax.numpy as jnp
+    prob = CoupledNoisyQuadratic(1)
+    ours = refopt.sam(refopt.adam(lr=0.05), rho=0.1, ascent_steps=ascent_steps)
+    params = prob.split(prob.x0.copy())
+    state, mine = ours.init(params), []
+    for t in range(STEPS):
+        params, state = ours.update(None, state, params,
+                                    grad_fn=lambda p, t=t: prob.split(prob.grad(prob.join(p), t)))
+        mine.append(prob.join(params))
+    adv = optax.chain(optax.contrib.normalize(), optax.sgd(0.1))
+    tx = optax.contrib.sam(optax.adam(0.05), adv, sync_period=ascent_steps + 1, opaque_mode=True)
+    params = {k: jnp.asarray(v) for k, v in prob.split(prob.x0.copy()).items()}
+    state, theirs = tx.init(params), []
+    for t in range(STEPS):
+        def grad(p, i, t=t):
+            return {k: jnp.asarray(v) for k, v in prob.split(prob.grad(prob.join(p), t)).items()}
+        updates, state = tx.update(grad(params, -1), state, params, grad_fn=grad)
+        params = optax.apply_updates(params, updates)
+        theirs.append(prob.join(params))
+    np.testing.assert_allclose(np.array(mine), np.array(theirs), **TOL)
+    assert not np.allclose(np.array(mine), run_refopt(refopt.adam(lr=0.05), prob))  # SAM is active

@@ -91,3 +91,22 @@ def check_schedule_free_is_primal_averaging_and_sgd_with_averaging():
     assert is_zero(y1 - (b * x1 + (1 - b) * z1))
     assert is_zero(y1.subs(b, 1) - ((1 - cc) * x + cc * (z - eta * g)))
     assert is_zero(y1.subs(b, 0) - z1)
+
+
+def check_sam_first_order_objective():
+    """rule-sam: ε* = ρg/‖g‖ maximises the linearisation ℓ + ⟨g, ε⟩ over ‖ε‖ ≤ ρ (Cauchy–
+    Schwarz: ⟨g, ε⟩ ≤ ‖g‖ρ, attained at ε*); on ℓ = ½θᵀHθ the SAM gradient is H(θ + ε*) =
+    g + ρHg/‖g‖ (2-d, symbolic H and θ)."""
+    g1, g2, rho = sp.symbols("g1 g2 rho", positive=True)
+    g = sp.Matrix([g1, g2])
+    size = sp.sqrt(g1 ** 2 + g2 ** 2)
+    eps_star = rho * g / size
+    assert is_zero(eps_star.norm() - rho)
+    assert is_zero((g.T * eps_star)[0] - rho * size)        # attains ‖g‖ρ, the Cauchy–Schwarz bound
+    a, b, d, t1, t2 = sp.symbols("a b d t1 t2")
+    H = sp.Matrix([[a, b], [b, d]])
+    theta = sp.Matrix([t1, t2])
+    grad = H * theta
+    n = sp.sqrt(grad[0] ** 2 + grad[1] ** 2)
+    sam_grad = H * (theta + rho * grad / n)
+    assert is_zero((sam_grad - (grad + rho * H * grad / n)).norm())

@@ -17,6 +17,7 @@ from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
 from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
+from refopt.optim.sam import sam
 from refopt.optim.schedule_free import schedule_free, schedule_free_adamw, schedule_free_sgd
 from refopt.optim.sgd import sgd
 
@@ -24,4 +25,4 @@ __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentu
            "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd",
            "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm",
            "clip_by_value", "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw",
-           "schedule_free_sgd"]
+           "schedule_free_sgd", "sam"]
