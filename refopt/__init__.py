@@ -36,6 +36,7 @@ from refopt.optim import (
                          centralize,
                          clip_by_global_norm,
                          clip_by_value,
+                         lbfgs,
                          lookahead,
                          masked_weight_decay,
                          momentum,
@@ -64,5 +65,5 @@ __all__ = [
     "run_bigbatch",
     "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm", "clip_by_value",
     "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw", "schedule_free_sgd",
-    "sam",
+    "sam", "lbfgs",
 ]

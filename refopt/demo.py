@@ -48,6 +48,7 @@ SETTINGS = {
     "schedule_free_adamw": {"lr": 0.003},
     "schedule_free": {"lr": 0.003},
     "sam": {"lr": 0.01, "rho": 0.05},
+    "lbfgs": {"lr": 0.05},
 }
 # Big Batch SGD chooses its own batches: it gets the same budget of per-example gradients
 BIGBATCH = {"lr": 0.5, "theta": 1.0, "batch_size": 32, "step_rule": "armijo", "variance": "norms"}

@@ -24,6 +24,7 @@ from refopt.optim.amsgrad import amsgrad
 from refopt.optim.averaging import average_params
 from refopt.optim.centralize import centralize
 from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
+from refopt.optim.lbfgs import lbfgs
 from refopt.optim.lookahead import lookahead
 from refopt.optim.masking import MaskedDecay, masked_weight_decay
 from refopt.optim.momentum import momentum
@@ -64,7 +65,7 @@ class Spec:
 
     name: str
     factory: Callable[..., base.Optimizer]
-    family: str                      # "classic" | "wrapper" | "ode" | "research"
+    family: str                      # "classic" | "wrapper" | "quasi_newton" | "ode" | "research"
     paper: str                       # short citation
     proof: str                       # proofs/ page label
     configs: tuple[dict, ...]        # representative valid configurations
@@ -522,6 +523,26 @@ SPECS.update({s.name: s for s in [
                  Invalid({"eps": -1.0}, ValueError, "eps must be in"),
                  Invalid({"ascent_steps": 0}, ValueError, "ascent_steps must be an integer >= 1")),
         elementwise=False),                                   # the ascent uses the global norm
+]})
+
+
+# --- issue 17 part B: L-BFGS -------------------------------------------------------------------
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "lbfgs", lbfgs, "quasi_newton", "Nocedal 1980; Liu & Nocedal 1989", "rule-lbfgs",
+        configs=({"lr": 0.5},                                 # torch's conventions, m = 10
+                 {"lr": 0.2, "history_size": 3, "first_step_norm": "l2", "min_curvature": None,
+                  "tolerance_grad": 0.0, "tolerance_change": 0.0},   # optax's conventions
+                 {"lr": 0.5, "history_size": 1, "scale_init": False}),  # γ = 1, one pair
+        invalid=(Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+                 Invalid({"history_size": 0}, ValueError, "history_size must be in"),
+                 Invalid({"history_size": 2.5}, ValueError, "history_size must be an integer"),
+                 Invalid({"first_step_norm": "linf"}, ValueError, "first_step_norm must be one of"),
+                 Invalid({"min_curvature": -1.0}, ValueError, "min_curvature must be in"),
+                 Invalid({"scale_init": 1}, TypeError, "scale_init must be True or False"),
+                 Invalid({"tolerance_grad": -1.0}, ValueError, "tolerance_grad must be in")),
+        elementwise=False),                                   # inner products couple coordinates
 ]})
 
 

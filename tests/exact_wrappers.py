@@ -82,6 +82,35 @@ def sam_sgd(theta, grad, steps, lr, rho):
     return out
 
 
+def lbfgs_matrix_form(theta, grad, steps, lr, m):
+    """L-BFGS written with matrices, not the two-loop recursion: H = γI, then for each stored
+    pair, oldest first, H ← VᵀHV + ρssᵀ with V = I − ρysᵀ (the BFGS inverse update); d = −Hg.
+    First step −lr·min(1, 1/‖g‖₁)·g; pairs kept when sᵀy > 10⁻¹⁰; γ = sᵀy/yᵀy of the newest."""
+    n = len(theta)
+    x, g = sp.Matrix(theta), sp.Matrix(grad(theta))
+    step = -lr * sp.Min(1, 1 / sum(abs(v) for v in g)) * g
+    out, pairs = [], []
+    for _ in range(steps):
+        x_new = x + step
+        out.append(list(x_new))
+        if len(out) == steps:
+            break
+        g_new = sp.Matrix(grad(list(x_new)))
+        s_, y_ = x_new - x, g_new - g
+        sy = (s_.T * y_)[0]
+        if sy > R(1, 10**10):
+            pairs = (pairs + [(s_, y_)])[-m:]
+        sn, yn = pairs[-1]
+        H = (sn.T * yn)[0] / (yn.T * yn)[0] * sp.eye(n)
+        for si, yi in pairs:
+            rho = 1 / (si.T * yi)[0]
+            V = sp.eye(n) - rho * yi * si.T
+            H = V.T * H * V + rho * si * si.T
+        x, g = x_new, g_new
+        step = -lr * (H * g)
+    return out
+
+
 def cases(theta0, grad, steps):
     """name -> (refopt optimizer factory, exact iterates θ_1..θ_steps) for tests/test_exact.py."""
     adam = (R(1, 100), R(9, 10), R(999, 1000), R(1, 10**8))
@@ -120,6 +149,9 @@ def cases(theta0, grad, steps):
         "sam-sgd": (
             lambda: refopt.sam(refopt.sgd(lr=0.1), rho=0.2),
             lambda: sam_sgd(theta0, grad, steps, R(1, 10), R(1, 5))),
+        "lbfgs": (
+            lambda: refopt.lbfgs(lr=0.5, history_size=2),
+            lambda: lbfgs_matrix_form(theta0, grad, steps + 1, R(1, 2), 2)),
         "schedule_free-rmsprop": (
             lambda: refopt.schedule_free(refopt.sgd(lr=0.1), 0.1, b1=0.5),   # the generic wrapper
             lambda: schedule_free_sgd(theta0, grad, steps, R(1, 10), R(1, 2))),

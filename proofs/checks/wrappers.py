@@ -110,3 +110,56 @@ def check_sam_first_order_objective():
     n = sp.sqrt(grad[0] ** 2 + grad[1] ** 2)
     sam_grad = H * (theta + rho * grad / n)
     assert is_zero((sam_grad - (grad + rho * H * grad / n)).norm())
+
+
+def _two_loop(g, pairs, gamma):
+    """The two-loop recursion as written on the page (newest to oldest, then back)."""
+    q, alphas = g, []
+    for s, y in reversed(pairs):
+        a = (s.T * q)[0] / (s.T * y)[0]
+        q = q - a * y
+        alphas.append(a)
+    r = gamma * q
+    for (s, y), a in zip(pairs, reversed(alphas)):
+        b = (y.T * r)[0] / (s.T * y)[0]
+        r = r + (a - b) * s
+    return r
+
+
+def _bfgs_inverse(pairs, gamma, n):
+    H = gamma * sp.eye(n)
+    for s, y in pairs:
+        rho = 1 / (s.T * y)[0]
+        V = sp.eye(n) - rho * y * s.T
+        H = V.T * H * V + rho * s * s.T
+    return H
+
+
+def check_two_loop_is_the_limited_memory_bfgs_product():
+    """rule-lbfgs: the two-loop recursion returns H g with H the BFGS inverse update of γI by the
+    stored pairs: fully symbolic for one pair in 2-d, and with symbolic g, γ and two fixed
+    rational pairs in 3-d."""
+    s1, s2, y1, y2, g1, g2, gam = sp.symbols("s1 s2 y1 y2 g1 g2 gamma")
+    pair = (sp.Matrix([s1, s2]), sp.Matrix([y1, y2]))
+    g = sp.Matrix([g1, g2])
+    assert is_zero((_two_loop(g, [pair], gam) - _bfgs_inverse([pair], gam, 2) * g).norm() ** 2)
+    R = sp.Rational
+    pairs = [(sp.Matrix([1, R(1, 2), -1]), sp.Matrix([2, 1, R(-1, 3)])),
+             (sp.Matrix([R(1, 4), -1, 2]), sp.Matrix([1, -3, R(5, 2)]))]
+    g = sp.Matrix(sp.symbols("h1:4"))
+    diff = _two_loop(g, pairs, gam) - _bfgs_inverse(pairs, gam, 3) * g
+    assert all(is_zero(e) for e in diff)
+
+
+def check_lbfgs_secant_condition():
+    """rule-lbfgs: the newest pair's update gives H y = s for any symmetric H before it
+    (2-d, all symbolic), and H stays symmetric."""
+    s = sp.Matrix(sp.symbols("s1 s2"))
+    y = sp.Matrix(sp.symbols("y1 y2"))
+    a, b, d = sp.symbols("a b d")
+    H0 = sp.Matrix([[a, b], [b, d]])
+    rho = 1 / (s.T * y)[0]
+    V = sp.eye(2) - rho * y * s.T
+    H = V.T * H0 * V + rho * s * s.T
+    assert all(is_zero(e) for e in H * y - s)
+    assert all(is_zero(e) for e in H - H.T)

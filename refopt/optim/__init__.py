@@ -8,6 +8,7 @@ from refopt.optim.amsgrad import amsgrad
 from refopt.optim.averaging import average_params
 from refopt.optim.centralize import centralize
 from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
+from refopt.optim.lbfgs import lbfgs
 from refopt.optim.lookahead import lookahead
 from refopt.optim.masking import masked_weight_decay
 from refopt.optim.momentum import momentum
@@ -25,4 +26,4 @@ __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentu
            "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd",
            "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm",
            "clip_by_value", "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw",
-           "schedule_free_sgd", "sam"]
+           "schedule_free_sgd", "sam", "lbfgs"]
