@@ -37,6 +37,7 @@ from refopt.optim import (
                          clip_by_global_norm,
                          clip_by_value,
                          lbfgs,
+                         lbfgs_wolfe,
                          lookahead,
                          masked_weight_decay,
                          momentum,
@@ -65,5 +66,5 @@ __all__ = [
     "run_bigbatch",
     "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm", "clip_by_value",
     "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw", "schedule_free_sgd",
-    "sam", "lbfgs",
+    "sam", "lbfgs", "lbfgs_wolfe",
 ]

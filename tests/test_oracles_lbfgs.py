@@ -48,12 +48,13 @@ def run_refopt(opt, value, grad, x0, steps=STEPS, **extra):
     return np.array(out)
 
 
-def assert_matches(ours, theirs, problem, make_opt, value, grad, x0):
+def assert_matches(ours, theirs, problem, make_opt, value, grad, x0, run=None):
     if problem == "logistic":
         np.testing.assert_allclose(ours, theirs, **TOL)
         return
     np.testing.assert_allclose(ours[:20], theirs[:20], **TOL)
-    shifted = run_refopt(make_opt(), value, grad, np.nextafter(x0, np.inf))
+    run = run or (lambda start: run_refopt(make_opt(), value, grad, start))
+    shifted = run(np.nextafter(x0, np.inf))
     sensitivity = np.max(np.abs(shifted - ours))
     assert sensitivity < 1e-8, sensitivity   # the bound below stays meaningful
     assert np.max(np.abs(ours - theirs)) <= max(1e-12, 100 * sensitivity)
@@ -115,3 +116,33 @@ def test_lbfgs_fixed_step_matches_optax(problem, lr, m):
     # no curvature test and no first-step cap in ‖·‖₁: without them this run differs from torch's
     torch_style = run_refopt(refopt.lbfgs(lr=lr, history_size=m), value, grad, x0)
     assert np.max(np.abs(torch_style - ours)) > 1e-6
+
+
+class _Objective:
+    def __init__(self, value, grad):
+        self.value, self.grad = value, grad
+
+    def value_and_grad(self, x):
+        return self.value(x), self.grad(x)
+
+
+@pytest.mark.parametrize("problem,m", [("rosenbrock", 5), ("logistic", 3)])
+def test_lbfgs_strong_wolfe_matches_torch(problem, m):
+    """torch.optim.LBFGS(line_search_fn="strong_wolfe", max_iter=1, max_eval=26): one L-BFGS
+    iteration and at most 25 line-search evaluations per step, as refopt's max_ls=25."""
+    value, grad, x0 = PROBLEMS[problem]()
+    objective = _Objective(value, grad)
+
+    def run(start):
+        opt = refopt.lbfgs_wolfe(lr=1.0, history_size=m)
+        p, s, out = start.copy(), opt.init(start), []
+        for _ in range(STEPS):
+            p, s = opt.update(None, s, p, objective=objective)
+            out.append(p)
+        return np.array(out)
+
+    ours = run(x0)
+    theirs = run_torch(value, grad, x0, lr=1.0, history_size=m, max_eval=26,
+                       line_search_fn="strong_wolfe")
+    assert_matches(ours, theirs, problem, None, value, grad, x0, run=run)
+    assert np.linalg.norm(grad(ours[-1])) < 1e-5 * np.linalg.norm(grad(x0))   # converged

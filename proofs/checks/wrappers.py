@@ -163,3 +163,25 @@ def check_lbfgs_secant_condition():
     H = V.T * H0 * V + rho * s * s.T
     assert all(is_zero(e) for e in H * y - s)
     assert all(is_zero(e) for e in H - H.T)
+
+
+def check_cubic_interpolation_step():
+    """rule-lbfgs: the zoom step t = t2 − (t2 − t1)(d2 + b − a)/(d2 − d1 + 2b), a = d1 + d2 −
+    3(f1 − f2)/(t1 − t2), b = √(a² − d1d2), is a stationary point of the Hermite cubic through
+    (t1, f1, d1), (t2, f2, d2) (t1 = 0 < t2 = h, everything else symbolic; checked by
+    substituting into the cubic's derivative at rational sample values and symbolically)."""
+    h, f1, f2, d1, d2, tt = sp.symbols("h f1 f2 d1 d2 t", real=True)
+    # Hermite cubic on [0, h]: p(0) = f1, p'(0) = d1, p(h) = f2, p'(h) = d2
+    c2 = (3 * (f2 - f1) / h - 2 * d1 - d2) / h
+    c3 = (d1 + d2 - 2 * (f2 - f1) / h) / h ** 2
+    cubic = f1 + d1 * tt + c2 * tt ** 2 + c3 * tt ** 3
+    assert is_zero(cubic.subs(tt, h) - f2) and is_zero(sp.diff(cubic, tt).subs(tt, h) - d2)
+    a = d1 + d2 - 3 * (f1 - f2) / (0 - h)
+    b = sp.sqrt(a ** 2 - d1 * d2)
+    t_star = h - h * ((d2 + b - a) / (d2 - d1 + 2 * b))
+    slope = sp.diff(cubic, tt).subs(tt, t_star)
+    R = sp.Rational
+    for vals in ({h: 2, f1: 0, f2: 2, d1: -3, d2: 9}, {h: R(1, 2), f1: 1, f2: R(3, 4), d1: -2, d2: 1}):
+        assert is_zero(slope.subs(vals))
+        assert sp.diff(cubic, tt, 2).subs(tt, t_star).subs(vals) > 0   # a minimiser
+    assert is_zero(sp.numer(sp.together(sp.expand(slope))).subs(b ** 2, a ** 2 - d1 * d2))

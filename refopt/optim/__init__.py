@@ -21,9 +21,10 @@ from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sam import sam
 from refopt.optim.schedule_free import schedule_free, schedule_free_adamw, schedule_free_sgd
 from refopt.optim.sgd import sgd
+from refopt.optim.wolfe import lbfgs_wolfe
 
 __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentum", "nadam",
            "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd",
            "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm",
            "clip_by_value", "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw",
-           "schedule_free_sgd", "sam", "lbfgs"]
+           "schedule_free_sgd", "sam", "lbfgs", "lbfgs_wolfe"]

@@ -56,6 +56,19 @@ def remember(state: Any, g: Any, min_curvature: float | None, scale_init: bool) 
                           rho=state.rho[1:] + (1.0 / ys if ys != 0.0 else 0.0,), gamma=gamma)
 
 
+def search_direction(state: LBFGSState, grads: Any, lr_t: float, p_norm: str,
+                     min_curvature: float | None, scale_init: bool) -> tuple[LBFGSState, Any, float]:
+    """(state with the new pair, d_k = −H_k g_k, the initial step size) for iteration k."""
+    if state.k == 0:     # d = −g (the memory is empty: H = I)
+        size = sum_abs(grads) if p_norm == "l1" else treemath.norm(grads)
+        step_size = lr_t * min(1.0, 1.0 / size)
+    else:
+        state = remember(state, grads, min_curvature, scale_init)
+        step_size = lr_t
+    d = treemath.scale(-1.0, two_loop(grads, tuple(zip(state.s, state.y, state.rho)), state.gamma))
+    return state, d, step_size
+
+
 # @base.rule_factory("lbfgs", LBFGSState)
 def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNorm = "l1",
           min_curvature: float | None = 1e-10, scale_init: bool = True,
@@ -115,14 +128,7 @@ def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNo
         lr_t = lr_fn(t)
         if max_abs(grads) <= tol_grad:
             return params, state._replace(t=t)
-        if state.k == 0:     # d = −g (the memory is empty: H = I)
-            size = sum_abs(grads) if p_norm == "l1" else treemath.norm(grads)
-            step_size = lr_t * min(1.0, 1.0 / size)
-        else:
-            state = remember(state, grads, min_curvature, scale_init)
-            step_size = lr_t
-        d = treemath.scale(-1.0, two_loop(grads, tuple(zip(state.s, state.y, state.rho)),
-                                          state.gamma))
+        state, d, step_size = search_direction(state, grads, lr_t, p_norm, min_curvature, scale_init)
         if treemath.vdot(grads, d) > -tol_change:
             step = base.zeros_like(params)
         else:
