@@ -36,6 +36,7 @@ from refopt.optim import (
                          centralize,
                          clip_by_global_norm,
                          clip_by_value,
+                         dadapt_adamw,
                          lbfgs,
                          lbfgs_wolfe,
                          lookahead,
@@ -44,6 +45,7 @@ from refopt.optim import (
                          nadam,
                          nag,
                          nag_reparameterised,
+                         prodigy,
                          project_box,
                          rmsprop,
                          sam,
@@ -66,5 +68,5 @@ __all__ = [
     "run_bigbatch",
     "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm", "clip_by_value",
     "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw", "schedule_free_sgd",
-    "sam", "lbfgs", "lbfgs_wolfe",
+    "sam", "lbfgs", "lbfgs_wolfe", "prodigy", "dadapt_adamw",
 ]

@@ -49,6 +49,8 @@ SETTINGS = {
     "schedule_free": {"lr": 0.003},
     "sam": {"lr": 0.01, "rho": 0.05},
     "lbfgs": {"lr": 0.05},
+    "prodigy": {"lr": 1.0},
+    "dadapt_adamw": {"lr": 1.0, "d0": 1e-4},   # d0 = 1e-6 reached 91.7% here (of 4 tried)
 }
 # Big Batch SGD chooses its own batches: it gets the same budget of per-example gradients
 BIGBATCH = {"lr": 0.5, "theta": 1.0, "batch_size": 32, "step_rule": "armijo", "variance": "norms"}

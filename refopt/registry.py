@@ -24,6 +24,7 @@ from refopt.optim.amsgrad import amsgrad
 from refopt.optim.averaging import average_params
 from refopt.optim.centralize import centralize
 from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
+from refopt.optim.dadapt import dadapt_adamw
 from refopt.optim.lbfgs import lbfgs
 from refopt.optim.lookahead import lookahead
 from refopt.optim.masking import MaskedDecay, masked_weight_decay
@@ -32,6 +33,7 @@ from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.prodigy import prodigy
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sam import sam
 from refopt.optim.schedule_free import schedule_free, schedule_free_adamw, schedule_free_sgd
@@ -543,6 +545,42 @@ SPECS.update({s.name: s for s in [
                  Invalid({"scale_init": 1}, TypeError, "scale_init must be True or False"),
                  Invalid({"tolerance_grad": -1.0}, ValueError, "tolerance_grad must be in")),
         elementwise=False),                                   # inner products couple coordinates
+]})
+
+
+# --- issue 17 part B: D-Adaptation family -------------------------------------------------------
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "prodigy", prodigy, "classic", "Mishchenko & Defazio 2023", "rule-prodigy",
+        configs=({}, {"lr": 0.5, "beta3": 0.9, "d_coef": 0.5, "safeguard_warmup": True},
+                 {"weight_decay": 0.01, "eps": 1e-6}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2", "beta3") + (
+            Invalid({"d0": 0.0}, ValueError, r"d0 must be in \(0.0, inf\]"),
+            Invalid({"d_coef": -1.0}, ValueError, "d_coef must be in"),
+            Invalid({"safeguard_warmup": "yes"}, TypeError, "safeguard_warmup must be True or False")),
+        elementwise=False,                                 # d couples every coordinate
+        oracles=(
+            Oracle({}, _OC + "prodigy", {}),
+            Oracle({"lr": 0.5, "beta1": 0.8, "beta2": 0.99, "beta3": 0.9, "d0": 1e-3, "d_coef": 0.5,
+                    "weight_decay": 0.01, "eps": 1e-6, "safeguard_warmup": True}, _OC + "prodigy",
+                   {"learning_rate": 0.5, "betas": (0.8, 0.99), "beta3": 0.9, "estim_lr0": 1e-3,
+                    "estim_lr_coef": 0.5, "weight_decay": 0.01, "eps": 1e-6,
+                    "safeguard_warmup": True}),
+        )),
+    Spec(
+        "dadapt_adamw", dadapt_adamw, "classic", "Defazio & Mishchenko 2023", "rule-prodigy",
+        configs=({}, {"lr": 0.5, "beta1": 0.8, "d0": 1e-3}, {"weight_decay": 0.01, "eps": 1e-6}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"d0": -1.0}, ValueError, r"d0 must be in \(0.0, inf\]"),),
+        elementwise=False,                                 # d couples every coordinate
+        oracles=(
+            Oracle({}, _OC + "dadapt_adamw", {}),
+            Oracle({"lr": 0.5, "beta1": 0.8, "beta2": 0.99, "d0": 1e-3, "weight_decay": 0.01,
+                    "eps": 1e-6}, _OC + "dadapt_adamw",
+                   {"learning_rate": 0.5, "betas": (0.8, 0.99), "estim_lr0": 1e-3,
+                    "weight_decay": 0.01, "eps": 1e-6}),
+        )),
 ]})
 
 

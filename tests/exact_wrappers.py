@@ -111,6 +111,44 @@ def lbfgs_matrix_form(theta, grad, steps, lr, m):
     return out
 
 
+def prodigy(theta, grad, steps, lr, b1, b2, eps, d0):
+    """Prodigy with β₃ = √β₂, d_coef = 1, no decay; ε scaled by the updated d."""
+    b3 = sp.sqrt(b2)
+    n = len(theta)
+    m, v, s, theta0, d, r = [0] * n, [0] * n, [0] * n, theta, d0, 0
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        lr_t = d * lr * sp.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        progress = sum(gi * (a - b) for gi, a, b in zip(g, theta0, theta))
+        m = [b1 * mi + (1 - b1) * d * gi for mi, gi in zip(m, g)]
+        v = [b2 * vi + (1 - b2) * d ** 2 * gi ** 2 for vi, gi in zip(v, g)]
+        s = [b3 * si + lr_t * d * gi / d0 for si, gi in zip(s, g)]
+        r = b3 * r + (d / d0) * lr_t * progress
+        d = sp.Max(d, r / sum(abs(si) for si in s))
+        theta = [th - lr_t * mi / (sp.sqrt(vi) + d * eps) for th, mi, vi in zip(theta, m, v)]
+        out.append(theta)
+    return out
+
+
+def dadapt_adamw(theta, grad, steps, lr, b1, b2, eps, d0):
+    b = sp.sqrt(b2)
+    n = len(theta)
+    m, v, s, d, r = [0] * n, [0] * n, [0] * n, d0, 0
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        lr_t = d * lr * sp.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        r = b * r + (1 - b) * lr_t * sum(gi * si / (sp.sqrt(vi) + eps) for gi, si, vi in zip(g, s, v))
+        m = [b1 * mi + (1 - b1) * lr_t * gi for mi, gi in zip(m, g)]
+        v = [b2 * vi + (1 - b2) * gi ** 2 for vi, gi in zip(v, g)]
+        s = [b * si + (1 - b) * lr_t * gi for si, gi in zip(s, g)]
+        d = sp.Max(d, r / ((1 - b) * sum(abs(si) for si in s)))
+        theta = [th - mi / (sp.sqrt(vi) + eps) for th, mi, vi in zip(theta, m, v)]
+        out.append(theta)
+    return out
+
+
 def cases(theta0, grad, steps):
     """name -> (refopt optimizer factory, exact iterates θ_1..θ_steps) for tests/test_exact.py."""
     adam = (R(1, 100), R(9, 10), R(999, 1000), R(1, 10**8))
@@ -152,6 +190,13 @@ def cases(theta0, grad, steps):
         "lbfgs": (
             lambda: refopt.lbfgs(lr=0.5, history_size=2),
             lambda: lbfgs_matrix_form(theta0, grad, steps + 1, R(1, 2), 2)),
+        "prodigy": (
+            lambda: refopt.prodigy(lr=1.0, d0=0.01),
+            lambda: prodigy(theta0, grad, steps, 1, R(9, 10), R(999, 1000), R(1, 10**8), R(1, 100))),
+        "dadapt_adamw": (
+            lambda: refopt.dadapt_adamw(lr=1.0, d0=0.01),
+            lambda: dadapt_adamw(theta0, grad, steps, 1, R(9, 10), R(999, 1000), R(1, 10**8),
+                                 R(1, 100))),
         "schedule_free-rmsprop": (
             lambda: refopt.schedule_free(refopt.sgd(lr=0.1), 0.1, b1=0.5),   # the generic wrapper
             lambda: schedule_free_sgd(theta0, grad, steps, R(1, 10), R(1, 2))),

@@ -185,3 +185,16 @@ def check_cubic_interpolation_step():
         assert is_zero(slope.subs(vals))
         assert sp.diff(cubic, tt, 2).subs(tt, t_star).subs(vals) > 0   # a minimiser
     assert is_zero(sp.numer(sp.together(sp.expand(slope))).subs(b ** 2, a ** 2 - d1 * d2))
+
+
+def check_prodigy_estimate_decomposition():
+    """rule-prodigy: Σ_k w_k⟨g_k, θ_0 − θ_k⟩ = ⟨Σ_k w_k g_k, θ_0 − θ*⟩ − Σ_k w_k⟨g_k, θ_k − θ*⟩
+    (two steps in 2-d, all symbolic), the identity behind d̂ ≤ ‖θ_0 − θ*‖_∞ for convex ℓ."""
+    w = sp.symbols("w1:3", positive=True)
+    g = [sp.Matrix(sp.symbols(f"g{k}_1:3")) for k in range(2)]
+    th = [sp.Matrix(sp.symbols(f"x{k}_1:3")) for k in range(2)]
+    th0, star = sp.Matrix(sp.symbols("a1:3")), sp.Matrix(sp.symbols("b1:3"))
+    lhs = sum(w[k] * (g[k].T * (th0 - th[k]))[0] for k in range(2))
+    total = sum((w[k] * g[k] for k in range(2)), sp.zeros(2, 1))
+    rhs = (total.T * (th0 - star))[0] - sum(w[k] * (g[k].T * (th[k] - star))[0] for k in range(2))
+    assert is_zero(lhs - rhs)

@@ -8,6 +8,7 @@ from refopt.optim.amsgrad import amsgrad
 from refopt.optim.averaging import average_params
 from refopt.optim.centralize import centralize
 from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
+from refopt.optim.dadapt import dadapt_adamw
 from refopt.optim.lbfgs import lbfgs
 from refopt.optim.lookahead import lookahead
 from refopt.optim.masking import masked_weight_decay
@@ -16,6 +17,7 @@ from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.prodigy import prodigy
 from refopt.optim.projection import project_box
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.sam import sam
@@ -27,4 +29,5 @@ __all__ = ["adadelta", "adagrad", "adam", "adamw", "adamax", "amsgrad", "momentu
            "nag", "nag_reparameterised", "add_gradient_noise", "project_box", "rmsprop", "sgd",
            "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm",
            "clip_by_value", "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw",
-           "schedule_free_sgd", "sam", "lbfgs", "lbfgs_wolfe"]
+           "schedule_free_sgd", "sam", "lbfgs", "lbfgs_wolfe", "prodigy",
+           "dadapt_adamw"]
