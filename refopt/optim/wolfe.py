@@ -104,13 +104,14 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
     line_search_fn="strong_wolfe")``. torch's default ``max_eval`` (= ⌊5·max_iter/4⌋) leaves
     ``max_iter=1`` no line-search evaluations, and then it returns t = 0 (no step).
 
-    Example (on ½θ², d = −g and the first trial t = 1/|θ|₁ already satisfies both conditions):
+    Example (Hessian I: the first step is cut to t = 1/‖g‖₁; then y = s, so H = I, d is the
+    Newton step and t = 1 satisfies both conditions — the second step lands on the minimiser):
 
     >>> import numpy as np, refopt
     >>> from refopt.problems import Quadratic
     >>> f = Quadratic([1.0, 1.0], seed=0)
     >>> opt = refopt.lbfgs_wolfe(); p = np.array([2.0, -2.0]); s = opt.init(p)
-    >>> for _ in range(3):
+    >>> for _ in range(2):
     ...     p, s = opt.update(None, s, p, objective=f)
     >>> print(bool(np.linalg.norm(f.grad(p)) < 1e-8))
     True
