@@ -1,16 +1,24 @@
 """Sphinx configuration for the refopt site.
 
 Build: ``python -m sphinx -W --keep-going -n -b html docs docs/_build/html``.
-proofs/ is included through the ``docs/proofs`` symlink; the status page is generated from the
-pages' front matter at build time; examples/ is executed by sphinx-gallery.
+proofs/ is included through the ``docs/proofs`` symlink. docs/_ext/provenance.py runs every check
+of proofs/checks/ with its wrong variants, computes each page's status from that evidence, writes
+the status index and the checks/tests pages, inserts the provenance box on every derivation page
+and appends its trajectory figure (docs/_ext/trajectories.py). examples/ is executed by
+sphinx-gallery. MathJax is served from the site itself (sphinx-mathjax-offline).
+
+``REFOPT_DOCS_QUICK=1`` skips executing the gallery and drawing the trajectories, for quick local
+builds of the text; the test suite (tests/test_docs.py) always builds the complete site.
 """
 
-import re
+import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
+QUICK = os.environ.get("REFOPT_DOCS_QUICK") == "1"
 
 project = "refopt"
 author = "the refopt developers"
@@ -22,8 +30,20 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",       # serves MathJax from _static/mathjax: formulas render offline
+    "sphinx.ext.viewcode",          # source links from the API and the provenance boxes
+    "sphinxcontrib.bibtex",
     "sphinx_gallery.gen_gallery",
+    "provenance",
 ]
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "alpha"
+bibtex_reference_style = "author_year"
+refopt_trajectories = not QUICK
+# page-local numbering: the derivation toctrees are numbered, so "Theorem 3.2" is the second
+# statement of page 3; theorems, lemmas, corollaries and propositions share one counter
+numfig_secnum_depth = 1
+prf_realtyp_to_countertyp = {"lemma": "theorem", "corollary": "theorem", "proposition": "theorem"}
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 2
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -42,49 +62,14 @@ html_title = "refopt"
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/[a-z].*\.py$",   # execute every example
+    # execute every example except the studies, whose pages include their recorded results
+    "filename_pattern": r"/(?!study_)[a-z][^/]*\.py$",
     "ignore_pattern": r"/_",                # helpers such as _plotting.py
     "image_scrapers": ("matplotlib",),
     "thumbnail_size": (240, 160),
     "remove_config_comments": True,
     "write_computation_times": False,
+    "plot_gallery": "False" if QUICK else "True",
 }
-
-
-def _front_matter(path: Path) -> dict:
-    text = path.read_text()
-    block = text[4:text.index("\n---\n", 4)]
-    meta, key = {}, None
-    for line in block.splitlines():
-        if line.startswith("  - "):
-            meta.setdefault(key, []).append(line[4:].strip())
-        elif ":" in line:
-            key, _, value = line.partition(":")
-            if value.strip():
-                meta[key.strip()] = value.strip()
-    return meta
-
-
-def _write_status_page(app):
-    """docs/generated/status.md: every proofs/ page with its status, code and test count."""
-    out = Path(app.srcdir) / "generated"
-    out.mkdir(exist_ok=True)
-    rows = []
-    for page in sorted((ROOT / "proofs").rglob("*.md")):
-        if page.name == "index.md":
-            continue
-        meta = _front_matter(page)
-        label = re.search(r"^\(([\w-]+)\)=$", page.read_text(), flags=re.M).group(1)
-        section = page.parent.name
-        rows.append(f"| {section} | {{ref}}`{label}` | **{meta['status']}** | "
-                    f"`{meta['implements']}` | {len(meta.get('tests', []))} | "
-                    f"{len(meta.get('checks', []))} |")
-    body = ["# Status of every derivation and theorem", "",
-            "Generated from the front matter of the pages in `proofs/` at build time.", "",
-            "| section | page | status | implements | tests | SymPy checks |",
-            "|---|---|---|---|---|---|", *rows, ""]
-    (out / "status.md").write_text("\n".join(body))
-
-
-def setup(app):
-    app.connect("builder-inited", _write_status_page)
+html_static_path = ["_static"]
+html_css_files = ["refopt.css"]

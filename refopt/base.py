@@ -6,12 +6,15 @@ A rule is an :class:`Optimizer`: a pair of pure functions ::
     params, state = opt.update(grads, state, params)
 
 ``update`` returns *new* parameters and state and never writes to its inputs. Schedules are
-plain callables ``t -> float`` of the update index ``t = 1, 2, ...`` (ALGORITHMS.md §0: ``t``
+plain callables ``t -> float`` of the update index ``t = 1, 2, ...`` (:ref:`spec-conventions`: ``t``
 starts at 1 on the first update).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -74,18 +77,159 @@ def optimizer(init: InitFn, update: UpdateFn, extra_args: frozenset[str] | set[s
 
 
 # ---------------------------------------------------------------------------------------------
+# the allow-list of state classes, and rule tags (which rule, which configuration)
+
+STATE_CLASSES: dict[str, type] = {}
+
+
+def register_state(cls: type) -> type:
+    """Class decorator: allow ``cls`` (a NamedTuple state) to be re-created from a checkpoint.
+
+    :func:`refopt.load_state` builds containers only from this table, keyed by the class's
+    ``__qualname__``; a checkpoint naming anything else is refused. It never imports or looks
+    up a name written in a file.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")):
+        raise TypeError(f"register_state takes a NamedTuple class, got {cls!r}")
+    key = cls.__qualname__
+    if STATE_CLASSES.get(key, cls) is not cls:
+        raise ValueError(f"a different state class is already registered as {key!r}")
+    STATE_CLASSES[key] = cls
+    return cls
+
+
+class RuleTag(NamedTuple):
+    """Which factory built an optimizer, and its full configuration as JSON-able data."""
+
+    name: str
+    config: dict
+
+
+def rule_tag(opt: Any) -> RuleTag | None:
+    """The :class:`RuleTag` of an optimizer built by a refopt factory (None otherwise)."""
+    return getattr(getattr(opt, "update", None), "__refopt_rule__", None)
+
+
+def _config_value(v: Any) -> Any:
+    """A hyperparameter as JSON data; a schedule as ``"<schedule>"`` (its values are not data)."""
+    if isinstance(v, (bool, str)) or v is None:
+        return v
+    if isinstance(v, numbers.Real):  # lr=1 and lr=1.0 are one configuration
+        return repr(float(v))  # repr round-trips exactly, and keeps inf/nan valid JSON strings
+    if rule_tag(v) is not None:
+        tag = rule_tag(v)
+        return {"rule": tag.name, "config": tag.config}
+    if isinstance(v, (tuple, list)):
+        return [_config_value(x) for x in v]
+    if callable(v):
+        return "<schedule>"
+    return f"<{type(v).__name__}>"
+
+
+EPSILON_ARGUMENTS = ("eps", "eps_root", "delta")  # the guards added to denominators
+
+
+def check_epsilons_representable(rule: str, epsilons: dict, params: Any) -> None:
+    """The low-precision policy: refuse an ε > 0 that rounds to 0 in a leaf's dtype.
+
+    float16's smallest positive number is 2⁻²⁴ ≈ 6e−8, so the common ε = 1e−8 becomes 0 there
+    and the rule silently runs with ε = 0. refopt computes in the leaf's dtype (it is a
+    reference: no hidden upcast) and raises instead; use ε ≥ 6e−8 in float16, or keep float32
+    master parameters as mixed-precision training does. float32/float64 are not checked (no
+    ε a rule accepts underflows there in practice), bfloat16 has float32's exponent range.
+    """
+    seen = set()
+    for leaf in _tree.leaves(params):
+        dtype = getattr(leaf, "dtype", None)
+        if dtype is None or str(dtype) in ("float32", "float64") or str(dtype) in seen:
+            continue
+        seen.add(str(dtype))
+        xp = _xp.namespace(leaf)
+        try:
+            info = xp.finfo(dtype)
+        except (AttributeError, TypeError, ValueError):
+            continue  # a namespace without floating-point limits (e.g. a symbolic stand-in)
+        # smallest subnormal = smallest normal · ε; a value at or below half of it rounds to 0
+        # (round to nearest, ties to even)
+        underflow = float(info.smallest_normal) * float(info.eps) / 2
+        for arg, value in epsilons.items():
+            if value <= underflow:
+                raise ValueError(f"{rule}: {arg}={value!r} rounds to 0 in {dtype}, which would "
+                                 f"silently run the rule with {arg}=0; pass an {arg} that is "
+                                 f"representable in {dtype} (>= 6e-08 for float16) or use "
+                                 "float32 parameters")
+
+
+def rule_factory(name: str, state: type | tuple[type, ...] | None) -> Callable:
+    """Decorator for a rule factory: tag what it builds and check the state class at update.
+
+    The optimizer's ``update`` then (1) refuses a state of any class other than ``state`` (or
+    the classes in ``state``, for a rule whose state type depends on its configuration; such a
+    rule checks the exact class with :func:`check_state_type`) with a ``TypeError`` naming both —
+    an Adam state is not an SGD state — and (2) carries a
+    :class:`RuleTag` (``name`` and every argument after defaults) that :func:`refopt.save_state`
+    records and :func:`refopt.load_state` checks.
+    """
+    def deco(factory: Callable) -> Callable:
+        signature = inspect.signature(factory)
+
+        @functools.wraps(factory)
+        def build(*args: Any, **kwargs: Any) -> Any:
+            opt = factory(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            tag = RuleTag(name, {k: _config_value(v) for k, v in bound.arguments.items()})
+            epsilons = {k: v for k, v in bound.arguments.items()
+                        if k in EPSILON_ARGUMENTS and isinstance(v, float) and v > 0.0}
+            inner = opt.update
+
+            @functools.wraps(inner)
+            def update(grads: Any, state_: Any, params: Any, **kw: Any) -> Any:
+                if state is not None:
+                    check_state_type(name, state_, state)
+                if epsilons:
+                    check_epsilons_representable(name, epsilons, params)
+                return inner(grads, state_, params, **kw)
+
+            update.__refopt_rule__ = tag  # type: ignore[attr-defined]
+            if dataclasses.is_dataclass(opt):
+                return dataclasses.replace(opt, update=update)
+            return opt._replace(update=update)
+
+        return build
+
+    return deco
+
+
+def check_state_type(name: str, state: Any, expected: type | tuple[type, ...]) -> None:
+    """Raise ``TypeError`` unless ``state`` is exactly of the class (one of the classes) expected."""
+    classes = expected if isinstance(expected, tuple) else (expected,)
+    if type(state) not in classes:
+        wanted = " or ".join(c.__name__ for c in classes)
+        raise TypeError(f"state is a {type(state).__name__}, but {name} needs the {wanted} "
+                        "its init returns")
+
+
+# ---------------------------------------------------------------------------------------------
 # validation: every message names the argument and the accepted values
 
 
 def check_real(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-               low_open: bool = False, high_open: bool = False) -> float:
-    """Return ``float(value)`` or raise ``ValueError`` naming ``name`` and its accepted range."""
+               low_open: bool = False, high_open: bool = False, finite: bool = True) -> float:
+    """Return ``float(value)`` or raise ``ValueError`` naming ``name`` and its accepted range.
+
+    ±inf is refused unless ``finite=False`` (for the few arguments whose limit value is
+    meaningful, e.g. Nadam's ``momentum_decay=inf`` or a box bound): an infinite step size,
+    decay or ε turns parameters into NaN instead of raising.
+    """
     lo_br = "(" if low_open else "["
     hi_br = ")" if high_open else "]"
     accepted = f"{lo_br}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi_br}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number in {accepted}, got {value!r}")
     v = float(value)
+    if finite and math.isinf(v):
+        raise ValueError(f"{name} must be finite, in {accepted}, got {value!r}")
     bad = math.isnan(v)
     if low is not None:
         bad = bad or (v <= low if low_open else v < low)
@@ -100,6 +244,16 @@ def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return value
+
+
+def check_int(name: str, value: Any, *, low: int | None = None) -> int:
+    """Return ``int(value)`` for an integer >= ``low``; booleans are not integers."""
+    accepted = "an integer" + ("" if low is None else f" >= {low}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {accepted}, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be {accepted}, got {value!r}")
+    return int(value)
 
 
 def check_bool(name: str, value: Any) -> bool:
@@ -131,8 +285,6 @@ def as_schedule(name: str, value: Any) -> Schedule:
 
         return checked
     const = check_real(name, value, low=0.0)
-    if math.isinf(const):
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return lambda t: const
 
 
@@ -185,9 +337,7 @@ def warmup(schedule: Schedule | float, warmup_steps: int) -> Schedule:
 
 
 def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    return check_int(name, value, low=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,20 +348,88 @@ def check_update_args(grads: Any, state: Any, params: Any) -> Any:
     """Validate one ``update`` call and return the array namespace.
 
     grads and params must have one structure, equal shapes and dtypes leaf by leaf (no silent
-    broadcast or upcast), and every array of grads, params and state must share one namespace
-    and device.
+    broadcast or upcast); every array field of the state that mirrors params (a tree of the
+    params' structure, or a tuple of such trees) must match them leaf by leaf too; and every
+    array of grads, params and state must share one namespace and device. Nothing is computed
+    before these checks, so a rejected call changes nothing.
     """
-    if not isinstance(getattr(state, "t", None), int):
+    if not isinstance(getattr(state, "t", None), int) or isinstance(state.t, bool):
         raise TypeError(f"state must be the state returned by init/update, got {type(state).__name__}")
-    _tree.assert_same_structure(("params", "grads"), (params, grads))
-    check_leafwise_compatible("params", params, "grads", grads)
-    return _xp.namespace(params, grads, _state_arrays(state), names=("params", "grads", "state"))
+    params_leaves, params_def = _tree.flatten(params)
+    grads_leaves, grads_def = _tree.flatten(grads)
+    if grads_def != params_def:
+        raise ValueError(f"pytree structure mismatch: params has structure {params_def} "
+                         f"but grads has structure {grads_def}")
+    xp = _xp.namespace(params, grads, _state_arrays(state), names=("params", "grads", "state"))
+    paths = _tree.leaf_paths(params_def)
+    _check_leaves(paths, "params", params_leaves, "grads", grads_leaves)
+    _check_state_against(state, "state", params_def, paths, params_leaves)
+    return xp
 
 
-def check_leafwise_compatible(name_a: str, a: Any, name_b: str, b: Any) -> None:
-    leaves_a, treedef = _tree.flatten(a)
-    leaves_b = _tree.leaves(b)
-    for path, x, y in zip(_tree.leaf_paths(treedef), leaves_a, leaves_b):
+def _check_state_against(node: Any, name: str, params_def: Any, paths: list, params_leaves: list) -> None:
+    """Walk a state's fields; every array-holding field must mirror params (see check_update_args)."""
+    leaves, treedef = _tree.flatten(node)
+    if not any(_xp.is_array(x) for x in leaves):
+        return  # counters, floats, flags, () placeholders
+    if treedef == params_def:
+        _check_leaves(paths, "params", params_leaves, name, leaves)
+        return
+    if _tree.is_namedtuple(node):
+        # fields a state class lists in ``leaf_summaries`` hold one summary per leaf whose shape
+        # differs from the leaf's (Adafactor's row/column factors, SM3's per-axis accumulators)
+        # and fields in ``sub_states`` hold an inner rule's state for a subset of the leaves, which
+        # that rule's own update checks (Muon's fallback)
+        summaries = getattr(type(node), "leaf_summaries", ())
+        inner = getattr(type(node), "sub_states", ())
+        for field, child in zip(node._fields, node):
+            if field in inner:
+                continue
+            if field in summaries:
+                _check_leaf_summaries(child, f"{name}.{field}", params_def, len(paths))
+            else:
+                _check_state_against(child, f"{name}.{field}", params_def, paths, params_leaves)
+        return
+    if isinstance(node, (tuple, list)) and all(_tree.structure(c) == params_def for c in node):
+        for i, child in enumerate(node):  # a history of params-shaped trees (multistep)
+            _check_state_against(child, f"{name}[{i}]", params_def, paths, params_leaves)
+        return
+    raise ValueError(f"{name} has structure {treedef} but params has structure {params_def}: "
+                     "the state was made for other parameters (pass the state init made for these)")
+
+
+def _check_leaf_summaries(node: Any, name: str, params_def: Any, n_leaves: int) -> None:
+    """One summary per params leaf: params' structure, or a list/tuple with one entry per leaf."""
+    if _tree.structure(node) == params_def:
+        return
+    if isinstance(node, (list, tuple)) and len(node) == n_leaves:
+        return
+    raise ValueError(f"{name} has structure {_tree.structure(node)} but params has {n_leaves} leaves "
+                     f"(structure {params_def}): the state was made for other parameters (pass the "
+                     "state init made for these)")
+
+
+def check_leaf_summaries_like(state: Any, expected: Any) -> None:
+    """The ``leaf_summaries`` fields of ``state`` have the structure, shapes and dtypes of those of
+    ``expected`` (what the rule's init makes for these params); the rule calls this at update,
+    before computing, since :func:`check_update_args` cannot know a summary's shape."""
+    for field in getattr(type(state), "leaf_summaries", ()):
+        got, got_def = _tree.flatten(getattr(state, field))
+        want, want_def = _tree.flatten(getattr(expected, field))
+        if got_def != want_def:
+            raise ValueError(f"state.{field} has structure {got_def} but these params need {want_def}: "
+                             "the state was made for other parameters (pass the state init made for these)")
+        for i, (x, y) in enumerate(zip(got, want)):
+            if tuple(x.shape) != tuple(y.shape):
+                raise ValueError(f"state.{field} entry {i} has shape {tuple(x.shape)} but these params need "
+                                 f"{tuple(y.shape)}: the state was made for other parameters")
+            if x.dtype != y.dtype:
+                raise TypeError(f"state.{field} entry {i} is {x.dtype} but these params need {y.dtype}; "
+                                "refopt never casts silently")
+
+
+def _check_leaves(paths: list, name_a: str, leaves_a: list, name_b: str, leaves_b: list) -> None:
+    for path, x, y in zip(paths, leaves_a, leaves_b):
         if not (_xp.is_array(x) and _xp.is_array(y)):
             continue  # the namespace check names the offending leaf
         if tuple(x.shape) != tuple(y.shape):
@@ -220,6 +438,11 @@ def check_leafwise_compatible(name_a: str, a: Any, name_b: str, b: Any) -> None:
         if x.dtype != y.dtype:
             raise TypeError(f"dtype mismatch at {path}: {name_a} is {x.dtype}, {name_b} is "
                             f"{y.dtype}; refopt never casts silently")
+
+
+def check_leafwise_compatible(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    leaves_a, treedef = _tree.flatten(a)
+    _check_leaves(_tree.leaf_paths(treedef), name_a, leaves_a, name_b, _tree.leaves(b))
 
 
 def _state_arrays(state: Any) -> list:
@@ -231,7 +454,11 @@ def check_init_params(params: Any) -> Any:
     xp = _xp.namespace(params, names=("params",))
     leaves, treedef = _tree.flatten(params)
     for path, leaf in zip(_tree.leaf_paths(treedef), leaves):
-        if not xp.isdtype(leaf.dtype, "real floating"):
+        try:
+            floating = xp.isdtype(leaf.dtype, "real floating")
+        except TypeError:  # an extension dtype such as ml_dtypes' bfloat16: not an array-API dtype
+            floating = False
+        if not floating:
             raise TypeError(f"params{'' if path == '<root>' else path} has dtype {leaf.dtype}; "
                             "refopt rules need real floating-point parameters")
     return xp

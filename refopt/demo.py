@@ -12,6 +12,7 @@ import argparse
 import time
 
 from refopt.nn import MLP
+from refopt.optim.adam import adam
 from refopt.plotting import pyplot
 from refopt.problems import MLPObjective, digits, teacher_student, train_test_split
 from refopt.registry import SPECS
@@ -36,6 +37,20 @@ SETTINGS = {
     # "accumulate" mode approaches undamped heavy ball (see refopt.rsgd)
     "rsgd": {"lr": 0.05, "gamma": 0.999, "seed": 0},
     "agd": {"lr": 0.003},
+    "radam": {"lr": 0.003},
+    "adabelief": {"lr": 0.003},
+    "yogi": {"lr": 0.01},
+    "lion": {"lr": 0.0003},
+    "signum": {"lr": 0.001},
+    "sparse_adam": {"lr": 0.003},
+    # layer-wise and matrix rules (measured test accuracy, seed 0, 15 epochs: 95.0, 96.7, 97.2,
+    # 97.2, 96.9, 97.5%); Muon's vector leaves (biases) use Adam at the adaptive rules' rate
+    "lamb": {"lr": 0.01},
+    "lars": {"lr": 0.1, "trust_coefficient": 0.02},
+    "adafactor": {"lr": 0.01},
+    "muon": {"lr": 0.02, "fallback": adam(lr=0.003)},
+    "sm3": {"lr": 0.05},
+    "fromage": {"lr": 0.01},
     # wrappers, each around the base rule its registry entry uses (refopt.registry)
     "clip_by_value": {"lr": 0.003, "max_delta": 0.5},
     "clip_by_global_norm": {"lr": 0.01, "max_norm": 1.0},

@@ -1,4 +1,4 @@
-r"""Finite-difference and complex-step derivatives (ALGORITHMS.md §3).
+r"""Finite-difference and complex-step derivatives (:ref:`spec-numerical`).
 
 For f smooth and step h, along a direction v (so pytrees and vector-valued f are covered):
 

@@ -2,7 +2,7 @@
 
 optim/, research/ and ode/ depend on this module, not on each other's private modules.
 
-ALGORITHMS.md §0: ``maximize`` negates g first; then ``decay="l2"`` adds λθ to g (the gradient of
+:ref:`spec-conventions`: ``maximize`` negates g first; then ``decay="l2"`` adds λθ to g (the gradient of
 λ/2‖θ‖²), ``decay="decoupled"`` shrinks θ ← θ − ηλθ with the step's η (Loshchilov & Hutter's
 AdamW, torch's AdamW), and ``decay="fixed"`` shrinks θ ← θ − λθ independently of η. Both shrinks
 are applied before the rule's own step, which does not depend on θ, so "before" and "after" give
@@ -75,6 +75,19 @@ def begin_step(grads: Any, state: Any, params: Any, lr_fn: base.Schedule,
     lr = lr_fn(t)
     grads, params = prepare(reg, grads, params, lr)
     return xp, t, lr, grads, params
+
+
+def safe_divide(xp: Any, num: Any, den: Any) -> Any:
+    """Per leaf: num / den, and 0 — no step — where den is exactly 0.
+
+    The one 0/0 policy of every adaptive rule (the convention of the regret theorems, which
+    take ε = 0 and sum only over coordinates that have seen a gradient): a coordinate whose
+    denominator is exactly 0 has had only zero gradients (or their squares underflowed), and
+    it does not move. Computed without a NaN or a floating-point warning; where den ≠ 0 the
+    result is num / den bit for bit. torch.optim and optax with ε = 0 give NaN there instead.
+    """
+    zero = den == 0
+    return xp.where(zero, xp.zeros_like(den), num / xp.where(zero, xp.ones_like(den), den))
 
 
 # ---------------------------------------------------------------------------------------------

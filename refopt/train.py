@@ -31,10 +31,11 @@ class EarlyStopping:
     monitor: str = "loss"
 
     def __post_init__(self):
-        if not (isinstance(self.patience, int) and self.patience >= 1):
-            raise ValueError(f"patience must be an integer >= 1, got {self.patience!r}")
-        if self.min_delta < 0:
-            raise ValueError(f"min_delta must be >= 0, got {self.min_delta!r}")
+        base.check_int("patience", self.patience, low=1)
+        base.check_real("min_delta", self.min_delta, low=0.0)  # NaN would never "improve"
+        base.check_bool("restore_best", self.restore_best)
+        if not isinstance(self.monitor, str):
+            raise TypeError(f"monitor must be a history key (a str), got {self.monitor!r}")
 
 
 class TrainResult(NamedTuple):
@@ -46,7 +47,7 @@ class TrainResult(NamedTuple):
 
 
 def curriculum_order(difficulty: Any, *, seed: int, epoch: int, mix: float = 0.0) -> np.ndarray:
-    """Easy-to-hard order of examples, optionally mixed with randomness (ALGORITHMS.md §6).
+    """Easy-to-hard order of examples, optionally mixed with randomness (:ref:`spec-training`).
 
     Examples are sorted by ``difficulty`` (ascending; ties by index, so the order is total).
     Then ⌊mix·N⌋ positions, chosen at random from PCG64 seeded with [seed, epoch], have their
@@ -94,8 +95,9 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
         :func:`curriculum_order` instead of a shuffle.
       progress: show a tqdm bar when tqdm is installed.
     """
-    if not (isinstance(epochs, int) and epochs >= 0):
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    base.check_int("epochs", epochs, low=0)
+    base.check_int("batch_size", batch_size, low=1)
+    base.check_int("seed", seed, low=0)
     if oracle_batch not in ("same", "fresh"):
         raise ValueError(f"oracle_batch must be one of ['same', 'fresh'], got {oracle_batch!r}")
     if curriculum is not None and np.asarray(curriculum).shape != (objective.n_examples,):
@@ -123,6 +125,10 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
     best, best_epoch, since_best = None, 0, 0
     best_params = params
     if early_stopping is not None:
+        if early_stopping.monitor not in history:
+            raise ValueError(f"EarlyStopping monitors {early_stopping.monitor!r}, which the history "
+                             f"does not record; recorded keys: {sorted(history)}"
+                             + ("" if validate else " (pass validate= for validation metrics)"))
         best = history[early_stopping.monitor][-1]
     bar = _progress(epochs) if progress else None
     epoch = 0

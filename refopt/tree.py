@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 Tree = Any
 
 
@@ -166,5 +168,14 @@ def map(fn: Callable, *trees: Tree, n_out: int | None = None,  # noqa: A001
     columns = [leaves for leaves, _ in flat]
     results = [fn(*args) for args in zip(*columns)]
     if n_out is None:
-        return unflatten(treedef, results)
-    return tuple(unflatten(treedef, [r[i] for r in results]) for i in range(n_out))
+        return unflatten(treedef, [_keep_array(r) for r in results])
+    return tuple(unflatten(treedef, [_keep_array(r[i]) for r in results]) for i in range(n_out))
+
+
+def _keep_array(x: Any) -> Any:
+    """NumPy turns 0-d array arithmetic into NumPy scalars; a 0-d leaf stays a 0-d array.
+
+    Every per-leaf rule result passes through here, so params and state keep their leaf type
+    (and checkpoints round-trip 0-d leaves as arrays).
+    """
+    return np.asarray(x) if isinstance(x, np.generic) else x

@@ -41,3 +41,4 @@ def xp(request):
         return array_api_strict
     import cupy
     return cupy
+

@@ -1,4 +1,4 @@
-"""Exact (SymPy) transcriptions of ALGORITHMS.md §0–§1, written from the spec, not from refopt.
+"""Exact (SymPy) transcriptions of docs/specification.md, spec-conventions and spec-classic, written from the spec, not from refopt.
 
 Each function takes the initial parameters (a list of SymPy numbers, one per coordinate), a
 gradient oracle ``grad(theta) -> list`` and the number of steps, and returns the list of exact
@@ -143,12 +143,12 @@ def adam(theta, grad, steps, lr, b1, b2, eps, eps_hat=False, eps_root=0, **reg):
     return out
 
 
-def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max"):
+def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max", **reg):
     n = len(theta)
     m, u = [0] * n, [0] * n
     out = []
     for t in range(1, steps + 1):
-        g = grad(theta)
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         add = eps if placement == "max" else 0
         u = [sp.Max(b2 * a, abs(x) + add) for a, x in zip(u, g)]
@@ -159,7 +159,7 @@ def adamax(theta, grad, steps, lr, b1, b2, eps=0, placement="max"):
     return out
 
 
-def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
+def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None, **reg):
     """psi=None: Ruder's constant-β1 form; psi='inf': μ ≡ β1; else Dozat's μ_t schedule."""
     n = len(theta)
     m, v = [0] * n, [0] * n
@@ -172,7 +172,7 @@ def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
 
     out = []
     for t in range(1, steps + 1):
-        g = grad(theta)
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
         den = [sp.sqrt(x / (1 - b2**t)) + eps for x in v]
@@ -188,7 +188,8 @@ def nadam(theta, grad, steps, lr, b1, b2, eps, psi=None):
     return out
 
 
-def amsgrad(theta, grad, steps, lr, b1, b2, eps, variant="reddi"):
+def amsgrad(theta, grad, steps, lr, b1, b2, eps, max_over=None):
+    """max_over=None: Reddi's Algorithm 2 (no bias correction); "v" / "v_hat": bias-corrected."""
     n = len(theta)
     m, v, vmax = [0] * n, [0] * n, [0] * n
     out = []
@@ -196,10 +197,10 @@ def amsgrad(theta, grad, steps, lr, b1, b2, eps, variant="reddi"):
         g = grad(theta)
         m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
         v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
-        if variant == "reddi":
+        if max_over is None:
             vmax = [sp.Max(a, b) for a, b in zip(vmax, v)]
             theta = [a - lr * mm / (sp.sqrt(x) + eps) for a, mm, x in zip(theta, m, vmax)]
-        elif variant == "torch":
+        elif max_over == "v":
             vmax = [sp.Max(a, b) for a, b in zip(vmax, v)]
             theta = [a - lr / (1 - b1**t) * mm / (sp.sqrt(x) / sp.sqrt(1 - b2**t) + eps)
                      for a, mm, x in zip(theta, m, vmax)]
@@ -258,7 +259,7 @@ def linear_multistep(theta, grad, steps, h, name):
 
 
 def agd(theta, grad, steps, lr, b1, b2, delta):
-    """ALGORITHMS.md §5 in the hat form: θ −= η m̂/max(√b̂, δ)."""
+    """docs/specification.md, spec-agd in the hat form: θ −= η m̂/max(√b̂, δ)."""
     n = len(theta)
     m, b = [0] * n, [0] * n
     out = []
@@ -286,5 +287,235 @@ def rsgd_always(theta, grad, steps, lr, mode):
         h = [x + y for x, y in zip(g, mem)]
         theta = [th - lr * x for th, x in zip(theta, h)]
         mem = h if mode == "accumulate" else g
+        out.append(theta)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 16, part A (each written from the paper's / framework's equations, not from refopt)
+
+
+def radam(theta, grad, steps, lr, b1, b2, eps, threshold, eps_hat=False, **reg):
+    """Liu et al. 2020, Algorithm 2: bias-corrected momentum until ρ_t > threshold, then
+    r_t·m̂/(√v̂ + ε) (eps_hat: r_t √(1−β2^t)·m̂/(√v + ε))."""
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    rho_inf = 2 / (1 - b2) - 1
+    out = []
+    for t in range(1, steps + 1):
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+        mh = [x / (1 - b1**t) for x in m]
+        rho = rho_inf - 2 * t * b2**t / (1 - b2**t)
+        if rho > threshold:
+            r = sp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            if eps_hat:
+                theta = [a - lr * r * sp.sqrt(1 - b2**t) * x / (sp.sqrt(y) + eps)
+                         for a, x, y in zip(theta, mh, v)]
+            else:
+                theta = [a - lr * r * x / (sp.sqrt(y / (1 - b2**t)) + eps)
+                         for a, x, y in zip(theta, mh, v)]
+        else:
+            theta = [a - lr * x for a, x in zip(theta, mh)]
+        out.append(theta)
+    return out
+
+
+def adabelief(theta, grad, steps, lr, b1, b2, eps, eps_root):
+    """Zhuang et al. 2020, Algorithm 2: s_t = β2 s + (1−β2)(g − m_t)² + ε_root."""
+    n = len(theta)
+    m, s = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        s = [b2 * a + (1 - b2) * (x - y) ** 2 + eps_root for a, x, y in zip(s, g, m)]
+        theta = [a - lr * (x / (1 - b1**t)) / (sp.sqrt(y / (1 - b2**t)) + eps)
+                 for a, x, y in zip(theta, m, s)]
+        out.append(theta)
+    return out
+
+
+def yogi(theta, grad, steps, lr, b1, b2, eps, v0, m0=0):
+    """Zaheer et al. 2018 with bias correction: v_t = v − (1−β2) sign(v − g²) g²."""
+    n = len(theta)
+    m, v = [m0] * n, [v0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [a - (1 - b2) * sp.sign(a - x**2) * x**2 for a, x in zip(v, g)]
+        theta = [a - lr * (x / (1 - b1**t)) / (sp.sqrt(y / (1 - b2**t)) + eps)
+                 for a, x, y in zip(theta, m, v)]
+        out.append(theta)
+    return out
+
+
+def lion(theta, grad, steps, lr, b1, b2, wd=0):
+    """Chen et al. 2023, Program 1: θ −= η(sign(β1 m + (1−β1) g) + λθ); m = β2 m + (1−β2) g."""
+    m = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        c = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        theta = [a - lr * (sp.sign(x) + wd * a) for a, x in zip(theta, c)]
+        m = [b2 * a + (1 - b2) * x for a, x in zip(m, g)]
+        out.append(theta)
+    return out
+
+
+def signum(theta, grad, steps, lr, beta):
+    """Bernstein et al. 2018: m = βm + (1−β)g, θ −= η sign(m) (β = 0: sign SGD)."""
+    m = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        m = [beta * a + (1 - beta) * x for a, x in zip(m, g)]
+        theta = [a - lr * sp.sign(x) for a, x in zip(theta, m)]
+        out.append(theta)
+    return out
+
+
+def lazy_adam(theta, grad, steps, lr, b1, b2, eps):
+    """torch.optim.SparseAdam on 1-d parameters: only coordinates with g ≠ 0 change (m, v, θ);
+    the step is ε̂-form, η √(1−β2^t)/(1−β1^t) · m/(√v + ε), with the global t."""
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta, t)
+        step = lr * sp.sqrt(1 - b2**t) / (1 - b1**t)
+        for i in range(n):
+            if g[i] != 0:
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+                theta = theta[:i] + [theta[i] - step * m[i] / (sp.sqrt(v[i]) + eps)] + theta[i + 1:]
+        out.append(list(theta))
+    return out
+
+
+# ---- layer-wise and matrix rules (issue 17 part A); the whole vector θ is one layer ----------
+
+def _norm(x):
+    return sp.sqrt(sum(a**2 for a in x))
+
+
+def _trust(p_norm, u_norm):
+    return p_norm / u_norm if (p_norm != 0 and u_norm != 0) else 1
+
+
+def lamb(theta, grad, steps, lr, b1, b2, eps, eps_root=0, lam_u=0, **reg):
+    """You et al. 2020, Alg. 2 (φ = id): u = m̂/(√(v̂+ε_root)+ε) + λ_u θ; θ −= η ‖θ‖/‖u‖ u."""
+    n = len(theta)
+    m, v = [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        theta, g = regularised(theta, grad(theta), lr, **reg) if reg else (theta, grad(theta))
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+        u = [(a / (1 - b1**t)) / (sp.sqrt(b / (1 - b2**t) + eps_root) + eps) + lam_u * th
+             for a, b, th in zip(m, v, theta)]
+        r = _trust(_norm(theta), _norm(u))
+        theta = [th - lr * r * x for th, x in zip(theta, u)]
+        out.append(theta)
+    return out
+
+
+def lars(theta, grad, steps, lr, mu, kappa, wd=0, eps=0, nesterov=False, sum_of_norms=False):
+    """You et al. 2017, Alg. 1 with L2 decay λ: d = g + λθ; r = κ‖θ‖/(‖d‖ + ε) (optax) or
+    κ‖θ‖/(‖g‖ + λ‖θ‖ + ε) (paper); m = μm + η r d; θ −= m (Nesterov: η r d + μ m)."""
+    m = [0] * len(theta)
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        d = [a + wd * th for a, th in zip(g, theta)]
+        den = _norm(g) + wd * _norm(theta) if sum_of_norms else _norm(d)
+        r = kappa * _norm(theta) / (den + eps) if (_norm(theta) != 0 and den != 0) else 1
+        u = [lr * r * x for x in d]
+        m = [mu * a + b for a, b in zip(m, u)]
+        step = [a + mu * b for a, b in zip(u, m)] if nesterov else m
+        theta = [th - s for th, s in zip(theta, step)]
+        out.append(theta)
+    return out
+
+
+def adafactor(theta, grad, steps, lr, c_exp, eps1, eps2, d, relative_step=True, factored=False):
+    """Shazeer & Stern 2018, Alg. 4/5 without momentum, ε1 added to g². ``theta`` is a vector
+    (unfactored) or, with ``factored=True``, a matrix as a list of rows: R_i = EMA of the mean
+    of row i, C_j = EMA of the mean of column j, V̂_ij = R_i C_j / mean(R)."""
+    def rms(x):
+        return sp.sqrt(sum(a**2 for a in x) / len(x))
+
+    flat = (lambda m: [a for row in m for a in row]) if factored else (lambda m: list(m))
+    n_rows, n_cols = (len(theta), len(theta[0])) if factored else (1, len(theta))
+    R, C, V = [0] * n_rows, [0] * n_cols, [0] * len(flat(theta))
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        b = 1 - sp.Integer(t) ** (-c_exp)
+        sq = [[x**2 + eps1 for x in row] for row in g] if factored else [x**2 + eps1 for x in g]
+        if factored:
+            R = [b * r + (1 - b) * sum(row) / n_cols for r, row in zip(R, sq)]
+            C = [b * c + (1 - b) * sum(sq[i][j] for i in range(n_rows)) / n_rows
+                 for j, c in enumerate(C)]
+            mean_r = sum(R) / n_rows
+            v_hat = [R[i] * C[j] / mean_r for i in range(n_rows) for j in range(n_cols)]
+        else:
+            V = [b * v + (1 - b) * x for v, x in zip(V, sq)]
+            v_hat = V
+        u = [x / sp.sqrt(v) for x, v in zip(flat(g), v_hat)]
+        ratio = rms(u) / d       # the comparisons below are decided numerically by SymPy,
+        u = [x / ratio for x in u] if ratio > 1 else u   # far faster than simplifying Max/Min
+        rho = min(lr, 1 / sp.sqrt(t), key=float) if relative_step else lr
+        alpha = max(eps2, rms(flat(theta)), key=float) * rho
+        new = [a - alpha * x for a, x in zip(flat(theta), u)]
+        theta = [new[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)] if factored else new
+        out.append(theta)
+    return out
+
+
+def muon_first_step(theta, g, lr, mu, coeffs, ns_steps, scale, nesterov=True):
+    """One Muon step from a zero (sum) buffer on a matrix θ (sp.Matrix): B = g, M = g + μB
+    (Nesterov) or B; X_0 = M/‖M‖_F on the wide orientation; X ← aX + (bA + cA²)X, A = XXᵀ;
+    θ − η κ X. Exact when ‖M‖_F is rational."""
+    a, b, c = coeffs
+    m = g + mu * g if nesterov else g
+    tall = m.shape[0] > m.shape[1]
+    x = m.T if tall else m
+    x = x / sp.sqrt(sum(v**2 for v in x))
+    for _ in range(ns_steps):
+        A = x * x.T
+        x = a * x + (b * A + c * A * A) * x
+    return theta - lr * scale * (x.T if tall else x)
+
+
+def sm3_matrix(theta, grads, lr, beta, eps=0):
+    """SM3-II with row and column cover sets on a matrix (lists of rows), fixed gradient
+    sequence ``grads``: ν'(i,j) = min(μ_row(i), μ_col(j)) + g², μ_row(i) = max_j ν'(i,j),
+    μ_col(j) = max_i ν'(i,j); u = g/√(ν'+ε) (0 where ν' = 0); m = βm + (1−β)u; θ −= ηm."""
+    n, k = len(theta), len(theta[0])
+    row, col = [0] * n, [0] * k
+    m = [[0] * k for _ in range(n)]
+    out = []
+    for g in grads:
+        nu = [[min(row[i], col[j]) + g[i][j] ** 2 for j in range(k)] for i in range(n)]
+        row = [max(nu[i]) for i in range(n)]
+        col = [max(nu[i][j] for i in range(n)) for j in range(k)]
+        u = [[g[i][j] / sp.sqrt(nu[i][j] + eps) if nu[i][j] != 0 else 0 for j in range(k)]
+             for i in range(n)]
+        m = [[beta * m[i][j] + (1 - beta) * u[i][j] for j in range(k)] for i in range(n)]
+        theta = [[theta[i][j] - lr * m[i][j] for j in range(k)] for i in range(n)]
+        out.append(theta)
+    return out
+
+
+def fromage(theta, grad, steps, lr, min_norm=0):
+    """Bernstein et al. 2020, Alg. 1: θ ← (θ − η ‖θ‖/‖g‖ g)/√(1+η²), norms floored at min_norm."""
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        pn, gn = sp.Max(_norm(theta), min_norm), sp.Max(_norm(g), min_norm)
+        theta = [(th - lr * pn / gn * x) / sp.sqrt(1 + lr**2) for th, x in zip(theta, g)]
         out.append(theta)
     return out

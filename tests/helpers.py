@@ -75,7 +75,10 @@ class GradFiniteSum:
         self.grad_fn, self.noise, self.treedef = grad_fn, noise, treedef
 
     def example_grads(self, params: Any, idx: Any) -> Any:
-        g = tree.leaves(self.grad_fn(params))
+        g, gdef = tree.flatten(self.grad_fn(params))
+        if gdef != self.treedef:
+            # a mis-structured oracle is passed through, in its own structure, for the rule to refuse
+            return tree.unflatten(gdef, [_ns(gl).stack([gl] * len(idx)) for gl in g])
         out = []
         for gl, e in zip(g, self.noise):
             xp = _ns(gl)
@@ -108,3 +111,17 @@ def run(opt: Any, spec: Any, grad_fn: Any, params: Any, steps: int, state: Any =
     for _ in range(steps):
         params, state = step(opt, spec, grad_fn, state, params)
     return params, state
+
+
+def describe(value: Any) -> str:
+    """A test-id fragment that is the same in every process (for ``pytest -n``): functions print
+    as their name, not as ``<function … at 0x…>``, whose address changes between processes."""
+    if callable(value) and not isinstance(value, type):
+        return getattr(value, "__name__", type(value).__name__)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={describe(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(describe(v) for v in value) + ")"
+    if type(value).__repr__ is object.__repr__:   # <X object at 0x…>
+        return type(value).__name__
+    return repr(value)

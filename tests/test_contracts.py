@@ -14,11 +14,19 @@ from refopt import tree
 from refopt._xp import array_module_name
 from refopt.registry import SPECS
 
-from .helpers import DiagonalQuadratic, assert_trees_equal, run, step, tree_from_numpy, tree_to_numpy
+from .helpers import (
+    DiagonalQuadratic,
+    assert_trees_equal,
+    describe,
+    run,
+    step,
+    tree_from_numpy,
+    tree_to_numpy,
+)
 
 CASES = [pytest.param(spec, cfg, id=f"{name}-{i}")
          for name, spec in SPECS.items() for i, cfg in enumerate(spec.configs)]
-INVALID = [pytest.param(spec, bad, id=f"{name}-{bad.kwargs}")
+INVALID = [pytest.param(spec, bad, id=f"{name}-{describe(bad.kwargs)}")
            for name, spec in SPECS.items() for bad in spec.invalid]
 
 

@@ -95,8 +95,8 @@ def test_schedules_take_t_from_one(sched, t, expected):
     (lambda: refopt.exponential_decay(1.0, 1.5), r"rate must be in \[0.0, 1.0\]"),
     (lambda: refopt.step_decay(1.0, 0.5, step_size=0), "step_size must be an integer >= 1"),
     (lambda: refopt.cosine_decay(-1.0, 10), "init must be in"),
-    (lambda: refopt.warmup(0.1, 2.5), "warmup_steps must be an integer >= 1"),
     (lambda: refopt.sgd(lr=math.inf), "lr must be finite"),
+    (lambda: refopt.constant(math.inf), "value must be finite"),
 ])
 def test_schedule_arguments_are_validated(call, match):
     with pytest.raises(ValueError, match=match):
@@ -124,14 +124,15 @@ def test_state_file_restores_types_dtypes_and_namespace(tmp_path):
     np.testing.assert_array_equal(np.asarray(back.v["w"]), np.asarray(state.v["w"]))
 
 
-def test_state_file_contains_no_pickle_and_foreign_classes_need_like(tmp_path):
+def test_state_file_is_safetensors_and_foreign_classes_need_like(tmp_path):
+    import safetensors.numpy
     state = Pair(np.ones(2), {"t": 3, "x": [np.zeros(1), 2.5]})
-    path = tmp_path / "s.npz"
+    path = tmp_path / "s.ckpt"
     refopt.save_state(path, state)
-    with np.load(path, allow_pickle=False) as data:  # loads ⇒ nothing pickled
-        doc = json.loads(str(data["__structure__"]))
-    assert doc["format"] == "refopt-state-1"
-    with pytest.raises(ValueError, match="not part of refopt; pass like="):
+    arrays = safetensors.numpy.load_file(path)  # plain tensors: nothing pickled
+    assert sorted(arrays) == ["leaf_0", "leaf_1"]
+    assert refopt.checkpoint_info(path)["format"] == "refopt-checkpoint"
+    with pytest.raises(ValueError, match="not a registered refopt state class.*pass like="):
         refopt.load_state(path)
     back = refopt.load_state(path, like=state)
     assert isinstance(back, Pair)
@@ -141,7 +142,7 @@ def test_state_file_contains_no_pickle_and_foreign_classes_need_like(tmp_path):
 def test_state_file_rejects_other_files(tmp_path):
     path = tmp_path / "other.npz"
     np.savez(path, __structure__=np.array(json.dumps({"format": "something"})))
-    with pytest.raises(ValueError, match="not a refopt state file"):
+    with pytest.raises(ValueError, match="not a valid refopt checkpoint"):
         refopt.load_state(path)
 
 

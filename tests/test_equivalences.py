@@ -127,7 +127,7 @@ def test_rmsprop_momentum_lr_placement_equivalent_under_constant_lr():
 
 
 def test_adam_eps_hat_is_paper_adam_with_step_dependent_eps():
-    """ε̂ form ≡ paper form with ε_t = ε̂/√(1−β2^t) (ALGORITHMS.md §1, [D]).
+    """ε̂ form ≡ paper form with ε_t = ε̂/√(1−β2^t) (docs/specification.md, spec-classic, [D]).
 
     Both forms share m_t, v_t; we apply the paper form with the matching ε_t from the same state
     at every t. rtol 1e-14: √(1−β2^t) is moved between numerator and denominator.
@@ -175,8 +175,8 @@ def test_amsgrad_denominator_never_decreases():
     rng = np.random.default_rng(0)
     grads = [{"w": rng.standard_normal(4) * (10.0 if k < 3 else 0.1), "b": rng.standard_normal((1, 2))}
              for k in range(30)]
-    for variant in ("reddi", "torch", "optax"):
-        opt = refopt.amsgrad(lr=0.01, variant=variant)
+    for bias_correction, max_over in ((False, "v"), (True, "v"), (True, "v_hat")):
+        opt = refopt.amsgrad(lr=0.01, bias_correction=bias_correction, max_over=max_over)
         params, state = P0, opt.init(P0)
         prev = state.v_max["w"]
         for g in grads:

@@ -118,17 +118,85 @@ CASES = {
     "amsgrad-reddi": (lambda: refopt.amsgrad(lr=0.01),
                       lambda: ex.amsgrad(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
                                          R(999, 1000), R(1, 10**8))),
-    "amsgrad-torch": (lambda: refopt.amsgrad(lr=0.01, variant="torch"),
+    "amsgrad-max-v": (lambda: refopt.amsgrad(lr=0.01, bias_correction=True),
                       lambda: ex.amsgrad(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
-                                         R(999, 1000), R(1, 10**8), "torch")),
-    "amsgrad-optax": (lambda: refopt.amsgrad(lr=0.01, variant="optax"),
+                                         R(999, 1000), R(1, 10**8), max_over="v")),
+    "amsgrad-max-v-hat": (lambda: refopt.amsgrad(lr=0.01, bias_correction=True, max_over="v_hat"),
                       lambda: ex.amsgrad(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
-                                         R(999, 1000), R(1, 10**8), "optax")),
+                                         R(999, 1000), R(1, 10**8), max_over="v_hat")),
+    # issue 16, part A
+    "nadam-nadamw": (lambda: refopt.nadamw(lr=0.01, momentum_decay=0.004, weight_decay=0.1),
+                     lambda: ex.nadam(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                                      R(1, 10**8), psi=R(4, 1000), wd=R(1, 10), decay="decoupled")),
+    "adamax-adamaxw": (lambda: refopt.adamaxw(lr=0.01, eps=1e-8, weight_decay=0.1),
+                       lambda: ex.adamax(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10),
+                                         R(999, 1000), R(1, 10**8), wd=R(1, 10), decay="decoupled")),
+    "radam": (lambda: refopt.radam(lr=0.01),   # 6 steps: momentum for t ≤ 4 (ρ_t ≤ 4), then rectified
+              lambda: ex.radam(THETA0, grad_exact, 6, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**8),
+                               4)),
+    "radam-torch-decoupled": (
+        lambda: refopt.radam(lr=0.01, threshold=5.0, eps_hat=True, weight_decay=0.1,
+                             decay="decoupled"),
+        lambda: ex.radam(THETA0, grad_exact, 6, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**8), 5,
+                         eps_hat=True, wd=R(1, 10), decay="decoupled")),
+    "adabelief": (lambda: refopt.adabelief(lr=0.01, eps_root=1e-6),
+                  lambda: ex.adabelief(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                                       R(1, 10**16), R(1, 10**6))),
+    "yogi": (lambda: refopt.yogi(lr=0.01, initial_accumulator=0.5),   # v_0 = ½: both signs occur
+             lambda: ex.yogi(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                             R(1, 1000), R(1, 2))),
+    "yogi-optax": (lambda: refopt.yogi(lr=0.01, initial_momentum=1e-6),
+                   lambda: ex.yogi(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                                   R(1, 1000), R(1, 10**6), R(1, 10**6))),
+    "lion": (lambda: refopt.lion(lr=0.1, weight_decay=0.5),   # η = 0.1 crosses the minimiser
+             lambda: ex.lion(THETA0, grad_exact, 5, R(1, 10), R(9, 10), R(99, 100), wd=R(1, 2))),
+    # η = 0.07: no iterate lands exactly on 0, where a relative tolerance cannot hold
+    "signum": (lambda: refopt.signum(lr=0.07, momentum=0.5),
+               lambda: ex.signum(THETA0, grad_exact, 5, R(7, 100), R(1, 2))),
+    "signum-sign_sgd": (lambda: refopt.sign_sgd(lr=0.07),
+                        lambda: ex.signum(THETA0, grad_exact, 5, R(7, 100), 0)),
+    "sparse_adam": (lambda: refopt.adam(lr=0.01, eps_hat=True, lazy=True),  # no zero rows: Adam
+                    lambda: ex.lazy_adam(THETA0, lambda th, t: grad_exact(th), STEPS, R(1, 100),
+                                         R(9, 10), R(999, 1000), R(1, 10**8))),
 }
 
 
 CASES["agd"] = (lambda: refopt.agd(lr=0.01, delta=0.3),   # δ = 0.3: both branches occur
                 lambda: ex.agd(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000), R(3, 10)))
+# layer-wise and matrix rules (issue 17 part A). Two steps: the trust ratio nests a square root
+# of the previous iterate's norm at every step, and SymPy's evaluation of the third step's
+# nested radicals takes seconds; step 2 already exercises the moments and bias corrections.
+LAYERWISE_STEPS = 2
+CASES.update({
+    "lamb": (lambda: refopt.lamb(lr=0.01),
+             lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                             R(1, 10**6))),
+    "lamb-direction-decay": (
+        lambda: refopt.lamb(lr=0.01, direction_decay=0.1),
+        lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**6),
+                        lam_u=R(1, 10))),
+    "lamb-decoupled": (
+        lambda: refopt.lamb(lr=0.01, eps=1e-7, weight_decay=0.1, decay="decoupled"),
+        lambda: ex.lamb(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(9, 10), R(999, 1000), R(1, 10**7),
+                        wd=R(1, 10), decay="decoupled")),
+    "lars": (lambda: refopt.lars(lr=0.1, momentum=0.9, trust_coefficient=0.5),
+             lambda: ex.lars(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(9, 10), R(1, 2))),
+    "lars-paper-nesterov": (
+        lambda: refopt.lars(lr=0.1, momentum=0.9, trust_coefficient=0.5, weight_decay=0.1,
+                            ratio_denominator="sum_of_norms", nesterov=True, eps=1e-3),
+        lambda: ex.lars(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(9, 10), R(1, 2), wd=R(1, 10),
+                        eps=R(1, 1000), nesterov=True, sum_of_norms=True)),
+    "adafactor": (lambda: refopt.adafactor(lr=0.01),
+                  lambda: ex.adafactor(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 100), R(4, 5),
+                                       R(1, 10**30), R(1, 1000), 1)),
+    "adafactor-absolute-step": (
+        lambda: refopt.adafactor(lr=0.1, relative_step=False, decay_exponent=0.5, clip_threshold=0.5,
+                                 eps1=1e-2),   # an ε1 large enough to change the float64 result
+        lambda: ex.adafactor(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(1, 2), R(1, 100),
+                             R(1, 1000), R(1, 2), relative_step=False)),
+    "fromage": (lambda: refopt.fromage(lr=0.1),
+                lambda: ex.fromage(THETA0, grad_exact, LAYERWISE_STEPS, R(1, 10), R(1, 10**6))),
+})
 for _mode in ("accumulate", "previous"):
     CASES[f"rsgd-{_mode}"] = (
         lambda m=_mode: refopt.rsgd(lr=0.1, gamma=0.5, schedule=lambda t: 1.0, mode=m),
@@ -137,7 +205,8 @@ for _name in ex.RK:
     CASES[f"{_name}-rk"] = (lambda n=_name: refopt.ode.runge_kutta(n, lr=0.1),
                             lambda n=_name: ex.runge_kutta(THETA0, grad_exact, STEPS, R(1, 10), n))
 for _name in ex.LMM:
-    CASES[f"{_name}-lmm"] = (lambda n=_name: refopt.ode.linear_multistep(n, lr=0.1),
+    CASES[f"{_name}-lmm"] = (lambda n=_name: refopt.ode.linear_multistep(
+                                 n, lr=0.1, allow_unstable=n == "leapfrog"),
                              lambda n=_name: ex.linear_multistep(THETA0, grad_exact, 4, R(1, 10), n))
 CASES.update(exact_wrappers.cases(THETA0, grad_exact, STEPS))
 
@@ -165,6 +234,11 @@ def test_every_registered_rule_has_an_exact_case():
                for name in CASES} | {"gradient_noise"}
     # Big Batch SGD is exact GD at batch N and SGD at θ = ∞: tests/test_research.py
     covered |= {"bigbatch"}
+    # Muon's Newton–Schulz step is exact only for matrices with rational Frobenius norm:
+    # tests/test_layerwise.py::test_muon_first_step_matches_exact_arithmetic_on_a_tall_matrix
+    covered |= {"muon"}
+    # SM3 on a matrix with a fixed gradient sequence: test_sm3_matrix_matches_exact_arithmetic
+    covered |= {"sm3"}
     assert set(SPECS) <= covered, set(SPECS) - covered
 
 
@@ -201,3 +275,25 @@ def test_adamax_coordinates_with_no_gradient_take_no_step():
     for _ in range(3):
         params, state = opt.update(np.array([0.5, 0.0]), state, params)
     assert params[1] == 2.0 and np.isfinite(params).all()
+
+
+def test_sparse_adam_rows_with_zero_gradient_are_untouched_exactly():
+    """Lazy Adam (torch.optim.SparseAdam semantics) on a gradient whose coordinate 0 is zero at
+    t = 1 and coordinate 1 at t = 2, 3: exact SymPy iterates, rtol 1e-12 as above."""
+    zero = {1: {0}, 2: {1}, 3: {1}, 4: set()}
+
+    def g_exact(theta, t):
+        return [0 if i in zero[t] else x for i, x in enumerate(grad_exact(theta))]
+
+    expected = np.array([[float(sp.N(x, 30)) for x in th] for th in
+                         ex.lazy_adam(THETA0, g_exact, 4, R(1, 100), R(9, 10), R(999, 1000),
+                                      R(1, 10**8))])
+    opt = refopt.adam(lr=0.01, eps_hat=True, lazy=True)
+    params = np.array([f(x) for x in THETA0])
+    state = opt.init(params)
+    for t in range(1, 5):
+        g = grad_float(params)
+        g[list(zero[t])] = 0.0
+        params, state = opt.update(g, state, params)
+        np.testing.assert_allclose(params, expected[t - 1], rtol=1e-12, atol=0)
+    assert expected[0][0] == float(THETA0[0])  # the untouched coordinate really is untouched

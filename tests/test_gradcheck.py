@@ -13,7 +13,7 @@ from refopt.testing import check_grad, check_vjp
 
 
 def test_reference_finite_difference_errors_on_sin():
-    """ALGORITHMS.md §3: f = sin at x = 1, h = 1e-2 — forward, central and 5-point errors."""
+    """docs/specification.md, spec-numerical: f = sin at x = 1, h = 1e-2 — forward, central and 5-point errors."""
     exact = math.cos(1.0)
     assert derivative(math.sin, 1.0, method="forward", h=1e-2) - exact == pytest.approx(-4.216e-3, rel=1e-3)
     assert derivative(math.sin, 1.0, method="central", h=1e-2) - exact == pytest.approx(-9.005e-6, rel=1e-3)

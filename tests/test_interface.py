@@ -108,14 +108,9 @@ def test_agd_sgd_fraction_on_a_bare_array(amsgrad):
 # ---------------------------------------------------------------------------------------------
 # Literal mode switches
 
-# amsgrad's switch is being renamed after the math it changes (issue 10, helper "conf"); it gets
-# its Literal there.
-PENDING = {"amsgrad"}
-
-
 def _public_factories():
     for spec in SPECS.values():
-        if spec.name not in PENDING and spec.family != "ode":
+        if spec.family != "ode":
             yield spec.name, spec.factory
     yield "runge_kutta", rules.runge_kutta
     yield "linear_multistep", rules.linear_multistep

@@ -1,29 +1,36 @@
-"""Independent oracles (TESTING.md §2): whole float64 trajectories against torch.optim and optax.
+"""Independent oracles (TESTING.md §2): whole float64 trajectories against torch.optim, optax,
+Keras 3 (JAX backend) and numpy-ml.
 
-Each registry ``Oracle`` says which refopt configuration reproduces which framework optimizer.
-Both sides run 60 steps on the same random coupled quadratic with additive per-step noise,
-each computing its gradient from its *own* iterate, so any difference in the rule shows up and
-propagates. Tolerance: rtol = atol = 1e-12 on parameters of size O(1) (the frameworks order
-some products and square roots differently, which costs a few ulps per step).
+Every row of ``refopt.conventions.CONVENTIONS`` says which refopt configuration reproduces which
+framework call; each row is one test here. Both sides run 60 steps on the same random coupled
+quadratic with additive per-step noise, each computing its gradient from its *own* iterate, so any
+difference in the rule shows up and propagates. Tolerance: rtol = atol = 1e-12 on parameters of
+size O(1) (the frameworks order some products and square roots differently, which costs a few
+ulps per step). Keras runs in float64: JAX's x64 mode and Keras's floatx = float64 (set by the
+adapter while it builds the optimizer), so its learning rate is not rounded to float32.
 """
 
 from __future__ import annotations
 
-import importlib
+import os
 
-import numpy as np
-import pytest
+os.environ.setdefault("KERAS_BACKEND", "jax")   # before anything imports keras
 
-from refopt.registry import SPECS
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from refopt.conformance.targets import from_target  # noqa: E402
+from refopt.conventions import CONVENTIONS  # noqa: E402
+from refopt.registry import SPECS  # noqa: E402
 
 STEPS = 60
 SHAPES = {"w": (3,), "b": (2, 2)}
+_NEEDS = {"torch": "torch", "optax": "optax", "keras": "keras", "numpy-ml": "numpy_ml"}
 
 
-def _oracle_cases(prefix):
-    return [pytest.param(spec, oracle, id=f"{name}-{oracle.target}-{i}")
-            for name, spec in SPECS.items() for i, oracle in enumerate(spec.oracles)
-            if oracle.target.startswith(prefix)]
+def _rows(framework):
+    return [pytest.param(row, id=f"{row.rule}-{row.target}-{i}")
+            for i, row in enumerate(CONVENTIONS) if row.framework == framework]
 
 
 class CoupledNoisyQuadratic:
@@ -57,83 +64,118 @@ class CoupledNoisyQuadratic:
         return np.concatenate([np.asarray(tree[k]).reshape(-1) for k in SHAPES])
 
 
-def _run_refopt(spec, oracle, prob):
-    opt = spec.build(**oracle.refopt_kwargs)
+def _run(opt, prob):
     params = prob.split(prob.x0.copy())
-    state = opt.init(params)
+    state = opt.init({k: v.copy() for k, v in params.items()})
     traj = []
     for t in range(STEPS):
         g = prob.split(prob.grad(prob.join(params), t))
         params, state = opt.update(g, state, params)
+        assert all(np.asarray(v).dtype == np.float64 for v in params.values())
         traj.append(prob.join(params))
     return np.array(traj)
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("spec,oracle", _oracle_cases("torch."))
-@pytest.mark.parametrize("seed", [0, 1])
-def test_torch_trajectory(spec, oracle, seed):
-    torch = pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0)")
+def _require(framework):
+    if framework == "numpy-ml":   # needs an alias restored before import (see the adapter)
+        from refopt.conformance.targets import import_numpy_ml_optimizers
+        try:
+            import_numpy_ml_optimizers()
+        except ImportError as err:
+            pytest.skip(f"numpy-ml is not importable: {err}")
+    else:
+        pytest.importorskip(_NEEDS[framework], reason=f"{framework} is not installed")
+
+
+def _check(row, seed):
+    _require(row.framework)
     prob = CoupledNoisyQuadratic(seed)
-    ours = _run_refopt(spec, oracle, prob)
-    # torch keeps scalar state (NAdam's Π_t, step counters) in tensors of its *default* dtype,
-    # float32 unless changed; with float64 the whole torch rule runs in float64.
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        theirs = _run_torch(torch, oracle, prob)
-    finally:
-        torch.set_default_dtype(previous)
+    ours = _run(SPECS[row.rule].build(**row.refopt_kwargs), prob)
+    theirs = _run(from_target(row.target, **row.kwargs), prob)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
-def _run_torch(torch, oracle, prob):
-    module, _, cls = oracle.target.rpartition(".")
-    tensors = {k: torch.tensor(v, dtype=torch.float64) for k, v in prob.split(prob.x0.copy()).items()}
-    topt = getattr(importlib.import_module(module), cls)(list(tensors.values()), **oracle.kwargs)
-    theirs = []
-    for t in range(STEPS):
-        x = prob.join({k: v.detach().numpy() for k, v in tensors.items()})
-        g = prob.split(prob.grad(x, t))
-        for k, v in tensors.items():
-            v.grad = torch.tensor(g[k], dtype=torch.float64)
-        topt.step()
-        theirs.append(prob.join({k: v.detach().numpy() for k, v in tensors.items()}))
-    return np.array(theirs)
+@pytest.mark.oracle
+@pytest.mark.parametrize("row", _rows("torch"))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_torch_trajectory(row, seed):
+    _check(row, seed)
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("spec,oracle", _oracle_cases("optax."))
+@pytest.mark.parametrize("row", _rows("optax"))
 @pytest.mark.parametrize("seed", [0, 1])
-def test_optax_trajectory(spec, oracle, seed):
-    jax = pytest.importorskip("jax", reason="jax is not installed")
-    optax = pytest.importorskip("optax", reason="optax is not installed")
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
+def test_optax_trajectory(row, seed):
+    _check(row, seed)
 
-    prob = CoupledNoisyQuadratic(seed)
-    ours = _run_refopt(spec, oracle, prob)
 
-    module, _, name = oracle.target.rpartition(".")   # optax.adam, optax.contrib.prodigy, ...
-    topt = getattr(importlib.import_module(module), name)(**oracle.kwargs)
-    params = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in prob.split(prob.x0.copy()).items()}
-    state = topt.init(params)
-    theirs = []
-    for t in range(STEPS):
-        g = prob.split(prob.grad(prob.join(params), t))
-        g = {k: jnp.asarray(v) for k, v in g.items()}
-        updates, state = topt.update(g, state, params)
-        params = optax.apply_updates(params, updates)
-        assert params["w"].dtype == jnp.float64
-        theirs.append(prob.join(params))
-    np.testing.assert_allclose(ours, np.array(theirs), rtol=1e-12, atol=1e-12)
+@pytest.mark.oracle
+@pytest.mark.parametrize("row", _rows("keras"))
+def test_keras_trajectory(row):
+    _check(row, 0)   # one seed: a Keras step costs ~ms on the JAX backend
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("row", _rows("numpy-ml"))
+def test_numpy_ml_trajectory(row):
+    _check(row, 0)
 
 
 def test_every_framework_rule_named_in_the_issue_has_an_oracle():
-    """The torch.optim and optax rules refopt claims to reproduce are all covered above."""
-    targets = {o.target for s in SPECS.values() for o in s.oracles}
-    torch_rules = {"SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam"}
-    optax_rules = {"sgd", "adagrad", "rmsprop", "adam", "amsgrad", "adamax", "nadam",
-                   "adadelta", "adamw"}
-    assert {"torch.optim." + r for r in torch_rules} <= targets
-    assert {"optax." + r for r in optax_rules} <= targets
+    """The torch.optim, optax, Keras and numpy-ml rules refopt claims to reproduce are all covered."""
+    targets = {c.target for c in CONVENTIONS}
+    expected = {"torch.optim." + r for r in ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW",
+                                             "Adamax", "NAdam")}
+    expected |= {"optax." + r for r in ("sgd", "adagrad", "rmsprop", "adam", "amsgrad", "adamax", "nadam",
+                                        "adadelta", "adamw")}
+    expected |= {"keras.optimizers." + r for r in ("SGD", "Adagrad", "Adadelta", "RMSprop", "Adam",
+                                                   "AdamW", "Adamax", "Nadam")}
+    expected |= {"numpy_ml.neural_nets.optimizers." + r for r in ("SGD", "AdaGrad", "RMSProp", "Adam")}
+    assert expected <= targets
+    assert all(c.rule in SPECS for c in CONVENTIONS)
+
+
+def test_readme_and_docs_tables_are_generated_from_the_table():
+    """README.md and docs/conventions.md carry ``markdown_table()`` verbatim (regenerate with
+    ``python -m refopt.conventions``)."""
+    from pathlib import Path
+
+    from refopt.conventions import generated_section, markdown_table
+    root = Path(__file__).resolve().parents[1]
+    for path in ("README.md", "docs/conventions.md"):
+        assert generated_section((root / path).read_text(encoding="utf-8")) == markdown_table(), path
+
+
+_VENDOR = r"(?:torch\.optim|optax|keras\.optimizers|numpy_ml\.neural_nets\.optimizers)\.[A-Za-z]\w*(?:\.[A-Za-z]\w*)*"   # optax.contrib.muon
+
+
+def _docstring(rule):
+    import refopt
+    # a registry entry built by a lambda documents itself on the function it wraps
+    return SPECS[rule].factory.__doc__ or getattr(refopt, rule.split("_")[0]).__doc__
+
+
+@pytest.mark.parametrize("rule", sorted({c.rule for c in CONVENTIONS}))
+def test_docstring_conventions_paragraph_names_exactly_the_table_targets(rule):
+    """Each rule's **Conventions** paragraph names exactly the framework calls its table rows
+    name, and no framework call is named elsewhere in the docstring."""
+    import re
+
+    from refopt.conventions import targets
+    doc = _docstring(rule)
+    start = doc.index("**Conventions.**")
+    end = doc.find("\n\n", start)
+    paragraph, rest = doc[start:end], doc[:start] + doc[end:]
+    assert set(re.findall(_VENDOR, paragraph)) == targets(rule)
+    assert not re.findall(_VENDOR, rest)
+
+
+def test_conventions_rows_build_and_are_distinct():
+    seen = set()
+    for c in CONVENTIONS:
+        SPECS[c.rule].build(**c.refopt_kwargs)   # every row is a valid configuration
+        key = (c.rule, c.target, repr(sorted(c.kwargs.items())))   # repr: masks are dicts
+        assert key not in seen, key
+        seen.add(key)
+        assert c.framework == {"torch": "torch", "optax": "optax", "keras": "keras",
+                               "numpy_ml": "numpy-ml"}[c.target.split(".")[0]]

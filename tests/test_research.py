@@ -1,4 +1,4 @@
-"""R-SGD, AGD and Big Batch SGD: the facts of ALGORITHMS.md §2, §4, §5.
+"""R-SGD, AGD and Big Batch SGD: the facts on their proof pages (rule-rsgd, rule-agd, rule-bigbatch).
 
 Statistical tests state their false-alarm rate; every random draw is seeded, so each test is
 deterministic and a failure reproduces exactly.
@@ -97,9 +97,67 @@ def test_rsgd_is_identical_across_backends():
     np.testing.assert_array_equal(np.asarray(p_xs["a"]), p_np["a"])
 
 
-def test_rsgd_requires_gamma():
-    with pytest.raises(TypeError, match="gamma"):
-        refopt.rsgd(lr=0.1)
+def test_rsgd_schedule_needs_no_gamma_and_replaces_the_built_in_one():
+    """Issue 15 item 13: a custom schedule used to still require gamma."""
+    opt = refopt.rsgd(lr=0.1, schedule=lambda t: 0.0)
+    x, s = opt.update(np.array([1.0]), opt.init(np.zeros(1)), np.zeros(1))
+    _, s = opt.update(np.array([2.0]), s, x)
+    np.testing.assert_array_equal(s.memory, [2.0])   # p ≡ 0: no reinforcement, h_2 = g_2
+
+
+def test_reinforcement_schedule_saturates_at_p_max_and_counts_steps_or_epochs():
+    per_step = refopt.research.reinforcement_schedule(gamma=0.5, p0=1.0, p_max=0.7)
+    assert [per_step(t) for t in (1, 2, 3)] == [0.5, 0.7, 0.7]     # 1 − 0.5^t, capped at 0.7
+    per_epoch = refopt.research.reinforcement_schedule(gamma=0.5, p_max=1.0, time_unit="epoch",
+                                                       steps_per_epoch=3)
+    assert [per_epoch(t) for t in range(1, 8)] == [0.5] * 3 + [0.75] * 3 + [0.875]
+    default = refopt.research.reinforcement_schedule()           # γ = 0.99, p_max = 0.9
+    assert default(229) < 0.9 and default(230) == 0.9            # saturates at step 230
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        refopt.rsgd(lr=0.1, time_unit="epoch")
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        refopt.rsgd(lr=0.1, steps_per_epoch=10)
+    with pytest.raises(ValueError, match="time_unit must be one of"):
+        refopt.rsgd(lr=0.1, time_unit="epochs")
+    with pytest.raises(ValueError, match=r"p_max must be in \[0.0, 1.0\]"):
+        refopt.rsgd(lr=0.1, p_max=1.5)
+
+
+def _expected_rsgd_on_quadratic(lam, eta, p_of, steps):
+    """The expected R-SGD iteration on ℓ = λx²/2: heavy ball x_t = x_{t−1} − η(λx_{t−1} + p_t m)."""
+    x, h = 1.0, 0.0
+    for t in range(1, steps + 1):
+        h = lam * x + p_of(t) * h
+        x -= eta * h
+    return x
+
+
+def test_rsgd_expected_dynamics_converge_iff_saturated_below_one():
+    """thm-rsgd-stability: saturated at p_max < 1 the expected dynamics converge for
+    ηλ < 2(1 + p_max) (here ηλ = 3.5 < 3.8, beyond SGD's limit 2) and diverge beyond (ηλ = 3.9);
+    unsaturated (p_max = 1, γ = 0.99 per step) the error does not go to zero for ηλ = 1."""
+    sched = refopt.research.reinforcement_schedule
+    assert abs(_expected_rsgd_on_quadratic(1.0, 3.5, sched(p_max=0.9), 3000)) < 1e-10
+    assert abs(_expected_rsgd_on_quadratic(1.0, 3.9, sched(p_max=0.9), 500)) > 1e3
+
+
+def test_rsgd_default_configuration_trains_where_the_unsaturated_schedule_diverges():
+    """Noisy gradients (σ = 0.1) on a κ = 10 quadratic at an SGD-stable step: the default
+    (p_max = 0.9) stays in a noise ball; the unsaturated per-step schedule (p_max = 1) does not.
+    Σ(1 − p_t) < ∞, so after finitely many resets h is the running sum of the gradients and their
+    noise (thm-rsgd-stability). Seeded; the margin seen is ≥ 9×, asserted 4×."""
+    quad = Quadratic(np.linspace(0.2, 2.0, 10), seed=3)
+    for seed in range(3):
+        tails = {}
+        for p_max in (0.9, 1.0):
+            opt, rng = refopt.rsgd(lr=0.1, p_max=p_max, seed=seed), np.random.default_rng(seed)
+            x = np.ones(10)
+            s, dists = opt.init(x), []
+            for _ in range(3000):
+                x, s = opt.update(quad.grad(x) + 0.1 * rng.standard_normal(10), s, x)
+                dists.append(np.linalg.norm(x - quad.minimiser))
+            tails[p_max] = np.mean(dists[-500:])
+        assert tails[0.9] < 0.5 and tails[1.0] > 4 * tails[0.9], (seed, tails)
 
 
 # -------------------------------------------------------------------------------------- AGD
@@ -183,7 +241,7 @@ def test_agd_amsgrad_denominator_never_decreases_and_clip_bounds_the_step():
 
 @pytest.mark.oracle
 def test_agd_matches_our_torch_transcription():
-    """A torch transcription of the authors' algorithm, written by us from ALGORITHMS.md §5,
+    """A torch transcription of the authors' algorithm, written by us from the rule-agd proof page,
     in float64 (amsgrad, clip and decoupled decay on), over 60 steps: rtol 1e-12."""
     torch = pytest.importorskip("torch", reason="torch is not installed")
     beta1, beta2, delta, lr, wd, clip = 0.9, 0.99, 1e-4, 0.01, 0.05, 3.0
@@ -353,3 +411,64 @@ def test_batch_size_grows_roughly_geometrically():
     resid = np.log(sizes) - (slope * t + intercept)
     r2 = 1 - resid.var() / np.log(sizes).var()
     assert slope > 0.02 and r2 > 0.8
+
+
+def test_armijo_step_does_not_collapse_by_round_off_at_full_batch():
+    """At full batch near the optimum the decrease cα‖ḡ‖² is below the rounding of ℓ_B; without
+    slack (armijo_atol=0) the test fails for every α and α halves to ~1e-9 (reproduced here);
+    the default slack of 8 ε|ℓ_B| keeps α at the scale of 1/L."""
+    from refopt.problems import LogisticRegression, teacher_student
+    X, y, _ = teacher_student(400, d=5, hidden=3, noise=0.5, seed=1)
+    prob = LogisticRegression(X, y, l2=1e-2)
+    runs = {atol: run_bigbatch(prob, np.zeros(prob.dim), lr=1.0 / prob.L, theta=0.5, batch_size=400,
+                               step_rule="armijo", seed=0, max_iters=300, stop_at_full_batch=False,
+                               armijo_atol=atol).history for atol in (None, 0.0)}
+    assert min(runs[0.0]["lr"]) < 1e-6                      # the collapse the slack prevents
+    assert min(runs[None]["lr"]) >= 0.5 / prob.L             # never below the first halving of 1/L
+    assert runs[None]["objective"][-1] - prob.min_value <= 1e-14   # and it still converges
+    with pytest.raises(ValueError, match="armijo_atol must be in"):
+        refopt.bigbatch(armijo_atol=-1.0)
+
+
+class _BadObjective(LeastSquares):
+    """A least-squares finite sum whose per-example gradients are corrupted by ``corrupt``."""
+
+    def __init__(self, corrupt):
+        rng = np.random.default_rng(0)
+        super().__init__(rng.standard_normal((12, 3)), rng.standard_normal(12))
+        self.corrupt = corrupt
+
+    def example_grads(self, x, idx):
+        return self.corrupt(super().example_grads(x, idx))
+
+
+@pytest.mark.parametrize("corrupt, error, message", [
+    (lambda g: g[:, :, None], ValueError, r"leaf <root> is numpy float64 \(\d+, 3, 1\)"),  # (3,1) rows
+    (lambda g: g.astype(np.float32), TypeError, "numpy float32"),
+    (lambda g: __import__("array_api_strict").asarray(g), TypeError, "leaf <root> is array_api_strict"),
+    (lambda g: g[:, :1], ValueError, r"expected numpy float64 \(\d+, 3\)"),          # broadcastable
+])
+def test_run_bigbatch_validates_the_objectives_per_example_gradients(corrupt, error, message):
+    """Issue 15 item 9: mis-shaped, float32 or foreign per-example gradients used to be broadcast
+    or cast into the parameters ((3,1) gradients turned (3,) params into (3,3,3))."""
+    x0 = np.array([0.5, -1.0, 2.0])
+    before = x0.copy()
+    with pytest.raises(error, match=message):
+        run_bigbatch(_BadObjective(corrupt), x0, lr=0.01, batch_size=4, max_iters=3)
+    np.testing.assert_array_equal(x0, before)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"max_iters": -1}, ValueError, "max_iters must be an integer >= 0"),
+    ({"max_iters": True}, ValueError, "max_iters must be an integer >= 0"),
+    ({"max_examples": 0}, ValueError, "max_examples must be None or an integer >= 1"),
+    ({"tol_grad": math.nan}, ValueError, "tol_grad must be in"),
+    ({"tol_grad": math.inf}, ValueError, "tol_grad must be finite, in"),
+    ({"tol_objective": -1e-3}, ValueError, "tol_objective must be in"),
+    ({"stop_at_full_batch": 1}, TypeError, "stop_at_full_batch"),
+])
+def test_run_bigbatch_rejects_bad_stopping_arguments(kwargs, error, message):
+    """Issue 15 item 13: max_iters=-1 and tol_grad=nan used to be accepted."""
+    prob = LeastSquares(np.eye(4), np.ones(4))
+    with pytest.raises(error, match=message):
+        run_bigbatch(prob, np.zeros(4), lr=0.1, **kwargs)

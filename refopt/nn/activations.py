@@ -1,4 +1,4 @@
-"""Activations as pure forward/derivative pairs (ALGORITHMS.md §8).
+"""Activations as pure forward/derivative pairs (:ref:`spec-networks`).
 
 Each :class:`Activation` has ``forward(z) -> a`` and ``backward(z, a, da) -> dz`` (the
 vector–Jacobian product; every activation is element-wise, so dz = σ'(z) ⊙ da). The smooth ones

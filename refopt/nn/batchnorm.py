@@ -36,7 +36,7 @@ class BatchNormCache(NamedTuple):
     gamma: Any     # γ, (d,)
 
 
-# register_state
+@base.register_state
 class RunningStats(NamedTuple):
     """Running estimates for eval mode."""
 

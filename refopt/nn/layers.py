@@ -1,4 +1,4 @@
-"""The dense layer y = xW + b and its backward pass (ALGORITHMS.md §8)."""
+"""The dense layer y = xW + b and its backward pass (:ref:`spec-networks`)."""
 
 from __future__ import annotations
 

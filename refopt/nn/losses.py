@@ -1,4 +1,4 @@
-"""Losses returning the mean loss and its gradient w.r.t. the predictions (ALGORITHMS.md §8).
+"""Losses returning the mean loss and its gradient w.r.t. the predictions (:ref:`spec-networks`).
 
 Conventions (stated because frameworks differ):
 

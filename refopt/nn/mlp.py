@@ -1,4 +1,4 @@
-"""A multilayer perceptron with hand-derived backward pass (ALGORITHMS.md §8).
+"""A multilayer perceptron with hand-derived backward pass (:ref:`spec-networks`).
 
 Parameters are a plain pytree — a list with one ``{"W": (d_in, d_out), "b": (d_out,)}`` dict
 per layer — and :meth:`MLP.loss_and_grad` returns gradients of exactly that structure, so
@@ -59,7 +59,8 @@ class MLP:
                  loss: LossName = "softmax_cross_entropy",
                  init: Scheme = "glorot_uniform", batch_norm: bool = False):
         sizes = list(sizes)
-        if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
+        if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1
+                                      for s in sizes):
             raise ValueError(f"sizes must be a list of at least two positive integers, got {sizes!r}")
         n_hidden = len(sizes) - 2
         if isinstance(activation, (list, tuple)):

@@ -43,7 +43,7 @@ def quadratic_gd_errors(lam: float, theta0: float, h: float) -> tuple[float, flo
     r"""On ℓ = λθ²/2 (so θ' = −λθ): \|GD step − flow of ℓ at time h\| and \|GD step − flow of ℓ̃\|.
 
     ℓ̃ = ℓ + (h/4)λ²θ² = (λ/2)(1 + hλ/2)θ², so its flow is θ0·exp(−λ(1 + hλ/2)h).
-    (ALGORITHMS.md's ℓ = θ² is λ = 2.)
+    (The specification's reference example ℓ = θ² is λ = 2, :ref:`spec-numerical`.)
     """
     gd = theta0 * (1 - h * lam)
     flow = theta0 * np.exp(-lam * h)

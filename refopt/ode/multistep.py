@@ -51,6 +51,30 @@ def heavy_ball(beta) -> Multistep:
     return multistep(f"heavy_ball({beta})", [1 + beta, -beta], [1, 0])
 
 
+def instability(m: Multistep) -> str:
+    """Why ``m`` should not be run on a gradient flow ('' when it is fine), with the analysis.
+
+    Refused: no coefficients; not consistent (ρ(1) ≠ 0 or ρ'(1) ≠ σ(1)); not zero-stable (root
+    condition); or only weakly zero-stable — a root of ρ other than 1 on the unit circle, whose
+    parasitic mode grows for every h > 0 on θ' = −λθ (leapfrog).
+    """
+    if not m.a or len(m.a) != len(m.b):
+        return f"has {len(m.a)} a and {len(m.b)} b coefficients (need the same number ≥ 1)"
+    roots = ", ".join(f"{complex(z):.4g}" for z in np.roots([float(x) for x in rho(m)]))
+    if not is_consistent(m):
+        r = rho(m)
+        deg = len(r) - 1
+        return (f"is not consistent: ρ(1) = {sum(r)}, ρ'(1) = "
+                f"{sum(c * (deg - i) for i, c in enumerate(r))}, σ(1) = {sum(sigma(m))} "
+                "(need ρ(1) = 0 and ρ'(1) = σ(1))")
+    if not root_condition(m):
+        return f"is not zero-stable: the roots of ρ are {roots} (root condition violated)"
+    if not root_condition(m, strong=True):
+        return (f"is only weakly zero-stable: the roots of ρ are {roots}; a root ≠ 1 on the "
+                "unit circle makes its parasitic mode grow for every h > 0 on a gradient flow")
+    return ""
+
+
 def standard_coefficients(m: Multistep) -> tuple[list[Fr], list[Fr]]:
     """α_0..α_s, β_0..β_s with Σ α_i θ_{k+1−s+i} = h Σ β_i F_{k+1−s+i} (α_s = 1, β_s = 0)."""
     s = m.steps

@@ -1,4 +1,4 @@
-"""Runge–Kutta and linear-multistep integrators of the gradient flow as optimizers (ALGORITHMS.md §3).
+"""Runge–Kutta and linear-multistep integrators of the gradient flow as optimizers (:ref:`spec-numerical`).
 
 Training as the gradient flow θ'(τ) = F(θ) = −∇ℓ(θ): a step of size h = η is one integrator
 step. Gradient descent is explicit Euler. Weight decay and ``maximize`` act as for every rule:
@@ -31,14 +31,17 @@ def _first_gradient(grads: Any, params: Any, grad_fn: Callable[[Any], Any] | Non
     return grad_fn(params)
 
 
+@base.register_state
 class RKState(NamedTuple):
     """State of a Runge–Kutta rule."""
 
     t: int  # number of updates applied so far
 
 
+@base.rule_factory("runge_kutta", RKState)
 def runge_kutta(tab: _tab.ButcherTableau | TableauName, lr: Any = 0.01, *,
-                weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False
+                weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False,
+                allow_unstable: bool = False
                 ) -> base.Optimizer:
     r"""An explicit Runge–Kutta step of the gradient flow, from a Butcher tableau.
 
@@ -54,7 +57,9 @@ def runge_kutta(tab: _tab.ButcherTableau | TableauName, lr: Any = 0.01, *,
 
     Tableaux: ``"euler"``, ``"heun"``, ``"midpoint"``, ``"ralston"``, ``"rk4"``
     (``refopt.ode.tableau.TABLEAUX``) or any explicit :class:`~refopt.ode.ButcherTableau`.
-    Order, error constant and stability interval: ``refopt.ode.tableau``.
+    Order, error constant and stability interval: ``refopt.ode.tableau``. A tableau of order 0
+    (Σb ≠ 1: not consistent, it does not follow the flow) is refused unless
+    ``allow_unstable=True``; an implicit tableau (A not strictly lower triangular) always is.
 
     Example (Heun on ½‖θ‖²: each step multiplies θ by R(−η) = 1 − η + η²/2):
 
@@ -64,12 +69,17 @@ def runge_kutta(tab: _tab.ButcherTableau | TableauName, lr: Any = 0.01, *,
     >>> print(params)
     [0.625]
 
-    References: Butcher, *Numerical Methods for ODEs* (2016); seed 001. Proof page: ``rule-runge-kutta``.
+    References: Butcher, *Numerical Methods for ODEs* (2016); seed 001. Proof page: :ref:`rule-runge-kutta`.
     """
     tab = _tab.TABLEAUX[base.check_choice("tableau", tab, sorted(_tab.TABLEAUX))] \
         if isinstance(tab, str) else tab
     if not isinstance(tab, _tab.ButcherTableau):
         raise TypeError(f"tableau must be a name or a ButcherTableau, got {type(tab).__name__}")
+    _tab.check_explicit(tab)
+    if not base.check_bool("allow_unstable", allow_unstable) and _tab.order(tab) < 1:
+        raise ValueError(f"tableau {tab.name!r} is not consistent (order 0: Σb = "
+                         f"{sum(tab.b)} ≠ 1), so it does not integrate the gradient flow; "
+                         "pass allow_unstable=True to run it anyway")
     lr_fn = base.as_schedule("lr", lr)
     reg = rule.regularisation(weight_decay, decay, maximize)
     A = [[float(x) for x in row] for row in tab.A]
@@ -98,6 +108,7 @@ def runge_kutta(tab: _tab.ButcherTableau | TableauName, lr: Any = 0.01, *,
     return base.optimizer(init, update, {"grad_fn"} if tab.stages > 1 else frozenset())
 
 
+@base.register_state
 class MultistepState(NamedTuple):
     """State of a linear multistep rule: the last s−1 iterates and their F values.
 
@@ -111,10 +122,14 @@ class MultistepState(NamedTuple):
     past_forces: tuple  # F at those points, same order
 
 
+BOOTSTRAPS = tuple(sorted(_tab.TABLEAUX))
+
+
+@base.rule_factory("linear_multistep", MultistepState)
 def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
                      bootstrap: TableauName = "euler",
                      weight_decay: float = 0.0, decay: rule.Decay = "l2",
-                     maximize: bool = False) -> base.Optimizer:
+                     maximize: bool = False, allow_unstable: bool = False) -> base.Optimizer:
     r"""An explicit linear multistep step of the gradient flow.
 
     .. math:: \theta_{k+1} = \sum_j a_j \theta_{k-j} + h \sum_j b_j F(\theta_{k-j}),\quad F = -\nabla\ell
@@ -133,6 +148,10 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
     the unit circle — so on a gradient flow its parasitic root grows for every h > 0; shipped as
     the documented negative control), or any :class:`~refopt.ode.Multistep`.
 
+    A method that is not consistent, not zero-stable, or only weakly zero-stable (a root of ρ
+    other than 1 on the unit circle — leapfrog) is refused with its analysis in the message
+    unless ``allow_unstable=True``; ``init(past=...)`` checks each past iterate against params.
+
     Example (AB2 on ½θ² with an Euler start):
 
     >>> import numpy as np, refopt
@@ -144,12 +163,15 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
     True
 
     References: Hairer, Nørsett, Wanner, *Solving ODEs I*, §III; seed 001. Proof page:
-    ``rule-linear-multistep``.
+    :ref:`rule-linear-multistep`.
     """
     m = _ms.METHODS[base.check_choice("method", method, sorted(_ms.METHODS))] \
         if isinstance(method, str) else method
     if not isinstance(m, _ms.Multistep):
         raise TypeError(f"method must be a name or a Multistep, got {type(method).__name__}")
+    problem = _ms.instability(m)
+    if problem and not base.check_bool("allow_unstable", allow_unstable):
+        raise ValueError(f"method {m.name!r} {problem}; pass allow_unstable=True to run it anyway")
     if callable(lr):
         raise TypeError("lr must be a constant float for a linear multistep method "
                         "(its coefficients assume a uniform step)")
@@ -175,8 +197,9 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
             raise ValueError(f"past must hold {s - 1} earlier iterates for {m.name}, got {len(past)}")
         if grad_fn is None:
             raise ValueError("grad_fn is required with past= (F is needed at the past iterates)")
-        for p in past:
-            _tree.assert_same_structure(("params", "past iterate"), (params, p))
+        for i, p in enumerate(past):
+            _tree.assert_same_structure(("params", f"past[{i}]"), (params, p))
+            base.check_leafwise_compatible("params", params, f"past[{i}]", p)
         return MultistepState(t=0, filled=s - 1, past_params=tuple(past),
                               past_forces=tuple(force(grad_fn(p), p) for p in past))
 
@@ -184,6 +207,8 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
                grad_fn: Callable[[Any], Any] | None = None) -> tuple[Any, MultistepState]:
         grads = _first_gradient(grads, params, grad_fn)
         base.check_update_args(grads, state, params)
+        if len(state.past_params) != s - 1 or len(state.past_forces) != s - 1:
+            raise ValueError(f"state holds {len(state.past_params)} past iterates, {m.name} needs {s - 1}")
         f_now = force(grads, params)
         # shift the history window: drop the oldest slot, append (θ_k, F(θ_k))
         past_p = (state.past_params + (params,))[1:]

@@ -39,11 +39,21 @@ def tableau(name: str, A, b, c) -> ButcherTableau:
     s = len(b)
     if len(A) != s or any(len(row) != s for row in A) or len(c) != s:
         raise ValueError(f"tableau {name!r}: A must be {s}×{s} and c of length {s}")
-    if any(A[i][j] != 0 for i in range(s) for j in range(i, s)):
-        raise ValueError(f"tableau {name!r}: A must be strictly lower triangular (explicit)")
     if any(c[i] != sum(A[i]) for i in range(s)):
         raise ValueError(f"tableau {name!r}: c_i must equal Σ_j a_ij (row-sum condition)")
-    return ButcherTableau(name, A, b, c)
+    return check_explicit(ButcherTableau(name, A, b, c))
+
+
+def check_explicit(tab: ButcherTableau) -> ButcherTableau:
+    """Refuse a tableau that is mis-shaped or implicit (refopt runs explicit methods only)."""
+    s = len(tab.b)
+    if s < 1 or len(tab.A) != s or any(len(row) != s for row in tab.A) or len(tab.c) != s:
+        raise ValueError(f"tableau {tab.name!r}: A must be {s}×{s} and c of length {s}, s ≥ 1")
+    upper = [(i, j) for i in range(s) for j in range(i, s) if tab.A[i][j] != 0]
+    if upper:
+        raise ValueError(f"tableau {tab.name!r}: A must be strictly lower triangular (explicit); "
+                         f"a_ij ≠ 0 at (i, j) = {upper} — implicit methods are not supported")
+    return tab
 
 
 EULER = tableau("euler", [[0]], [1], [0])

@@ -1,4 +1,4 @@
-"""Adadelta (ALGORITHMS.md §1; Zeiler 2012; Ruder 2016 §4.4)."""
+"""Adadelta (:ref:`spec-classic`; Zeiler 2012; Ruder 2016 §4.4)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AdadeltaState(NamedTuple):
     """State of :func:`adadelta`."""
 
@@ -16,6 +17,7 @@ class AdadeltaState(NamedTuple):
     mean_sq_delta: Any  # E[Δθ²]_t, accumulated from Δ without η
 
 
+@base.rule_factory("adadelta", AdadeltaState)
 def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay: float = 0.0,
              decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Adadelta: a unit-consistent step from the ratio of two running RMS values.
@@ -29,11 +31,11 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
         \theta_t = \theta_{t-1} + \eta_t \Delta_t
 
     The paper has no learning rate (η = 1, the default). A different η scales the step but
-    not the accumulated E[Δ²] — this is torch's and optax's convention too.
+    not the accumulated E[Δ²].
 
     **Conventions.** Equals ``torch.optim.Adadelta(lr, rho, eps)`` and
-    ``optax.adadelta(lr, rho, eps)``. Zeiler used ρ = 0.95; Keras uses lr = 1e−3, ρ = 0.95,
-    ε = 1e−7.
+    ``optax.adadelta(lr, rho, eps)``; ``rho=0.95, eps=1e-7`` equals ``keras.optimizers.Adadelta``
+    (whose default η is 1e−3). Zeiler used ρ = 0.95.
 
     Example:
 
@@ -45,9 +47,10 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
     >>> print(np.round(params, 4))
     [ 0.3313 -1.2142]
 
-    (Adadelta starts slowly — its first steps have size ≈ √ε and grow as E[Δ²] builds up.)
+    (Adadelta starts slowly — its first step has size ≈ √(ε/(1−ρ)) when ε ≪ (1−ρ)g₁², not √ε,
+    and the steps grow as E[Δ²] builds up; proved on the proof page.)
 
-    References: Zeiler, arXiv:1212.5701; Ruder §4.4. Proof page: ``rule-adadelta``.
+    References: Zeiler, arXiv:1212.5701; Ruder §4.4. Proof page: :ref:`rule-adadelta`.
     """
     lr_fn = base.as_schedule("lr", lr)
     rho = base.check_beta("rho", rho)
@@ -64,7 +67,7 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
 
         def leaf(p, g, eg2, ed2):
             eg2 = rho * eg2 + (1.0 - rho) * (g * g)
-            delta = -(xp.sqrt(ed2 + eps) / xp.sqrt(eg2 + eps)) * g
+            delta = -rule.safe_divide(xp, xp.sqrt(ed2 + eps), xp.sqrt(eg2 + eps)) * g
             ed2 = rho * ed2 + (1.0 - rho) * (delta * delta)
             return p + lr_t * delta, eg2, ed2
 

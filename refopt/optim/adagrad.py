@@ -1,4 +1,4 @@
-"""Adagrad (ALGORITHMS.md §1; Duchi, Hazan, Singer 2011; Ruder 2016 §4.3)."""
+"""Adagrad (:ref:`spec-classic`; Duchi, Hazan, Singer 2011; Ruder 2016 §4.3)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AdagradState(NamedTuple):
     """State of :func:`adagrad`."""
 
@@ -15,6 +16,7 @@ class AdagradState(NamedTuple):
     sum_squares: Any   # G_t = G_0 + Σ_{i≤t} g_i²
 
 
+@base.rule_factory("adagrad", AdagradState)
 def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
             initial_accumulator: float = 0.0, lr_decay: float = 0.0,
             weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False
@@ -27,14 +29,15 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
 
     with κ = ``lr_decay`` (0 in the paper) and ``eps_inside=False`` replacing √(G+ε) by √G + ε.
 
-    **Conventions.** ``eps_inside=False, eps=1e-10`` (+ ``lr_decay``, ``initial_accumulator``)
-    equals ``torch.optim.Adagrad``; ``eps=1e-7, initial_accumulator=0.1`` equals
-    ``optax.adagrad`` and Keras (ε inside, G_0 = 0.1).
+    **Conventions.** ``eps_inside=False, eps=1e-10`` equals ``torch.optim.Adagrad`` (its
+    ``lr_decay`` and ``initial_accumulator_value`` are κ and G_0); ``eps=1e-7,
+    initial_accumulator=0.1`` equals ``optax.adagrad`` and ``keras.optimizers.Adagrad``;
+    ``eps_inside=False, eps=1e-7`` equals ``numpy_ml.neural_nets.optimizers.AdaGrad``.
 
     Args:
       lr: η. eps: ε >= 0. eps_inside: ε under the root (True) or added to √G (False).
-      initial_accumulator: G_0 >= 0. lr_decay: κ >= 0 (torch's inverse-time decay).
-      weight_decay, decay, maximize: ALGORITHMS.md §0.
+      initial_accumulator: G_0 >= 0. lr_decay: κ >= 0 (inverse-time decay).
+      weight_decay, decay, maximize: :ref:`spec-conventions`.
 
     Example:
 
@@ -46,7 +49,7 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
     >>> print(bool(np.max(np.abs(params)) < 1e-6))
     True
 
-    References: Duchi et al., JMLR 2011; Ruder §4.3. Proof page: ``rule-adagrad``.
+    References: Duchi et al., JMLR 2011; Ruder §4.3. Proof page: :ref:`rule-adagrad`.
     """
     lr_fn = base.as_schedule("lr", lr)
     eps = base.check_real("eps", eps, low=0.0)
@@ -66,7 +69,7 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
         def leaf(p, g, s):
             s = s + g * g
             denom = xp.sqrt(s + eps) if eps_inside else xp.sqrt(s) + eps
-            return p - step * (g / denom), s
+            return p - step * rule.safe_divide(xp, g, denom), s
 
         params, sums = _tree.map(leaf, params, grads, state.sum_squares, n_out=2)
         return params, AdagradState(t=t, sum_squares=sums)

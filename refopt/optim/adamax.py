@@ -1,4 +1,4 @@
-"""AdaMax (ALGORITHMS.md §1; Kingma & Ba 2015 §7.1; Ruder 2016 §4.7)."""
+"""AdaMax (:ref:`spec-classic`; Kingma & Ba 2015 §7.1; Ruder 2016 §4.7)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from refopt import tree as _tree
 EpsPlacement = Literal["max", "denominator"]
 
 
+@base.register_state
 class AdamaxState(NamedTuple):
     """State of :func:`adamax`."""
 
@@ -18,6 +19,7 @@ class AdamaxState(NamedTuple):
     u: Any   # infinity norm u_t = max(β2 u_{t−1}, |g_t|)
 
 
+@base.rule_factory("adamax", AdamaxState)
 def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 0.0,
            eps_placement: EpsPlacement = "max", weight_decay: float = 0.0, decay: rule.Decay = "l2",
            maximize: bool = False) -> base.Optimizer:
@@ -29,11 +31,13 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
 
     The paper has no ε (default ``eps=0``). Coordinates with u_t = 0 — whose gradient has been
     exactly 0 so far — take **no step** (the paper's 0/0 is defined as 0). With ε > 0,
-    ``eps_placement="max"`` uses u_t = max(β2 u_{t−1}, \|g_t\| + ε) (torch, optax) and
-    ``"denominator"`` divides by u_t + ε (Keras).
+    ``eps_placement="max"`` uses u_t = max(β2 u_{t−1}, \|g_t\| + ε) and
+    ``"denominator"`` divides by u_t + ε.
 
     **Conventions.** ``eps=1e-8, eps_placement="max"`` equals ``torch.optim.Adamax`` and
-    ``optax.adamax``.
+    ``optax.adamax``, and with ``weight_decay=λ, decay="decoupled"`` (:func:`refopt.adamaxw`)
+    ``optax.adamaxw``; ``eps=1e-7, eps_placement="denominator"`` equals
+    ``keras.optimizers.Adamax``.
 
     Example:
 
@@ -45,7 +49,7 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
     >>> print(float(np.max(np.abs(params))) < 0.01, params[2] == 0.0)
     True True
 
-    References: Kingma & Ba, arXiv:1412.6980 §7.1. Proof page: ``rule-adamax``.
+    References: Kingma & Ba, arXiv:1412.6980 §7.1. Proof page: :ref:`rule-adamax`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)
@@ -78,3 +82,15 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
         return params, AdamaxState(t=t, m=m, u=u)
 
     return base.optimizer(init, update)
+
+
+def adamaxw(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 0.0,
+            eps_placement: EpsPlacement = "max", weight_decay: float = 1e-4,
+            maximize: bool = False) -> base.Optimizer:
+    """AdamaxW: :func:`adamax` with decoupled weight decay, θ ← θ − η_t λ θ before the step.
+
+    ``eps=1e-8`` equals ``optax.adamaxw`` (whose default λ = 1e−4 is the default here).
+    Proof page: ``rule-adamax``.
+    """
+    return adamax(lr, beta1, beta2, eps=eps, eps_placement=eps_placement,
+                  weight_decay=weight_decay, decay="decoupled", maximize=maximize)

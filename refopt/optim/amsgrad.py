@@ -1,39 +1,48 @@
-"""AMSGrad (ALGORITHMS.md §1; Reddi, Kale, Kumar, ICLR 2018; Ruder's blog update)."""
+"""AMSGrad (:ref:`spec-classic`; Reddi, Kale, Kumar, ICLR 2018; Ruder's blog update)."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
 from refopt import tree as _tree
 
-VARIANTS = ("reddi", "torch", "optax")
+MAX_OVER = ("v", "v_hat")
 
 
+@base.register_state
 class AMSGradState(NamedTuple):
     """State of :func:`amsgrad`."""
 
     t: int      # number of updates applied so far
     m: Any      # first-moment EMA m_t
     v: Any      # second-moment EMA v_t
-    v_max: Any  # running max: of v (reddi, torch) or of v̂ = v/(1−β2^t) (optax)
+    v_max: Any  # running max of v (max_over="v") or of v̂ = v/(1−β2^t) (max_over="v_hat")
 
 
+@base.rule_factory("amsgrad", AMSGradState)
 def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
-            variant: str = "reddi", weight_decay: float = 0.0, decay: str = "l2",
-            maximize: bool = False) -> base.Optimizer:
+            bias_correction: bool = False, max_over: Literal["v", "v_hat"] = "v",
+            weight_decay: float = 0.0, decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""AMSGrad: Adam whose denominator never decreases.
 
-    ``variant="reddi"`` (default; the paper's Algorithm 2 with constant β1 and η, no bias
-    correction):
+    Default (``bias_correction=False, max_over="v"``; the paper's Algorithm 2 with constant
+    β1 and η):
 
     .. math::
         \hat v_t = \max(\hat v_{t-1}, v_t),\qquad
         \theta_t = \theta_{t-1} - \eta_t \frac{m_t}{\sqrt{\hat v_t} + \epsilon}
 
-    ``variant="torch"``: max over raw v, then θ −= (η/(1−β1^t)) m_t/(√v̂_t/√(1−β2^t) + ε)
-    (``torch.optim.Adam(amsgrad=True)``). ``variant="optax"``: max over the bias-corrected
-    v/(1−β2^t), then θ −= η (m_t/(1−β1^t))/(√max + ε) (``optax.amsgrad``).
+    ``bias_correction=True, max_over="v"``: the max is over raw v and both moments are then
+    bias-corrected, θ −= (η/(1−β1^t)) m_t/(√v̂_t/√(1−β2^t) + ε).
+    ``bias_correction=True, max_over="v_hat"``: the max is over the bias-corrected
+    v_t/(1−β2^t), θ −= η (m_t/(1−β1^t))/(√max + ε). Taking the max of v̂ needs the correction,
+    so ``max_over="v_hat"`` requires ``bias_correction=True``.
+
+    **Conventions.** ``bias_correction=True, max_over="v"`` equals
+    ``torch.optim.Adam(amsgrad=True)``; ``bias_correction=True, max_over="v_hat"`` equals
+    ``optax.amsgrad``. Keras's ``Adam(amsgrad=True)`` takes the max over raw v but adds ε in
+    the ε̂ ordering of :func:`refopt.adam` (``eps_hat=True``), which this rule does not offer.
 
     Example:
 
@@ -45,13 +54,16 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
     >>> print(float(np.max(np.abs(params))) < 0.01)
     True
 
-    References: Reddi, Kale, Kumar, ICLR 2018. Proof page: ``rule-amsgrad``.
+    References: Reddi, Kale, Kumar, ICLR 2018. Proof page: :ref:`rule-amsgrad`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)
     beta2 = base.check_beta("beta2", beta2)
     eps = base.check_real("eps", eps, low=0.0)
-    base.check_choice("variant", variant, VARIANTS)
+    base.check_bool("bias_correction", bias_correction)
+    base.check_choice("max_over", max_over, MAX_OVER)
+    if max_over == "v_hat" and not bias_correction:
+        raise ValueError("max_over='v_hat' requires bias_correction=True (v̂ is the bias-corrected v)")
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AMSGradState:
@@ -67,15 +79,15 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
         def leaf(p, g, m, v, v_max):
             m = beta1 * m + (1.0 - beta1) * g
             v = beta2 * v + (1.0 - beta2) * (g * g)
-            if variant == "reddi":
+            if not bias_correction:
                 v_max = xp.maximum(v_max, v)
-                return p - lr_t * (m / (xp.sqrt(v_max) + eps)), m, v, v_max
-            if variant == "torch":
+                return p - lr_t * rule.safe_divide(xp, m, xp.sqrt(v_max) + eps), m, v, v_max
+            if max_over == "v":
                 v_max = xp.maximum(v_max, v)
                 denom = xp.sqrt(v_max) / bc2 ** 0.5 + eps
-                return p - (lr_t / bc1) * (m / denom), m, v, v_max
+                return p - (lr_t / bc1) * rule.safe_divide(xp, m, denom), m, v, v_max
             v_max = xp.maximum(v_max, v / bc2)
-            return p - lr_t * ((m / bc1) / (xp.sqrt(v_max) + eps)), m, v, v_max
+            return p - lr_t * rule.safe_divide(xp, m / bc1, xp.sqrt(v_max) + eps), m, v, v_max
 
         params, m, v, v_max = _tree.map(leaf, params, grads, state.m, state.v, state.v_max,
                                         n_out=4)

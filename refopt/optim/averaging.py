@@ -10,7 +10,7 @@ from refopt import tree as _tree
 Weights = Literal["exponential", "uniform"]
 
 
-# @base.register_state
+@base.register_state
 class AveragedState(NamedTuple):
     """State of :func:`average_params`."""
 
@@ -19,7 +19,7 @@ class AveragedState(NamedTuple):
     average: Any  # θ̄_t, the averaged parameters (evaluate the model here)
 
 
-# @base.rule_factory("average_params", AveragedState)
+@base.rule_factory("average_params", AveragedState)
 def average_params(inner: base.Optimizer, decay: float = 0.999, *, weights: Weights = "exponential",
                    debias: bool = True) -> base.Optimizer:
     r"""Keep a running average θ̄_t of the iterates θ_1, …, θ_t of ``inner`` in the state.
@@ -50,7 +50,7 @@ def average_params(inner: base.Optimizer, decay: float = 0.999, *, weights: Weig
     [1.] [2.33333333]
 
     References: Polyak & Juditsky, SIAM J. Control Optim. 30 (1992). Proof page:
-    ``rule-parameter-averaging``.
+    :ref:`rule-parameter-averaging`.
     """
     rule.check_inner(inner)
     beta = base.check_beta("decay", decay)

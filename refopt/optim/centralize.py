@@ -8,7 +8,7 @@ from refopt import _xp, base, rule
 from refopt import tree as _tree
 
 
-# @base.rule_factory("centralize", None)  # stateless: the state is the wrapped rule's
+@base.rule_factory("centralize", None)
 def centralize(inner: base.Optimizer) -> base.Optimizer:
     r"""Subtract from each row of every leaf of rank ≥ 2 its mean before ``inner`` sees it.
 
@@ -32,7 +32,7 @@ def centralize(inner: base.Optimizer) -> base.Optimizer:
     [[ 1.  0. -1.]
      [ 2.  1. -3.]]
 
-    References: Yong et al., arXiv:2004.01461. Proof page: ``rule-gradient-transforms``.
+    References: Yong et al., arXiv:2004.01461. Proof page: :ref:`rule-gradient-transforms`.
     """
 
     def leaf(g: Any) -> Any:

@@ -9,7 +9,7 @@ from refopt import _xp, base, rule, treemath
 from refopt import tree as _tree
 
 
-# @base.rule_factory("clip_by_value", None)  # stateless: the state is the wrapped rule's
+@base.rule_factory("clip_by_value", None)
 def clip_by_value(inner: base.Optimizer, max_delta: float) -> base.Optimizer:
     r"""Clip every gradient coordinate to [−c, c] before ``inner`` sees it, c = ``max_delta``.
 
@@ -26,7 +26,7 @@ def clip_by_value(inner: base.Optimizer, max_delta: float) -> base.Optimizer:
     >>> print(p)
     [-0.5  0.2]
 
-    Proof page: ``rule-gradient-transforms``.
+    Proof page: :ref:`rule-gradient-transforms`.
     """
     c = base.check_real("max_delta", max_delta, low=0.0, low_open=True)
 
@@ -36,7 +36,7 @@ def clip_by_value(inner: base.Optimizer, max_delta: float) -> base.Optimizer:
     return rule.gradient_transform(inner, transform)
 
 
-# @base.rule_factory("clip_by_global_norm", None)  # stateless: the state is the wrapped rule's
+@base.rule_factory("clip_by_global_norm", None)
 def clip_by_global_norm(inner: base.Optimizer, max_norm: float, *, eps: float = 0.0) -> base.Optimizer:
     r"""Rescale the whole gradient tree so that its global norm is at most ``max_norm``.
 
@@ -56,7 +56,7 @@ def clip_by_global_norm(inner: base.Optimizer, max_norm: float, *, eps: float = 
     >>> print(p)
     [-0.6 -0.8]
 
-    References: Pascanu et al., arXiv:1211.5063. Proof page: ``rule-gradient-transforms``.
+    References: Pascanu et al., arXiv:1211.5063. Proof page: :ref:`rule-gradient-transforms`.
     """
     c = base.check_real("max_norm", max_norm, low=0.0, low_open=True)
     eps = base.check_real("eps", eps, low=0.0)
@@ -84,7 +84,7 @@ def unit_axes(shape: tuple[int, ...]) -> tuple[int, ...]:
     return by_rank[len(shape)]
 
 
-# @base.rule_factory("adaptive_grad_clip", None)  # stateless: the state is the wrapped rule's
+@base.rule_factory("adaptive_grad_clip", None)
 def adaptive_grad_clip(inner: base.Optimizer, clipping: float, *, eps: float = 1e-3,
                        axis: int | tuple[int, ...] | None = None) -> base.Optimizer:
     r"""Adaptive gradient clipping (Brock et al. 2021): bound each unit's ‖g‖ by λ·max(‖θ‖, ε).
@@ -109,7 +109,7 @@ def adaptive_grad_clip(inner: base.Optimizer, clipping: float, *, eps: float = 1
     >>> print(p)
     [3.  3.5]
 
-    References: Brock et al., arXiv:2102.06171. Proof page: ``rule-gradient-transforms``.
+    References: Brock et al., arXiv:2102.06171. Proof page: :ref:`rule-gradient-transforms`.
     """
     lam = base.check_real("clipping", clipping, low=0.0, low_open=True)
     eps = base.check_real("eps", eps, low=0.0)

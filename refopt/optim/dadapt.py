@@ -10,7 +10,7 @@ from refopt import tree as _tree
 from refopt.optim.prodigy import l1_norm
 
 
-# @base.register_state
+@base.register_state
 class DAdaptAdamState(NamedTuple):
     """State of :func:`dadapt_adamw`."""
 
@@ -22,7 +22,7 @@ class DAdaptAdamState(NamedTuple):
     r: float    # r_t, weighted sum of η_t ⟨g, s/(√v + ε)⟩
 
 
-# @base.rule_factory("dadapt_adamw", DAdaptAdamState)
+@base.rule_factory("dadapt_adamw", DAdaptAdamState)
 def dadapt_adamw(lr: Any = 1.0, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
                  d0: float = 1e-6, weight_decay: float = 0.0, decay: rule.Decay = "decoupled",
                  maximize: bool = False) -> base.Optimizer:
@@ -52,7 +52,7 @@ def dadapt_adamw(lr: Any = 1.0, beta1: float = 0.9, beta2: float = 0.999, *, eps
     >>> print(all(b >= a for a, b in zip(ds, ds[1:])), ds[-1] > 100 * 1e-6)
     True True
 
-    References: Defazio & Mishchenko, arXiv:2301.07733. Proof page: ``rule-prodigy``.
+    References: Defazio & Mishchenko, arXiv:2301.07733. Proof page: :ref:`rule-prodigy`.
     """
     lr_fn = base.as_schedule("lr", lr)
     b1, b2 = base.check_beta("beta1", beta1), base.check_beta("beta2", beta2)
@@ -71,7 +71,11 @@ def dadapt_adamw(lr: Any = 1.0, beta1: float = 0.9, beta2: float = 0.999, *, eps
         t, d = state.t + 1, state.d
         grads = _tree.map(lambda g, p: rule.effective_grad(reg, g, p), grads, params)
         lr_t = d * lr_fn(t) * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
-        scaled_s = _tree.map(lambda s, v: s / (_xp.namespace(v).sqrt(v) + eps), state.s, state.v)
+        def scaled(s, v):   # s/(√v + ε); 0/0 (ε = 0, v = 0): 0
+            xp = _xp.namespace(v)
+            return rule.safe_divide(xp, s, xp.sqrt(v) + eps)
+
+        scaled_s = _tree.map(scaled, state.s, state.v)
         r = b * state.r + (1 - b) * lr_t * treemath.vdot(grads, scaled_s)
 
         def moments(g, m, v, s):
@@ -83,7 +87,8 @@ def dadapt_adamw(lr: Any = 1.0, beta1: float = 0.9, beta2: float = 0.999, *, eps
         d_new = max(d, r / ((1 - b) * size)) if size > 0 else d
 
         def leaf(p, m, v):
-            return rule.decayed_param(reg, p, lr_t) - m / (_xp.namespace(v).sqrt(v) + eps)
+            xp = _xp.namespace(v)   # 0/0 (ε = 0, v = 0): no step
+            return rule.decayed_param(reg, p, lr_t) - rule.safe_divide(xp, m, xp.sqrt(v) + eps)
 
         params = _tree.map(leaf, params, m, v)
         return params, DAdaptAdamState(t=t, m=m, v=v, s=s, d=d_new, r=r)

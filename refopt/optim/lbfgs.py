@@ -10,7 +10,7 @@ from refopt import tree as _tree
 FirstStepNorm = Literal["l1", "l2"]
 
 
-# @base.register_state
+@base.register_state
 class LBFGSState(NamedTuple):
     """State of :func:`lbfgs`."""
 
@@ -69,7 +69,7 @@ def search_direction(state: LBFGSState, grads: Any, lr_t: float, p_norm: str,
     return state, d, step_size
 
 
-# @base.rule_factory("lbfgs", LBFGSState)
+@base.rule_factory("lbfgs", LBFGSState)
 def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNorm = "l1",
           min_curvature: float | None = 1e-10, scale_init: bool = True,
           tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9) -> base.Optimizer:
@@ -102,7 +102,7 @@ def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNo
     [1. 0.]
 
     References: Nocedal, Math. Comp. 35 (1980); Liu & Nocedal, Math. Prog. 45 (1989); Nocedal
-    & Wright, *Numerical Optimization*, Alg. 7.4. Proof page: ``rule-lbfgs``.
+    & Wright, *Numerical Optimization*, Alg. 7.4. Proof page: :ref:`rule-lbfgs`.
     """
     lr_fn = base.as_schedule("lr", lr)
     m = base.check_real("history_size", history_size, low=1)

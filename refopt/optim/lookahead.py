@@ -9,7 +9,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# @base.register_state
+@base.register_state
 class LookaheadState(NamedTuple):
     """State of :func:`lookahead`."""
 
@@ -18,7 +18,7 @@ class LookaheadState(NamedTuple):
     slow: Any    # φ, the slow weights (evaluate the model here)
 
 
-# @base.rule_factory("lookahead", LookaheadState)
+@base.rule_factory("lookahead", LookaheadState)
 def lookahead(inner: base.Optimizer, sync_period: int = 5, slow_step_size: float = 0.5, *,
               reset_state: bool = False) -> base.Optimizer:
     r"""Lookahead: the wrapped rule moves the fast weights θ; every k-th step the slow weights
@@ -47,7 +47,7 @@ def lookahead(inner: base.Optimizer, sync_period: int = 5, slow_step_size: float
     >>> p, s = opt.update(p, s, p); print(p, s.slow)
     [5.] [5.]
 
-    References: Zhang et al., arXiv:1907.08610. Proof page: ``rule-lookahead``.
+    References: Zhang et al., arXiv:1907.08610. Proof page: :ref:`rule-lookahead`.
     """
     rule.check_inner(inner)
     if isinstance(sync_period, bool) or not isinstance(sync_period, numbers.Integral) or sync_period < 1:

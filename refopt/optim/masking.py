@@ -11,7 +11,7 @@ from refopt import tree as _tree
 MaskedDecay = Literal["l2", "decoupled"]
 
 
-# @base.rule_factory("masked_weight_decay", None)  # stateless: the state is the wrapped rule's
+@base.rule_factory("masked_weight_decay", None)
 def masked_weight_decay(inner: base.Optimizer, weight_decay: float, mask: Any, *,
                         decay: MaskedDecay = "decoupled", lr: Any = None) -> base.Optimizer:
     r"""Weight decay λ on the leaves where ``mask`` is True only (biases and norms are usually left out).
@@ -44,7 +44,7 @@ def masked_weight_decay(inner: base.Optimizer, weight_decay: float, mask: Any, *
     >>> print(p["w"], p["b"])
     [0.95] [1.]
 
-    Proof page: ``rule-gradient-transforms``.
+    Proof page: :ref:`rule-gradient-transforms`.
     """
     rule.check_inner(inner)
     lam = base.check_real("weight_decay", weight_decay, low=0.0)
@@ -63,10 +63,13 @@ def masked_weight_decay(inner: base.Optimizer, weight_decay: float, mask: Any, *
         return m
 
     def init(params: Any) -> Any:
+        base.check_init_params(params)   # before the mask function sees them
         mask_of(params)
         return inner.init(params)
 
     def update(grads: Any, state: Any, params: Any, **oracles: Any) -> tuple[Any, Any]:
+        if grads is not None:   # checked before the mask function sees params (grad_fn: by inner)
+            base.check_update_args(grads, state, params)
         m = mask_of(params)
         if decay == "l2":
             def add_l2(g, p, on):

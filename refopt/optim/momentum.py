@@ -1,4 +1,4 @@
-"""Classical (heavy-ball) momentum (ALGORITHMS.md §1, Ruder 2016 §4.1; Polyak 1964)."""
+"""Classical (heavy-ball) momentum (:ref:`spec-classic`, Ruder 2016 §4.1; Polyak 1964)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from refopt import tree as _tree
 BufferInit = Literal["zero", "first_grad"]
 
 
+@base.register_state
 class MomentumState(NamedTuple):
     """State of :func:`momentum`."""
 
@@ -17,6 +18,7 @@ class MomentumState(NamedTuple):
     velocity: Any   # v_t (lr_in_buffer=True) or b_t (lr_in_buffer=False); zeros at t = 0
 
 
+@base.rule_factory("momentum", MomentumState)
 def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True,
              dampening: float = 0.0, buffer_init: BufferInit = "zero", weight_decay: float = 0.0,
              decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
@@ -33,9 +35,10 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
     The two are identical under a constant η (v_t = η b_t) and differ when η changes: the paper
     form keeps old steps at the η they were taken with. d = ``dampening`` (0 in the paper).
 
-    **Conventions.** ``lr_in_buffer=False, buffer_init="first_grad"`` equals
-    ``torch.optim.SGD(lr, momentum, dampening)`` (torch sets b_1 = g_1, undamped, on its first
-    step); ``lr_in_buffer=False`` equals ``optax.sgd(lr, momentum)``. Nesterov's variant is
+    **Conventions.** The defaults equal ``keras.optimizers.SGD(momentum=γ)`` and
+    ``numpy_ml.neural_nets.optimizers.SGD(momentum=γ)``; ``lr_in_buffer=False`` equals
+    ``optax.sgd(momentum=γ)``; ``lr_in_buffer=False, buffer_init="first_grad"`` equals
+    ``torch.optim.SGD(momentum=γ, dampening=d)`` (b_1 = g_1, undamped). Nesterov's variant is
     :func:`refopt.nag`.
 
     Args:
@@ -44,7 +47,7 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
       dampening: d in [0, 1).
       buffer_init: ``"zero"`` (v_0 = 0, paper) or ``"first_grad"`` (the first buffer is the
         undamped gradient, torch).
-      weight_decay, decay, maximize: ALGORITHMS.md §0.
+      weight_decay, decay, maximize: :ref:`spec-conventions`.
 
     Example:
 
@@ -56,7 +59,7 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
     >>> print(float(np.max(np.abs(params))) < 1e-4)
     True
 
-    References: Polyak (1964); Ruder, arXiv:1609.04747 §4.1. Proof page: ``rule-momentum``.
+    References: Polyak (1964); Ruder, arXiv:1609.04747 §4.1. Proof page: :ref:`rule-momentum`.
     """
     lr_fn = base.as_schedule("lr", lr)
     gamma = base.check_beta("momentum", momentum)

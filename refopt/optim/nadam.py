@@ -1,4 +1,4 @@
-"""Nadam (ALGORITHMS.md §1; Dozat 2016; Ruder 2016 §4.8)."""
+"""Nadam (:ref:`spec-classic`; Dozat 2016; Ruder 2016 §4.8)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class NadamState(NamedTuple):
     """State of :func:`nadam`."""
 
@@ -18,6 +19,7 @@ class NadamState(NamedTuple):
     mu_product: float   # Π_{i≤t} μ_i for the ψ schedule (1.0 at t = 0; unused when ψ is None)
 
 
+@base.rule_factory("nadam", NadamState)
 def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
           momentum_decay: float | None = None, weight_decay: float = 0.0, decay: rule.Decay = "l2",
           maximize: bool = False) -> base.Optimizer:
@@ -38,15 +40,18 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
           + \frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}} m_t}{\sqrt{\hat v_t} + \epsilon}
 
     ``momentum_decay=math.inf`` gives μ ≡ β1 and the update
-    (β1 m_t/(1−β1^{t+1}) + (1−β1) g_t/(1−β1^t))/(√v̂_t + ε): this is **optax's** ``nadam``, not
+    (β1 m_t/(1−β1^{t+1}) + (1−β1) g_t/(1−β1^t))/(√v̂_t + ε): this is not
     Ruder's form, which corrects m_t with 1−β1^t instead of 1−β1^{t+1}; the two differ by the
     factor (1−β1^t)/(1−β1^{t+1}) → 1 on the momentum term (proof page ``rule-nadam``).
 
-    **Conventions.** ``momentum_decay=0.004`` equals ``torch.optim.NAdam`` (and legacy Keras);
-    ``momentum_decay=1`` is Keras 3's schedule; ``momentum_decay=math.inf`` equals
-    ``optax.nadam``. torch stores Π_t in a tensor of its default dtype, so unless
-    ``torch.set_default_dtype(torch.float64)`` is in force its float64 NAdam rounds Π_t to
-    float32 and differs from this rule by ~1e−10 relative (seen with torch 2.13).
+    **Conventions.** ``momentum_decay=0.004`` equals ``torch.optim.NAdam``;
+    ``momentum_decay=1, eps=1e-7`` equals ``keras.optimizers.Nadam`` (μ_t = β1(1 − ½·0.96^t));
+    ``momentum_decay=math.inf`` equals ``optax.nadam``. With ``weight_decay=λ,
+    decay="decoupled"`` (:func:`refopt.nadamw`) ψ = 0.004 equals torch's NAdam with
+    ``decoupled_weight_decay=True`` and ψ = ∞ equals ``optax.nadamw``. torch stores Π_t in a tensor of its
+    default dtype, so unless ``torch.set_default_dtype(torch.float64)`` is in force its float64
+    NAdam rounds Π_t to float32 and differs from this rule by ~1e−10 relative (seen with
+    torch 2.13).
 
     Example:
 
@@ -58,14 +63,14 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
     >>> print(float(np.max(np.abs(params))) < 0.01)
     True
 
-    References: Dozat, ICLR 2016 workshop; Ruder §4.8. Proof page: ``rule-nadam``.
+    References: Dozat, ICLR 2016 workshop; Ruder §4.8. Proof page: :ref:`rule-nadam`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)
     beta2 = base.check_beta("beta2", beta2)
     eps = base.check_real("eps", eps, low=0.0)
     psi = None if momentum_decay is None else base.check_real(
-        "momentum_decay", momentum_decay, low=0.0, low_open=True)
+        "momentum_decay", momentum_decay, low=0.0, low_open=True, finite=False)
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def mu(t: int) -> float:
@@ -95,9 +100,22 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
             m = beta1 * m + (1.0 - beta1) * g
             v = beta2 * v + (1.0 - beta2) * (g * g)
             denom = xp.sqrt(v / bc2) + eps
-            return p - lr_t * ((coef_g * g + coef_m * m) / denom), m, v
+            return p - lr_t * rule.safe_divide(xp, coef_g * g + coef_m * m, denom), m, v
 
         params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
         return params, NadamState(t=t, m=m, v=v, mu_product=mu_product)
 
     return base.optimizer(init, update)
+
+
+def nadamw(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float = 1e-8,
+           momentum_decay: float | None = None, weight_decay: float = 1e-4,
+           maximize: bool = False) -> base.Optimizer:
+    """NAdamW: :func:`nadam` with decoupled weight decay, θ ← θ − η_t λ θ before the step.
+
+    ``momentum_decay=0.004`` equals ``torch.optim.NAdam(decoupled_weight_decay=True)`` and
+    ``momentum_decay=math.inf`` equals ``optax.nadamw`` (whose default λ = 1e−4 is the default
+    here). Proof page: ``rule-nadam``.
+    """
+    return nadam(lr, beta1, beta2, eps=eps, momentum_decay=momentum_decay,
+                 weight_decay=weight_decay, decay="decoupled", maximize=maximize)

@@ -1,4 +1,4 @@
-"""Nesterov accelerated gradient, look-ahead form (ALGORITHMS.md §1, Ruder 2016 §4.2; Nesterov 1983)."""
+"""Nesterov accelerated gradient, look-ahead form (:ref:`spec-classic`, Ruder 2016 §4.2; Nesterov 1983)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class NAGState(NamedTuple):
     """State of :func:`nag`."""
 
@@ -16,6 +17,7 @@ class NAGState(NamedTuple):
     velocity: Any  # v_t (η inside)
 
 
+@base.rule_factory("nag", NAGState)
 def nag(lr: Any = 0.01, momentum: Any = 0.9, *, weight_decay: float = 0.0,
         decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
     r"""Nesterov accelerated gradient in the paper's look-ahead form (Ruder eq. NAG), γ = ``momentum``.
@@ -47,7 +49,7 @@ def nag(lr: Any = 0.01, momentum: Any = 0.9, *, weight_decay: float = 0.0,
     >>> print(params)
     [ 0.95 -1.9 ]
 
-    References: Nesterov (1983); Sutskever et al. (2013); Ruder §4.2. Proof page: ``rule-nag``.
+    References: Nesterov (1983); Sutskever et al. (2013); Ruder §4.2. Proof page: :ref:`rule-nag`.
     """
     lr_fn = base.as_schedule("lr", lr)
     if callable(momentum):
@@ -73,6 +75,7 @@ def nag(lr: Any = 0.01, momentum: Any = 0.9, *, weight_decay: float = 0.0,
         if grads is not None:
             raise ValueError("grads must be None for look-ahead NAG (the gradient at θ is not "
                              "used; the rule calls grad_fn at the look-ahead point)")
+        base.check_update_args(params, state, params)  # state vs params before θ − γv is formed
         gamma = gamma_of(state.t + 1)
         lookahead = _tree.map(lambda p, v: p - gamma * v, params, state.velocity,
                               names=("params", "state.velocity"))

@@ -8,7 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
-# register_state
+@base.register_state
 class NAGReparameterisedState(NamedTuple):
     """State of :func:`nag_reparameterised`."""
 
@@ -16,6 +16,7 @@ class NAGReparameterisedState(NamedTuple):
     buffer: Any  # b_t (η outside)
 
 
+@base.rule_factory("nag_reparameterised", NAGReparameterisedState)
 def nag_reparameterised(lr: Any = 0.01, momentum: float = 0.9, *, weight_decay: float = 0.0,
                         decay: rule.Decay = "l2",
                         maximize: bool = False) -> base.Optimizer:
@@ -31,8 +32,8 @@ def nag_reparameterised(lr: Any = 0.01, momentum: float = 0.9, *, weight_decay: 
     With constant η and b_0 = 0 the φ iterates equal the look-ahead points θ_t − γv_t of
     :func:`refopt.nag` (proved on the proof page, tested in ``tests/test_equivalences.py``).
 
-    **Conventions.** Equals ``torch.optim.SGD(lr, momentum, nesterov=True)`` and
-    ``optax.sgd(lr, momentum, nesterov=True)``. ``momentum`` is a constant in (0, 1): the
+    **Conventions.** Equals ``torch.optim.SGD(nesterov=True)``, ``optax.sgd(nesterov=True)``
+    and, for a constant η, ``keras.optimizers.SGD(nesterov=True)``. ``momentum`` is a constant in (0, 1): the
     re-parameterisation assumes a constant γ, and γ = 0 is plain :func:`refopt.sgd`.
 
     Example (on ½‖θ‖², g = φ: the first step moves by η(1 + γ)g, more than SGD's ηg):

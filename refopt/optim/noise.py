@@ -1,4 +1,4 @@
-"""Annealed Gaussian gradient noise around any rule (ALGORITHMS.md §1; Neelakantan et al. 2015)."""
+"""Annealed Gaussian gradient noise around any rule (:ref:`spec-classic`; Neelakantan et al. 2015)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from refopt import _xp, base
 from refopt import tree as _tree
 
 
+@base.register_state
 class GradientNoiseState(NamedTuple):
     """State of :func:`add_gradient_noise`."""
 
@@ -36,6 +37,7 @@ def noise_tree(like: Any, *, seed: int, t: int, std: float) -> Any:
     return _tree.unflatten(treedef, out)
 
 
+@base.rule_factory("add_gradient_noise", GradientNoiseState)
 def add_gradient_noise(inner: base.Optimizer, *, eta: float = 0.01, gamma: float = 0.55,
                        seed: int = 0) -> base.Optimizer:
     r"""Add annealed Gaussian noise to the gradient before ``inner`` sees it.
@@ -57,7 +59,7 @@ def add_gradient_noise(inner: base.Optimizer, *, eta: float = 0.01, gamma: float
     >>> print(float(np.max(np.abs(params))) < 0.1)
     True
 
-    References: Neelakantan et al., arXiv:1511.06807. Proof page: ``rule-gradient-noise``.
+    References: Neelakantan et al., arXiv:1511.06807. Proof page: :ref:`rule-gradient-noise`.
     """
     if not isinstance(inner, base.Optimizer):
         raise TypeError(f"inner must be a refopt Optimizer, got {type(inner).__name__}")

@@ -9,7 +9,7 @@ from refopt import _xp, base, rule, treemath
 from refopt import tree as _tree
 
 
-# @base.register_state
+@base.register_state
 class ProdigyState(NamedTuple):
     """State of :func:`prodigy`."""
 
@@ -27,7 +27,7 @@ def l1_norm(tree: Any) -> float:
     return sum(float(_xp.namespace(x).sum(_xp.namespace(x).abs(x))) for x in _tree.leaves(tree))
 
 
-# @base.rule_factory("prodigy", ProdigyState)
+@base.rule_factory("prodigy", ProdigyState)
 def prodigy(lr: Any = 1.0, beta1: float = 0.9, beta2: float = 0.999, *, beta3: float | None = None,
             eps: float = 1e-8, d0: float = 1e-6, d_coef: float = 1.0, safeguard_warmup: bool = False,
             weight_decay: float = 0.0, decay: rule.Decay = "decoupled", maximize: bool = False
@@ -60,7 +60,7 @@ def prodigy(lr: Any = 1.0, beta1: float = 0.9, beta2: float = 0.999, *, beta3: f
     >>> print(all(b >= a for a, b in zip(ds, ds[1:])), f"{ds[9]:.1e} {ds[29]:.1e}")
     True 1.7e-05 5.9e-02
 
-    References: Mishchenko & Defazio, arXiv:2306.06101. Proof page: ``rule-prodigy``.
+    References: Mishchenko & Defazio, arXiv:2306.06101. Proof page: :ref:`rule-prodigy`.
     """
     lr_fn = base.as_schedule("lr", lr)
     b1, b2 = base.check_beta("beta1", beta1), base.check_beta("beta2", beta2)
@@ -95,7 +95,8 @@ def prodigy(lr: Any = 1.0, beta1: float = 0.9, beta2: float = 0.999, *, beta3: f
 
         def leaf(p, m, v):
             p = rule.decayed_param(reg, p, lr_t)
-            return p - lr_t * m / (_xp.namespace(v).sqrt(v) + d_new * eps)
+            xp = _xp.namespace(v)
+            return p - lr_t * rule.safe_divide(xp, m, xp.sqrt(v) + d_new * eps)   # 0/0: no step
 
         params = _tree.map(leaf, params, m, v)
         return params, ProdigyState(t=t, m=m, v=v, s=s, theta0=state.theta0, d=d_new, r=r)

@@ -8,6 +8,7 @@ from refopt import _xp, base
 from refopt import tree as _tree
 
 
+@base.rule_factory("project_box", None)
 def project_box(inner: base.Optimizer, lower: float, upper: float) -> base.Optimizer:
     r"""θ_t = Π_[lower, upper](θ_t^{inner}): clip every coordinate after ``inner``'s step.
 
@@ -27,8 +28,8 @@ def project_box(inner: base.Optimizer, lower: float, upper: float) -> base.Optim
     """
     if not isinstance(inner, base.Optimizer):
         raise TypeError(f"inner must be a refopt Optimizer, got {type(inner).__name__}")
-    lower = base.check_real("lower", lower)
-    upper = base.check_real("upper", upper)
+    lower = base.check_real("lower", lower, finite=False)
+    upper = base.check_real("upper", upper, finite=False)
     if not lower <= upper:
         raise ValueError(f"lower must be <= upper, got {lower} > {upper}")
 

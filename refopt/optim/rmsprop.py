@@ -1,4 +1,4 @@
-"""RMSprop (ALGORITHMS.md §1; Hinton, Coursera lecture 6e; Ruder 2016 §4.5)."""
+"""RMSprop (:ref:`spec-classic`; Hinton, Coursera lecture 6e; Ruder 2016 §4.5)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class RMSpropState(NamedTuple):
     """State of :func:`rmsprop` (not centered, no momentum)."""
 
@@ -15,7 +16,7 @@ class RMSpropState(NamedTuple):
     mean_sq_grad: Any   # E[g²]_t
 
 
-# register_state
+@base.register_state
 class RMSpropCenteredState(NamedTuple):
     """State of :func:`rmsprop` with ``centered=True`` and no momentum."""
 
@@ -24,7 +25,7 @@ class RMSpropCenteredState(NamedTuple):
     mean_grad: Any      # E[g]_t
 
 
-# register_state
+@base.register_state
 class RMSpropMomentumState(NamedTuple):
     """State of :func:`rmsprop` with ``momentum > 0``, not centered."""
 
@@ -33,7 +34,7 @@ class RMSpropMomentumState(NamedTuple):
     momentum_buffer: Any  # b_t
 
 
-# register_state
+@base.register_state
 class RMSpropCenteredMomentumState(NamedTuple):
     """State of :func:`rmsprop` with ``centered=True`` and ``momentum > 0``."""
 
@@ -47,6 +48,7 @@ _STATES = {(False, False): RMSpropState, (True, False): RMSpropCenteredState,
            (False, True): RMSpropMomentumState, (True, True): RMSpropCenteredMomentumState}
 
 
+@base.rule_factory("rmsprop", tuple(_STATES.values()))
 def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: bool = True,
             centered: bool = False, momentum: float = 0.0, lr_in_buffer: bool = False,
             bias_correction: bool = False, weight_decay: float = 0.0,
@@ -60,15 +62,17 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
 
     Switches: ``eps_inside=False`` gives D = √E[g²] + ε; ``centered`` subtracts the square of an
     EMA of g, D = √(E[g²] − E[g]² + ε); ``bias_correction`` divides both EMAs by 1 − ρ^t
-    (optax's option; combined with ``centered`` the variance estimate at t = 1 is exactly 0, so
+    (combined with ``centered`` the variance estimate at t = 1 is exactly 0, so
     that first step is g/√ε, and in floating point it is dominated by cancellation);
     ``momentum`` μ > 0 adds a buffer b_t = μ b_{t−1} + g_t/D_t with
-    θ_t = θ_{t−1} − η_t b_t (``lr_in_buffer=False``, torch) or b_t = μ b_{t−1} + η_t g_t/D_t with
-    θ_t = θ_{t−1} − b_t (``lr_in_buffer=True``: Keras and optax).
+    θ_t = θ_{t−1} − η_t b_t (``lr_in_buffer=False``) or b_t = μ b_{t−1} + η_t g_t/D_t with
+    θ_t = θ_{t−1} − b_t (``lr_in_buffer=True``).
 
-    **Conventions.** ``rho=0.99, eps_inside=False`` (+ centered, momentum) equals
-    ``torch.optim.RMSprop``; the defaults equal ``optax.rmsprop`` (decay 0.9, ε inside), whose
-    momentum needs ``lr_in_buffer=True``.
+    **Conventions.** ``rho=0.99, eps_inside=False`` (+ ``centered``, ``momentum``) equals
+    ``torch.optim.RMSprop``; the defaults equal ``optax.rmsprop`` (its momentum is
+    ``lr_in_buffer=True``, its ``eps_in_sqrt=False`` is ``eps_inside=False``); ``eps=1e-7``
+    (momentum with ``lr_in_buffer=True``) equals ``keras.optimizers.RMSprop``;
+    ``eps=1e-7, eps_inside=False`` equals ``numpy_ml.neural_nets.optimizers.RMSProp``.
 
     Example:
 
@@ -81,7 +85,7 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
     True
 
     References: Hinton, Srivastava, Swersky, lecture 6e; Graves (2013) for the centered form;
-    Ruder §4.5. Proof page: ``rule-rmsprop``.
+    Ruder §4.5. Proof page: :ref:`rule-rmsprop`.
     """
     lr_fn = base.as_schedule("lr", lr)
     rho = base.check_beta("rho", rho)
@@ -101,6 +105,7 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
         return State(0, *(zeros for _ in buffers))
 
     def update(grads: Any, state: Any, params: Any) -> tuple[Any, Any]:
+        base.check_state_type("rmsprop", state, State)  # this configuration's own state type
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         correction = 1.0 - rho ** t if bias_correction else 1.0
 
@@ -116,12 +121,12 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
                 var = var - mean * mean
             denom = xp.sqrt(var + eps) if eps_inside else xp.sqrt(var) + eps
             if mu == 0.0:
-                p = p - lr_t * (g / denom)
+                p = p - lr_t * rule.safe_divide(xp, g, denom)
             elif lr_in_buffer:
-                b = mu * b + lr_t * (g / denom)
+                b = mu * b + lr_t * rule.safe_divide(xp, g, denom)
                 p = p - b
             else:
-                b = mu * b + g / denom
+                b = mu * b + rule.safe_divide(xp, g, denom)
                 p = p - lr_t * b
             return (p, eg2) + ((eg,) if centered else ()) + ((b,) if mu > 0 else ())
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from refopt import base, rule, treemath
 
 
-# @base.register_state
+@base.register_state
 class SAMState(NamedTuple):
     """State of :func:`sam`."""
 
@@ -17,7 +17,7 @@ class SAMState(NamedTuple):
     inner: Any   # the wrapped rule's state
 
 
-# @base.rule_factory("sam", SAMState)
+@base.rule_factory("sam", SAMState)
 def sam(inner: base.Optimizer, rho: float = 0.05, *, ascent_steps: int = 1,
         eps: float = 0.0) -> base.Optimizer:
     r"""SAM: hand the wrapped rule the gradient at the worst nearby point of an ascent step.
@@ -49,7 +49,7 @@ def sam(inner: base.Optimizer, rho: float = 0.05, *, ascent_steps: int = 1,
     >>> print(p)
     [-0.5]
 
-    References: Foret et al., arXiv:2010.01412. Proof page: ``rule-sam``.
+    References: Foret et al., arXiv:2010.01412. Proof page: :ref:`rule-sam`.
     """
     rule.check_inner(inner)
     if inner.extra_args:

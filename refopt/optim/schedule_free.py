@@ -10,7 +10,7 @@ from refopt.optim.adam import adam
 from refopt.optim.sgd import sgd
 
 
-# @base.register_state
+@base.register_state
 class ScheduleFreeState(NamedTuple):
     """State of :func:`schedule_free`."""
 
@@ -22,7 +22,7 @@ class ScheduleFreeState(NamedTuple):
     max_lr: float       # max_{s≤t} η_s
 
 
-# @base.rule_factory("schedule_free", ScheduleFreeState)
+@base.rule_factory("schedule_free", ScheduleFreeState)
 def schedule_free(inner: base.Optimizer, lr: Any, *, b1: float = 0.9,
                   weight_lr_power: float = 2.0) -> base.Optimizer:
     r"""Schedule-free learning: gradients at y, steps on z, evaluation at x (Defazio et al. 2024).
@@ -58,7 +58,7 @@ def schedule_free(inner: base.Optimizer, lr: Any, *, b1: float = 0.9,
     >>> print(p, s.z, s.x)
     [1.5] [1.] [1.5]
 
-    References: Defazio et al., arXiv:2405.15682. Proof page: ``rule-schedule-free``.
+    References: Defazio et al., arXiv:2405.15682. Proof page: :ref:`rule-schedule-free`.
     """
     rule.check_inner(inner)
     lr_fn = base.as_schedule("lr", lr)
@@ -71,6 +71,8 @@ def schedule_free(inner: base.Optimizer, lr: Any, *, b1: float = 0.9,
 
     def update(grads: Any, state: ScheduleFreeState, params: Any, **oracles: Any
                ) -> tuple[Any, ScheduleFreeState]:
+        if grads is not None:   # z and x are checked against params too (grad_fn: by inner)
+            base.check_update_args(grads, state, params)
         t = state.t + 1
         max_lr = max(state.max_lr, lr_fn(t))
         weight = max_lr ** power
@@ -106,7 +108,7 @@ def schedule_free_sgd(lr: Any = 1.0, b1: float = 0.9, *, weight_decay: float = 0
     >>> print(np.allclose(s.x, np.mean(zs, axis=0), rtol=1e-15))
     True
 
-    Proof page: ``rule-schedule-free``.
+    Proof page: :ref:`rule-schedule-free`.
     """
     return schedule_free(sgd(lr=lr, weight_decay=weight_decay, maximize=maximize), lr, b1=b1,
                          weight_lr_power=weight_lr_power)
@@ -129,8 +131,9 @@ def schedule_free_adamw(lr: Any = 0.0025, b1: float = 0.9, b2: float = 0.999, *,
     >>> print(s.z)
     [ 3.9 -0.9]
 
-    Proof page: ``rule-schedule-free``.
+    Proof page: :ref:`rule-schedule-free`.
     """
+    b2 = base.check_beta("b2", b2)   # named as this factory names it
     inner = adam(lr=lr, beta1=0.0, beta2=b2, eps=eps, weight_decay=weight_decay, decay="decoupled",
                  maximize=maximize)
     return schedule_free(inner, lr, b1=b1, weight_lr_power=weight_lr_power)

@@ -1,4 +1,4 @@
-"""Gradient descent: batch, stochastic and mini-batch (ALGORITHMS.md §1, Ruder 2016 §2)."""
+"""Gradient descent: batch, stochastic and mini-batch (:ref:`spec-classic`, Ruder 2016 §2)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from refopt import base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class SGDState(NamedTuple):
     """State of :func:`sgd`."""
 
     t: int  # number of updates applied so far
 
 
+@base.rule_factory("sgd", SGDState)
 def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
         maximize: bool = False) -> base.Optimizer:
     r"""Gradient descent θ_t = θ_{t−1} − η_t g_t.
@@ -23,11 +25,13 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
     Batch GD, SGD and mini-batch GD are the same rule; they differ only in which gradient the
     caller passes (full batch, one example, or a mini-batch mean).
 
-    **Conventions.** Equals ``torch.optim.SGD(lr, momentum=0)`` and ``optax.sgd(lr)``.
+    **Conventions.** Equals ``torch.optim.SGD`` (``momentum=0``), ``optax.sgd``,
+    ``keras.optimizers.SGD`` and ``numpy_ml.neural_nets.optimizers.SGD`` with the same η (rows of
+    :mod:`refopt.conventions`, each trajectory-tested).
 
     Args:
       lr: η, a float >= 0 or a schedule ``t -> float`` (t = 1 on the first update).
-      weight_decay, decay, maximize: see ALGORITHMS.md §0 (``decay`` in l2 / decoupled / fixed).
+      weight_decay, decay, maximize: see :ref:`spec-conventions` (``decay`` in l2 / decoupled / fixed).
 
     Returns:
       An :class:`~refopt.base.Optimizer`.
@@ -42,7 +46,7 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
     >>> print(np.allclose(params, 0.9 ** 50 * np.array([1.0, -2.0]), rtol=1e-14, atol=0))
     True
 
-    References: Ruder, arXiv:1609.04747 §2. Proof page: ``rule-sgd``.
+    References: Ruder, arXiv:1609.04747 §2. Proof page: :ref:`rule-sgd`.
     """
     lr_fn = base.as_schedule("lr", lr)
     reg = rule.regularisation(weight_decay, decay, maximize)

@@ -84,7 +84,7 @@ def strong_wolfe(phi: Callable[[float], tuple], t: float, f0: float, slope0: flo
     return bracket[low][0], bracket[low][1], bracket[low][2]
 
 
-# @base.rule_factory("lbfgs_wolfe", LBFGSState)
+@base.rule_factory("lbfgs_wolfe", LBFGSState)
 def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: float = 0.9,
                 max_ls: int = 25, first_step_norm: FirstStepNorm = "l1",
                 min_curvature: float | None = 1e-10, tolerance_grad: float = 1e-7,
@@ -116,7 +116,7 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
     >>> print(bool(np.linalg.norm(f.grad(p)) < 1e-8))
     True
 
-    References: Nocedal & Wright, *Numerical Optimization* §3.5. Proof page: ``rule-lbfgs``.
+    References: Nocedal & Wright, *Numerical Optimization* §3.5. Proof page: :ref:`rule-lbfgs`.
     """
     plain = lbfgs(lr, history_size, first_step_norm=first_step_norm, min_curvature=min_curvature,
                   tolerance_grad=tolerance_grad, tolerance_change=tolerance_change)  # validation

@@ -121,7 +121,8 @@ def epoch_batches(n: int, batch_size: int, *, seed: int, epoch: int, replacement
     into consecutive batches (the last one shorter unless ``drop_last``). With replacement:
     ⌈n / batch_size⌉ batches of independent uniform draws from the same generator.
     """
-    if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size):
+    if not (isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+            and 1 <= batch_size):
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n!r}")

@@ -2,7 +2,7 @@
 
 from refopt.research.agd import agd, agd_sgd_fraction
 from refopt.research.bigbatch import bigbatch, norm_test_statistics, run_bigbatch
-from refopt.research.rsgd import rsgd, rsgd_masks
+from refopt.research.rsgd import reinforcement_schedule, rsgd, rsgd_masks
 
-__all__ = ["agd", "agd_sgd_fraction", "bigbatch", "norm_test_statistics", "rsgd", "rsgd_masks",
-           "run_bigbatch"]
+__all__ = ["agd", "agd_sgd_fraction", "bigbatch", "norm_test_statistics", "reinforcement_schedule",
+           "rsgd", "rsgd_masks", "run_bigbatch"]

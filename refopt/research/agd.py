@@ -1,4 +1,4 @@
-"""AGD: auto-switchable optimizer with stepwise gradient difference (ALGORITHMS.md §5; seed 004)."""
+"""AGD: auto-switchable optimizer with stepwise gradient difference (:ref:`spec-agd`; seed 004)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from refopt import _xp, base, rule
 from refopt import tree as _tree
 
 
+@base.register_state
 class AGDState(NamedTuple):
     """State of :func:`agd` with ``amsgrad=False``."""
 
@@ -16,7 +17,7 @@ class AGDState(NamedTuple):
     b: Any      # EMA of squared stepwise differences s_t² (b_t)
 
 
-# register_state
+@base.register_state
 class AGDAMSGradState(NamedTuple):
     """State of :func:`agd` with ``amsgrad=True``."""
 
@@ -26,6 +27,7 @@ class AGDAMSGradState(NamedTuple):
     b_max: Any  # running max of b_t
 
 
+@base.rule_factory("agd", (AGDState, AGDAMSGradState))
 def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: float = 1e-5,
         amsgrad: bool = False, clip: float | None = None, weight_decay: float = 0.0,
         decay: rule.Decay = "decoupled", maximize: bool = False) -> base.Optimizer:
@@ -50,7 +52,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     **Conventions.** Weight decay is decoupled by default, θ ← θ(1 − ηλ) with the raw η
     (``decay="fixed"``: θ(1 − λ); ``"l2"``: g + λθ), as in the authors' code. δ = 1e−5 is the
     default; the authors' README recommends 1e−14 for Transformers. Provenance: [V] against the
-    official code (paper Algorithm 1 not read); see ALGORITHMS.md §5.
+    official code (paper Algorithm 1 not read); see :ref:`spec-agd`.
 
     Example (step 1 is −η·sign(g₁) where \|g₁\| > δ):
 
@@ -60,14 +62,14 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
     >>> print(p)
     [-0.1   0.02]
 
-    References: Yue, Ye, Jiang, Liu, Zhang, arXiv:2312.01658. Proof page: ``rule-agd``.
+    References: Yue, Ye, Jiang, Liu, Zhang, arXiv:2312.01658. Proof page: :ref:`rule-agd`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)
     beta2 = base.check_beta("beta2", beta2)
     delta = base.check_real("delta", delta, low=0.0)
     base.check_bool("amsgrad", amsgrad)
-    clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True)
+    clip = None if clip is None else base.check_real("clip", clip, low=0.0, low_open=True, finite=False)
     reg = rule.regularisation(weight_decay, decay, maximize)
 
     def init(params: Any) -> AGDState | AGDAMSGradState:
@@ -79,6 +81,7 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
 
     def update(grads: Any, state: AGDState | AGDAMSGradState, params: Any
                ) -> tuple[Any, AGDState | AGDAMSGradState]:
+        base.check_state_type("agd", state, AGDAMSGradState if amsgrad else AGDState)
         xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
         bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
         bc1_old = 1.0 - beta1 ** (t - 1)  # 0 at t = 1, where the old term is absent

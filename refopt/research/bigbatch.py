@@ -1,4 +1,4 @@
-r"""Big Batch SGD: adaptive batch sizes from a norm test (ALGORITHMS.md §4; seed 003).
+r"""Big Batch SGD: adaptive batch sizes from a norm test (:ref:`spec-bigbatch`; seed 003).
 
 Structure [S] (De, Yadav, Jacobs, Goldstein, AISTATS 2017, and ensmallen's BigBatchSGD);
 constants [R] — every one is an argument. One iteration, on a finite-sum objective
@@ -10,6 +10,12 @@ constants [R] — every one is an argument. One iteration, on a finite-sum objec
 3. while it fails and \|B\| < N: add max(1, ⌊δ_b\|B\|⌋) fresh examples (from the same permutation),
    reusing the gradients already computed, and test again; K never shrinks;
 4. step x ← x − α ḡ_B with α from the step rule ("fixed", "armijo", "bb").
+
+Gradient evaluations per iteration (``state.examples`` counts them): \|B\| per-example gradients
+for the norm test (the growth reuses those already computed), plus, for "bb", \|B\| more for
+∇ℓ_B(x_{t−1}) on the same batch — a BB iteration costs two batch gradients. The line searches
+("armijo", and "bb" as a safeguard) halve α (backtracking factor 1/2) and cost \|B\| loss
+evaluations per trial (``state.loss_examples``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 
 from refopt import _xp, base, treemath
 from refopt import tree as _tree
+from refopt.research.objective_checks import CheckedFiniteSum
 
 StepRule = Literal["fixed", "armijo", "bb"]
 Variance = Literal["two_pass", "norms"]
@@ -29,6 +36,7 @@ STEP_RULES: tuple[str, ...] = get_args(StepRule)
 VARIANCES: tuple[str, ...] = get_args(Variance)
 
 
+@base.register_state
 class BigBatchState(NamedTuple):
     """State of :func:`bigbatch`, including the diagnostics of the last iteration."""
 
@@ -43,12 +51,6 @@ class BigBatchState(NamedTuple):
     grad_sq: float         # ‖ḡ_B‖² of the last iteration
     variance: float        # V_B of the last iteration
     batch_loss: float      # ℓ_B(x) before the last step (nan when not evaluated)
-
-
-
-
-
-
 
 
 def norm_test_statistics(per_example_grads: Any) -> tuple[Any, float, float]:
@@ -71,8 +73,10 @@ def norm_test_statistics(per_example_grads: Any) -> tuple[Any, float, float]:
     return gbar, variance, treemath.sum_sq(gbar)
 
 
+@base.rule_factory("bigbatch", BigBatchState)
 def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth: float = 0.1,
-             step_rule: StepRule = "fixed", armijo_c: float = 0.1, finite_population: bool = False,
+             step_rule: StepRule = "fixed", armijo_c: float = 0.1,
+             armijo_atol: float | None = None, finite_population: bool = False,
              variance: Variance = "two_pass", seed: int = 0) -> base.Optimizer:
     r"""Big Batch SGD as a pure step: ``update(None, state, params, objective=finite_sum)``.
 
@@ -82,11 +86,17 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
         the batch (fixed-batch SGD).
       batch_size: K_0 ≥ 1. growth: δ_b > 0 (default 0.1).
       step_rule: "fixed"; "armijo" — double α if the batch grew, then halve while
-        ℓ_B(x − αḡ) > ℓ_B(x) − cα‖ḡ‖² (c = ``armijo_c``), on the same batch, α carried over;
+        ℓ_B(x − αḡ) > ℓ_B(x) − cα‖ḡ‖² + τ (c = ``armijo_c``), on the same batch, α carried over;
         "bb" — noise-aware Barzilai–Borwein: ν = ⟨Δx, ∇ℓ_B(x_t) − ∇ℓ_B(x_{t−1})⟩/‖Δx‖² on the
         same batch, α̃ = (1/ν)(1 − V_B/(\|B\|‖ḡ‖²)) (1/ν at \|B\| = N), α = (1 − \|B\|/N)α_{t−1} +
         (\|B\|/N)α̃, then the Armijo halving as a safeguard; α_{t−1} is kept when ν ≤ 0, ν is not
         finite, or α̃ ≤ 0; the first iteration uses α_0.
+      armijo_atol: τ ≥ 0, the absolute slack of the sufficient-decrease test. Near a minimiser the
+        decrease cα‖ḡ‖² falls below the rounding error of ℓ_B, the test then fails for every α
+        and the halving would collapse α for good (α only doubles when the batch grows, which
+        stops at \|B\| = N); the slack accepts a step whose trial loss is within rounding of the
+        required decrease. Default (None): τ = 8 ε \|ℓ_B(x)\|, ε the machine epsilon of the
+        parameters' dtype — a few rounding units of the batch loss.
       finite_population: multiply V_B/\|B\| by (N−\|B\|)/(N−1) (the test then always passes at N).
       variance: "two_pass" from materialised per-example gradients (no cancellation), or
         "norms" — (Σ_j‖g_j‖² − \|B\|‖ḡ‖²)/(\|B\|−1) from per-example squared norms, which never
@@ -97,15 +107,17 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
     The state carries the iteration's diagnostics (batch size, whether it grew, α, ‖ḡ‖², V_B).
     :func:`run_bigbatch` drives it with automatic stopping and a history.
 
-    References: De et al., arXiv:1610.05792. Proof page: ``rule-bigbatch``.
+    References: De et al., arXiv:1610.05792. Proof page: :ref:`rule-bigbatch`.
     """
     alpha0 = base.check_real("lr", lr, low=0.0, low_open=True)
-    theta = base.check_real("theta", theta, low=0.0, low_open=True)
+    theta = base.check_real("theta", theta, low=0.0, low_open=True, finite=False)
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     growth = base.check_real("growth", growth, low=0.0, low_open=True)
     base.check_choice("step_rule", step_rule, STEP_RULES)
     armijo_c = base.check_real("armijo_c", armijo_c, low=0.0, high=1.0, low_open=True, high_open=True)
+    if armijo_atol is not None:
+        armijo_atol = base.check_real("armijo_atol", armijo_atol, low=0.0, high=math.inf, high_open=True)
     base.check_bool("finite_population", finite_population)
     base.check_choice("variance", variance, VARIANCES)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -147,7 +159,8 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
                              "a finite-sum objective (refopt.problems.FiniteSum)")
         if grads is not None:
             raise ValueError("grads must be None: the rule computes its own batch gradients")
-        _xp.namespace(params, names=("params",))
+        xp = base.check_update_args(params, state, params)  # the state against params (no grads here)
+        objective = CheckedFiniteSum(objective, params)
         n = objective.n_examples
         t = state.t + 1
         perm = np.random.default_rng([seed, t]).permutation(n)
@@ -188,12 +201,14 @@ def bigbatch(lr: float = 0.1, *, theta: float = 1.0, batch_size: int = 8, growth
         if step_rule == "armijo" and grew:
             alpha = 2.0 * alpha
         if step_rule in ("armijo", "bb") and gsq > 0:
-            batch_loss = float(objective.batch_value(params, idx))
+            batch_loss = objective.batch_value(params, idx)
             loss_examples += k
+            slack = armijo_atol if armijo_atol is not None else \
+                8.0 * float(xp.finfo(_tree.leaves(params)[0].dtype).eps) * abs(batch_loss)
             while True:
-                trial = float(objective.batch_value(treemath.add_scaled(params, -alpha, gbar), idx))
+                trial = objective.batch_value(treemath.add_scaled(params, -alpha, gbar), idx)
                 loss_examples += k
-                if trial <= batch_loss - armijo_c * alpha * gsq or alpha < 1e-30:
+                if trial <= batch_loss - armijo_c * alpha * gsq + slack or alpha < 1e-30:
                     break
                 alpha *= 0.5
         new_params = treemath.add_scaled(params, -alpha, gbar)
@@ -233,6 +248,16 @@ def run_bigbatch(objective: Any, params: Any, opt: base.Optimizer | None = None,
     step size, the full objective (when ``record_objective``), ‖ḡ_B‖², the cumulative number of
     per-example gradient evaluations, and whether the batch grew.
     """
+    if isinstance(max_iters, bool) or not isinstance(max_iters, numbers.Integral) or max_iters < 0:
+        raise ValueError(f"max_iters must be an integer >= 0, got {max_iters!r}")
+    if max_examples is not None and (isinstance(max_examples, bool) or
+                                     not isinstance(max_examples, numbers.Integral) or max_examples < 1):
+        raise ValueError(f"max_examples must be None or an integer >= 1, got {max_examples!r}")
+    for name, tol in (("tol_grad", tol_grad), ("tol_objective", tol_objective)):
+        if tol is not None:
+            base.check_real(name, tol, low=0.0, high=math.inf, high_open=True)
+    base.check_bool("stop_at_full_batch", stop_at_full_batch)
+    base.check_bool("record_objective", record_objective)
     opt = bigbatch(**kwargs) if opt is None else opt
     state = opt.init(params)
     history: dict[str, list] = {"batch_size": [], "lr": [], "objective": [], "grad_sq": [],

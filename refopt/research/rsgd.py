@@ -1,4 +1,4 @@
-"""R-SGD: reinforced stochastic gradient descent (ALGORITHMS.md §2; seed 000) — as reconstructed."""
+"""R-SGD: reinforced stochastic gradient descent (:ref:`spec-rsgd`; seed 000) — as reconstructed."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ MODES: tuple[str, ...] = get_args(Mode)
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 
 
+TimeUnit = Literal["step", "epoch"]
+TIME_UNITS: tuple[str, ...] = get_args(TimeUnit)
+
+
+@base.register_state
 class RSGDState(NamedTuple):
     """State of :func:`rsgd`."""
 
@@ -45,7 +50,38 @@ def rsgd_masks(like: Any, *, seed: int, t: int, p: float, granularity: str) -> l
     return masks
 
 
-def rsgd(lr: Any = 0.01, *, gamma: float, p0: float = 1.0,
+def reinforcement_schedule(*, gamma: float = 0.99, p0: float = 1.0, p_max: float = 0.9,
+                           time_unit: TimeUnit = "step",
+                           steps_per_epoch: int | None = None) -> Callable[[int], float]:
+    r"""p_t = min(p_max, 1 − p0 γ^τ(t)), τ(t) = t per step or ⌊(t−1)/S⌋ + 1 per epoch of S steps.
+
+    ``p_max < 1`` keeps the expected dynamics (heavy ball with β_t = p_t) convergent on a
+    quadratic for ηλ < 2(1 + p_max) once p_t has saturated (proof page ``rule-rsgd``, theorem
+    ``thm-rsgd-stability``); ``p_max = 1`` is the unsaturated schedule, whose expected
+    iteration matrices have determinants Π p_t ↛ 0, so it cannot converge.
+    """
+    gamma = base.check_real("gamma", gamma, low=0.0, high=1.0, low_open=True, high_open=True)
+    p0 = base.check_real("p0", p0, low=0.0, high=1.0)
+    p_max = base.check_real("p_max", p_max, low=0.0, high=1.0)
+    base.check_choice("time_unit", time_unit, TIME_UNITS)
+    if time_unit == "epoch":
+        if isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, numbers.Integral) \
+                or steps_per_epoch < 1:
+            raise ValueError("steps_per_epoch must be an integer >= 1 when time_unit='epoch', "
+                             f"got {steps_per_epoch!r}")
+    elif steps_per_epoch is not None:
+        raise ValueError("steps_per_epoch is only used with time_unit='epoch', "
+                         f"got {steps_per_epoch!r} with time_unit='step'")
+
+    def p_of(t: int) -> float:
+        tau = t if time_unit == "step" else (t - 1) // steps_per_epoch + 1
+        return min(p_max, 1.0 - p0 * gamma ** tau)
+    return p_of
+
+
+@base.rule_factory("rsgd", RSGDState)
+def rsgd(lr: Any = 0.01, *, gamma: float = 0.99, p0: float = 1.0, p_max: float = 0.9,
+         time_unit: TimeUnit = "step", steps_per_epoch: int | None = None,
          schedule: Callable[[int], float] | None = None, mode: Mode = "accumulate",
          granularity: Granularity = "coordinate", seed: int = 0, weight_decay: float = 0.0,
          decay: rule.Decay = "l2", maximize: bool = False) -> base.Optimizer:
@@ -54,43 +90,49 @@ def rsgd(lr: Any = 0.01, *, gamma: float, p0: float = 1.0,
     .. math::
         \Gamma_t \sim \mathrm{Bernoulli}(p_t),\quad
         h_t = g_t + \Gamma_t \odot h_{t-1}\ (h_0 = 0),\quad
-        \theta_t = \theta_{t-1} - \eta_t h_t,\quad p_t = 1 - p_0\gamma^t
+        \theta_t = \theta_{t-1} - \eta_t h_t,\quad p_t = \min(p_{\max}, 1 - p_0\gamma^{\tau(t)})
 
-    ``mode="previous"`` uses h_t = g_t + Γ_t ⊙ g_{t−1} instead. The abstract says previous
-    gradients are "added stochastically with a probability that increases with learning time"
-    and that the method needs one buffer; the recursion, the schedule's form, p0 and γ are our
-    reconstruction (ALGORITHMS.md §2). ``gamma`` has no verified default and is required.
+    with τ(t) = t (``time_unit="step"``) or the epoch index ⌊(t−1)/S⌋ + 1 (``"epoch"``, S =
+    ``steps_per_epoch``). ``mode="previous"`` uses h_t = g_t + Γ_t ⊙ g_{t−1} instead. The
+    abstract says previous gradients are "added stochastically with a probability that
+    increases with learning time" and that the method needs one buffer; the recursion, the
+    schedule's form, p0 and γ are our reconstruction (:ref:`spec-rsgd`).
 
-    In expectation over Γ_t, E[h_t | past] = g_t + p_t h_{t−1}: heavy ball with a time-varying
-    momentum β = p_t (proof page ``rule-rsgd``). p ≡ 0 is SGD bit for bit; p ≡ 1 in
-    "accumulate" mode is undamped heavy ball and does not converge on a quadratic. Since
-    p_t = 1 − p0γ^t → 1, long runs in "accumulate" mode approach that regime: pick γ so that p_t
-    stays well below 1 over the horizon (e.g. γ = 0.999 for ~10³ steps) or pass a ``schedule``.
+    **Conventions.** The abstract says previous gradients are "added stochastically with a
+    probability that increases with learning time" and that one buffer suffices; the
+    recursion, the schedule's form, its time unit, p0, γ and the saturation p_max are our
+    reconstruction. In expectation over Γ_t, E[h_t | past] = g_t + p_t h_{t−1}: heavy ball with
+    β_t = p_t. Unsaturated (p_max = 1), p_t → 1 and the expected dynamics cannot converge
+    (their iteration matrices have determinant Π p_t, bounded away from 0); saturated at
+    p_max < 1 it is heavy ball with β = p_max, convergent on a quadratic for ηλ < 2(1 + p_max)
+    (proof page ``rule-rsgd``). Defaults: p_max = 0.9 (the common heavy-ball β, which keeps every
+    step size that is stable for SGD, ηλ < 2, stable here), γ = 0.99 per step (p_t saturates
+    after ⌈ln 10/−ln 0.99⌉ = 230 steps, well inside one run on the study tasks).
 
     Args:
-      gamma: γ ∈ (0, 1) of p_t = 1 − p0 γ^t (ignored when ``schedule`` is given).
-      p0: p0 ∈ [0, 1].
-      schedule: any callable t -> p ∈ [0, 1], replacing the default schedule.
+      gamma: γ ∈ (0, 1). p0: p0 ∈ [0, 1]. p_max: the saturation p_max ∈ [0, 1].
+      time_unit: what t counts in γ^t — "step" (default) or "epoch" (needs ``steps_per_epoch``).
+      schedule: any callable t -> p ∈ [0, 1], replacing the built-in schedule (γ, p0, p_max and
+        the time unit are then unused).
       granularity: one Bernoulli draw per coordinate (default), per array, or one for all.
       seed: the masks are counter-based from (seed, t, leaf index), identical on every backend.
 
-    Example:
+    Example (β = p_max = 0.9 after 230 steps: heavy ball, so the iterate converges):
 
     >>> import numpy as np, refopt
-    >>> opt = refopt.rsgd(lr=0.05, gamma=0.999, seed=1)
+    >>> opt = refopt.rsgd(lr=0.05, seed=1)
     >>> params = np.array([1.0, -2.0]); state = opt.init(params)
-    >>> for _ in range(200):
+    >>> for _ in range(600):
     ...     params, state = opt.update(params, state, params)
-    >>> print(float(np.max(np.abs(params))) < 0.05)
+    >>> print(float(np.max(np.abs(params))) < 1e-3)
     True
+
+    References: Huang & Toyoizumi, arXiv:1701.07974 (abstract). Proof page: ``rule-rsgd``.
     """
     lr_fn = base.as_schedule("lr", lr)
     if schedule is None:
-        gamma = base.check_real("gamma", gamma, low=0.0, high=1.0, low_open=True, high_open=True)
-        p0 = base.check_real("p0", p0, low=0.0, high=1.0)
-
-        def p_of(t: int) -> float:
-            return 1.0 - p0 * gamma ** t
+        p_of = reinforcement_schedule(gamma=gamma, p0=p0, p_max=p_max, time_unit=time_unit,
+                                      steps_per_epoch=steps_per_epoch)
     else:
         if not callable(schedule):
             raise TypeError(f"schedule must be a callable t -> p, got {schedule!r}")

@@ -26,8 +26,10 @@ def observed_order(hs: Sequence[float], errors: Sequence[float], *, scale: float
     e = np.abs(np.asarray(errors, dtype=np.float64))
     if h.shape != e.shape or h.ndim != 1 or h.size < 3:
         raise ValueError("hs and errors must be 1-D sequences of equal length >= 3")
-    if np.any(h <= 0) or not np.all(np.isfinite(e)):
-        raise ValueError("hs must be > 0 and errors finite")
+    if not np.all(np.isfinite(h)) or np.any(h <= 0):
+        raise ValueError(f"hs must be finite and > 0, got {hs!r}")
+    if not np.all(np.isfinite(e)):
+        raise ValueError(f"errors must be finite, got {errors!r}")
     order = np.argsort(h)
     h, e = h[order], e[order]
     floor = floor_ulps * EPS64 * scale
