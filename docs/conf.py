@@ -64,7 +64,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     # execute every example except the studies, whose pages include their recorded results
     "filename_pattern": r"/(?!study_)[a-z][^/]*\.py$",
-    "ignore_pattern": r"/_",                # helpers such as _plotting.py
+    "ignore_pattern": r"(^|/)_[^/]*\.py$",   # helpers such as _common.py (matched on the file name)
     "image_scrapers": ("matplotlib",),
     "thumbnail_size": (240, 160),
     "remove_config_comments": True,

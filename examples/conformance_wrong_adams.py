@@ -41,7 +41,8 @@ def candidates() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    # sphinx-gallery runs the file with the docstring removed (__doc__ empty or None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--steps", type=int, default=12, help="updates per probe")
     args = parser.parse_args(argv)
     results = {}

@@ -26,8 +26,8 @@ from refopt import tree as _tree
 Schedule = Callable[[int], float]
 
 
-ExtraArg = Literal["grad_fn", "objective"]
-EXTRA_ARGS: frozenset[str] = frozenset({"grad_fn", "objective"})
+ExtraArg = Literal["grad_fn", "objective", "value"]
+EXTRA_ARGS: frozenset[str] = frozenset({"grad_fn", "objective", "value"})
 
 
 class InitFn(Protocol):
@@ -47,6 +47,7 @@ class UpdateFn(Protocol):
       own choosing (look-ahead NAG, multi-stage Runge–Kutta). ``grads`` is then ``None``.
     - ``objective``: a finite sum with per-example access (Big Batch's sampling and line search);
       ``grads`` is then ``None``.
+    - ``value``: the loss ℓ(θ_{t−1}) of the batch that gave ``grads`` (Polyak's step size).
     """
 
     def __call__(self, grads: Any, state: Any, params: Any, /, **extra: Any) -> tuple[Any, Any]: ...
@@ -56,7 +57,7 @@ class Optimizer(NamedTuple):
     """A rule: ``init(params) -> state`` and ``update(grads, state, params, **extra) -> (params, state)``.
 
     ``extra_args`` is the rule's own declaration of the keyword arguments its ``update`` needs
-    beyond (grads, state, params), a subset of ``{"grad_fn", "objective"}``. Drivers (the
+    beyond (grads, state, params), a subset of ``{"grad_fn", "objective", "value"}``. Drivers (the
     training loop, the registry's tests, the demo) read it instead of keeping lists of rule
     names.
     """
@@ -376,16 +377,22 @@ def _check_state_against(node: Any, name: str, params_def: Any, paths: list, par
         _check_leaves(paths, "params", params_leaves, name, leaves)
         return
     if _tree.is_namedtuple(node):
-        # fields a state class lists in ``leaf_summaries`` hold one summary per leaf whose shape
-        # differs from the leaf's (Adafactor's row/column factors, SM3's per-axis accumulators)
-        # and fields in ``sub_states`` hold an inner rule's state for a subset of the leaves, which
-        # that rule's own update checks (Muon's fallback)
+        # Three declared kinds of field whose arrays do not mirror params leaf for leaf (kept apart
+        # because their checks differ): ``PER_LEAF_SCALARS`` hold one 0-d array per leaf, checked
+        # here in full (NovoGrad's layer-wise moment); ``leaf_summaries`` hold one summary per leaf
+        # of a rule-specific shape (Adafactor's row/column factors, SM3's per-axis accumulators),
+        # checked here for structure and by the rule's ``check_leaf_summaries_like`` for shapes;
+        # ``sub_states`` hold an inner rule's state for a subset of the leaves, which that rule's
+        # own update checks (Muon's fallback)
+        scalars = getattr(type(node), "PER_LEAF_SCALARS", ())
         summaries = getattr(type(node), "leaf_summaries", ())
         inner = getattr(type(node), "sub_states", ())
         for field, child in zip(node._fields, node):
             if field in inner:
                 continue
-            if field in summaries:
+            if field in scalars:
+                _check_per_leaf_scalars(child, f"{name}.{field}", params_def, paths, params_leaves)
+            elif field in summaries:
                 _check_leaf_summaries(child, f"{name}.{field}", params_def, len(paths))
             else:
                 _check_state_against(child, f"{name}.{field}", params_def, paths, params_leaves)
@@ -426,6 +433,24 @@ def check_leaf_summaries_like(state: Any, expected: Any) -> None:
             if x.dtype != y.dtype:
                 raise TypeError(f"state.{field} entry {i} is {x.dtype} but these params need {y.dtype}; "
                                 "refopt never casts silently")
+
+
+def _check_per_leaf_scalars(node: Any, name: str, params_def: Any, paths: list, params_leaves: list) -> None:
+    """A state field a rule declares in its class's ``PER_LEAF_SCALARS``: params' structure,
+    each leaf a 0-d array of its params leaf's dtype."""
+    leaves, treedef = _tree.flatten(node)
+    if treedef != params_def:
+        raise ValueError(f"{name} has structure {treedef} but params has structure {params_def}: "
+                         "the state was made for other parameters (pass the state init made for these)")
+    for path, x, y in zip(paths, params_leaves, leaves):
+        if not (_xp.is_array(x) and _xp.is_array(y)):
+            continue  # the namespace check names the offending leaf
+        if tuple(y.shape) != ():
+            raise ValueError(f"shape mismatch at {path}: {name} must hold a 0-d array per leaf, "
+                             f"has {tuple(y.shape)}")
+        if x.dtype != y.dtype:
+            raise TypeError(f"dtype mismatch at {path}: params is {x.dtype}, {name} is "
+                            f"{y.dtype}; refopt never casts silently")
 
 
 def _check_leaves(paths: list, name_a: str, leaves_a: list, name_b: str, leaves_b: list) -> None:

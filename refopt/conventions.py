@@ -81,6 +81,7 @@ def beta2_in_float32(t: int) -> float:
     import numpy as np
     return float(np.float32(1.0) - np.float32(t) ** np.float32(-0.8))
 
+#: Every framework fact, written once as a refopt configuration and the framework call it equals.
 CONVENTIONS: tuple[Convention, ...] = (
     _t("sgd", {"lr": 0.1}, "SGD", {"lr": 0.1}),
     _t("sgd", {"lr": 0.1, "weight_decay": 0.05}, "SGD", {"lr": 0.1, "weight_decay": 0.05}),
@@ -191,6 +192,28 @@ CONVENTIONS: tuple[Convention, ...] = (
     _o('signum', {'lr': 0.01, 'momentum': 0.0}, 'sign_sgd', {'learning_rate': 0.01}),
     _o('signum', {'lr': 0.01}, 'signum', {'learning_rate': 0.01}),
     _o('signum', {'lr': 0.01, 'momentum': 0.5}, 'signum', {'learning_rate': 0.01, 'beta': 0.5}),
+    # issue 16 part B
+    _t('rprop', {'lr': 0.01, 'sign_change': 'skip'}, 'Rprop', {}),
+    _t('rprop', {'lr': 0.05, 'eta_minus': 0.3, 'eta_plus': 1.1, 'min_step': 0.001, 'max_step': 0.2, 'sign_change': 'skip', 'maximize': True}, 'Rprop', {'lr': 0.05, 'etas': (0.3, 1.1), 'step_sizes': (0.001, 0.2), 'maximize': True}),
+    _o('rprop', {'lr': 0.05, 'sign_change': 'skip', 'delayed': True}, 'rprop', {'learning_rate': 0.05}),
+    _o('rprop', {'lr': 0.05, 'eta_minus': 0.3, 'eta_plus': 1.1, 'min_step': 0.001, 'max_step': 0.2, 'sign_change': 'skip', 'delayed': True}, 'rprop', {'learning_rate': 0.05, 'eta_minus': 0.3, 'eta_plus': 1.1, 'min_step_size': 0.001, 'max_step_size': 0.2}),
+    _o('ademamix', {'lr': 0.01}, 'contrib.ademamix', {'learning_rate': 0.01}),
+    _o('ademamix', {'lr': 0.02, 'beta1': 0.8, 'beta2': 0.99, 'beta3': 0.95, 'alpha': 3.0, 'eps': 1e-06, 'eps_root': 1e-08, 'weight_decay': 0.1}, 'contrib.ademamix', {'learning_rate': 0.02, 'b1': 0.8, 'b2': 0.99, 'b3': 0.95, 'alpha': 3.0, 'eps': 1e-06, 'eps_root': 1e-08, 'weight_decay': 0.1}),
+    _o('optimistic_gd', {'lr': 0.05}, 'optimistic_gradient_descent', {'learning_rate': 0.05}),
+    _o('optimistic_gd', {'lr': 0.05, 'alpha': 0.7, 'beta': 0.4}, 'optimistic_gradient_descent', {'learning_rate': 0.05, 'alpha': 0.7, 'beta': 0.4}),
+    _o('optimistic_adam', {'lr': 0.01, 'nesterov': True}, 'optimistic_adam_v2', {'learning_rate': 0.01}),
+    _o('optimistic_adam', {'lr': 0.01, 'beta1': 0.8, 'beta2': 0.99, 'alpha': 0.5, 'beta': 2.0, 'eps_root': 1e-08}, 'optimistic_adam_v2', {'learning_rate': 0.01, 'b1': 0.8, 'b2': 0.99, 'alpha': 0.5, 'beta': 2.0, 'eps_root': 1e-08, 'nesterov': False}),
+    _t('asgd', {'lr': 0.05, 't0': 1000001}, 'ASGD', {'lr': 0.05}),
+    _t('asgd', {'lr': 0.05, 'lambd': 0.1, 'alpha': 0.5, 't0': 6, 'weight_decay': 0.02, 'maximize': True}, 'ASGD', {'lr': 0.05, 'lambd': 0.1, 'alpha': 0.5, 't0': 5, 'weight_decay': 0.02, 'maximize': True}),
+    _o('adan', {'lr': 0.01, 'diff_scale': 'one_minus_beta2', 'eps_root': 1e-08}, 'adan', {'learning_rate': 0.01}),
+    _o('adan', {'lr': 0.01, 'beta1': 0.9, 'beta2': 0.8, 'beta3': 0.95, 'eps': 1e-06, 'diff_scale': 'one_minus_beta2', 'weight_decay': 0.1, 'decay': 'decoupled'}, 'adan', {'learning_rate': 0.01, 'b1': 0.9, 'b2': 0.8, 'b3': 0.95, 'eps': 1e-06, 'eps_root': 0.0, 'weight_decay': 0.1}),
+    _o('novograd', {'lr': 0.01}, 'novograd', {'learning_rate': 0.01}),
+    _o('novograd', {'lr': 0.01, 'beta1': 0.95, 'beta2': 0.98, 'eps': 1e-08, 'eps_root': 1e-08, 'weight_decay': 0.05}, 'novograd', {'learning_rate': 0.01, 'b1': 0.95, 'b2': 0.98, 'eps': 1e-08, 'eps_root': 1e-08, 'weight_decay': 0.05}),
+    _k('ftrl', {'lr': 0.5, 'beta': 0.0, 'initial_accumulator': 0.1}, 'Ftrl', {'learning_rate': 0.5}),
+    _k('ftrl', {'lr': 0.5, 'l1': 0.01, 'l2': 0.1, 'beta': 0.5, 'lr_power': -0.4, 'initial_accumulator': 0.2, 'shrinkage': 0.03}, 'Ftrl', {'learning_rate': 0.5, 'l1_regularization_strength': 0.01, 'l2_regularization_strength': 0.05, 'beta': 0.5, 'learning_rate_power': -0.4, 'initial_accumulator_value': 0.2, 'l2_shrinkage_regularization_strength': 0.03}),
+    _k('ftrl', {'lr': 0.5, 'l1': 2.0, 'beta': 0.0, 'initial_accumulator': 0.1}, 'Ftrl', {'learning_rate': 0.5, 'l1_regularization_strength': 2.0}),
+    _o('polyak_sgd', {'max_lr': 1.0, 'f_min': -2.0}, 'polyak_sgd', {'f_min': -2.0}),
+    _o('polyak_sgd', {'lr': 0.5, 'c': 0.25, 'max_lr': 0.3, 'f_min': -2.0, 'eps': 0.001, 'gap': 'positive'}, 'polyak_sgd', {'scaling': 0.5, 'max_learning_rate': 0.3, 'f_min': -2.0, 'eps': 0.001, 'variant': 'sps+'}),
     # issue 17 part A
     _o('lamb', {'lr': 0.01}, 'lamb', {'learning_rate': 0.01}),
     _o('lamb', {'lr': 0.01, 'beta1': 0.8, 'beta2': 0.99, 'eps': 1e-08, 'eps_root': 1e-10, 'direction_decay': 0.05}, 'lamb', {'learning_rate': 0.01, 'b1': 0.8, 'b2': 0.99, 'eps': 1e-08, 'eps_root': 1e-10, 'weight_decay': 0.05}),
@@ -245,7 +268,21 @@ SEARCH_SPACE: dict[str, dict[str, tuple]] = {
     "yogi": {"initial_momentum": (0.0, 1e-6), "initial_accumulator": (1e-6, 0.0)},
     "lion": {"weight_decay": (0.0, 1e-3), "beta1": (0.9, 0.95), "beta2": (0.99, 0.98)},
     "signum": {"momentum": (0.9, 0.0, 0.5)},
+    "rprop": {"sign_change": ("backtrack", "skip"), "delayed": (False, True)},
+    "ademamix": {"eps_root": (0.0, 1e-8)},
+    "optimistic_gd": {"prev_init": ("first_grad", "zero")},
+    "optimistic_adam": {"nesterov": (False, True), "prev_init": ("first_grad", "zero"),
+                        "eps_root": (0.0, 1e-8)},
+    "asgd": {},
+    "adan": {"diff_scale": ("beta2", "one_minus_beta2"), "eps_root": (0.0, 1e-8)},
+    "novograd": {"eps_root": (0.0, 1e-8)},
+    "ftrl": {},
+    "polyak_sgd": {"gap": ("signed", "positive")},
 }
+
+# Rules whose first update is not θ₀ + η·d₁ (FTRL's closed form is not linear in η; Rprop's
+# delayed form does not move at t = 1): diagnose() searches their η over the table's values.
+LR_SEARCHED: frozenset[str] = frozenset({"ftrl", "rprop"})
 
 
 def rows(rule: str | None = None, framework: str | None = None) -> list[Convention]:

@@ -51,6 +51,16 @@ SETTINGS = {
     "muon": {"lr": 0.02, "fallback": adam(lr=0.003)},
     "sm3": {"lr": 0.05},
     "fromage": {"lr": 0.01},
+    # Rprop is a full-batch method: a floor on Δ keeps mini-batch sign noise from freezing it
+    "rprop": {"lr": 0.002, "min_step": 5e-4, "max_step": 0.01},
+    "ademamix": {"lr": 0.003},
+    "optimistic_gd": {"lr": 0.05},
+    "optimistic_adam": {"lr": 0.003},
+    "asgd": {"lr": 0.1},
+    "adan": {"lr": 0.003},
+    "novograd": {"lr": 0.01},
+    "ftrl": {"lr": 0.1, "initial_accumulator": 0.1, "beta": 0.0},
+    "polyak_sgd": {"max_lr": 1.0},   # ℓ* = 0: cross-entropy is >= 0
     # wrappers, each around the base rule its registry entry uses (refopt.registry)
     "clip_by_value": {"lr": 0.003, "max_delta": 0.5},
     "clip_by_global_norm": {"lr": 0.01, "max_norm": 1.0},

@@ -23,12 +23,16 @@ from refopt.optim.adafactor import adafactor
 from refopt.optim.adagrad import adagrad
 from refopt.optim.adam import adam
 from refopt.optim.adamax import adamax
+from refopt.optim.adan import adan
+from refopt.optim.ademamix import ademamix
 from refopt.optim.amsgrad import amsgrad
+from refopt.optim.asgd import asgd
 from refopt.optim.averaging import average_params
 from refopt.optim.centralize import centralize
 from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
 from refopt.optim.dadapt import dadapt_adamw
 from refopt.optim.fromage import fromage
+from refopt.optim.ftrl import ftrl
 from refopt.optim.lamb import lamb
 from refopt.optim.lars import lars, matrix_leaves
 from refopt.optim.lbfgs import lbfgs
@@ -41,9 +45,14 @@ from refopt.optim.nadam import nadam
 from refopt.optim.nag import nag
 from refopt.optim.nag_reparameterised import nag_reparameterised
 from refopt.optim.noise import add_gradient_noise
+from refopt.optim.novograd import novograd
+from refopt.optim.optimistic import optimistic_gd
+from refopt.optim.optimistic_adam import optimistic_adam
+from refopt.optim.polyak import polyak_sgd
 from refopt.optim.prodigy import prodigy
 from refopt.optim.radam import radam
 from refopt.optim.rmsprop import rmsprop
+from refopt.optim.rprop import rprop
 from refopt.optim.sam import sam
 from refopt.optim.schedule_free import schedule_free, schedule_free_adamw, schedule_free_sgd
 from refopt.optim.sgd import sgd
@@ -427,6 +436,123 @@ SPECS.update({s.name: s for s in [
 
 SPECS.update({s.name: s for s in [_rk_spec(n) for n in _tab.TABLEAUX]
               + [_lmm_spec(n) for n in _ms.METHODS]})
+
+
+# --- issue 16 part B: sign-based, averaged and extrapolated rules -----------------------------
+SPECS.update({s.name: s for s in [
+    Spec(
+        "rprop", rprop, "classic", "Riedmiller & Braun 1993; Igel & Hüsken 2000", "rule-rprop",
+        configs=({"lr": 0.1}, {"lr": 0.1, "sign_change": "skip", "eta_plus": 1.5},
+                 {"lr": 0.05, "sign_change": "skip", "delayed": True, "min_step": 0.01},
+                 {"lr": 0.1, "weight_decay": 0.05}),
+        invalid=_shared_invalid() + (
+            Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
+            Invalid({"lr": 60.0}, ValueError, r"lr must be in \[min_step, max_step\] = \[1e-06, 50.0\]"),
+            Invalid({"eta_minus": 1.0}, ValueError, r"eta_minus must be in \(0.0, 1.0\)"),
+            Invalid({"eta_plus": 1.0}, ValueError, r"eta_plus must be in \(1.0, inf\]"),
+            Invalid({"min_step": 1.0, "max_step": 0.5}, ValueError, r"max_step must be in \[1.0, inf\]"),
+            Invalid({"sign_change": "revert"}, ValueError,
+                    r"sign_change must be one of \['backtrack', 'skip'\]"),
+            Invalid({"delayed": 1}, TypeError, "delayed must be True or False"),
+            Invalid({"delayed": True}, ValueError, "delayed=True needs sign_change='skip'")),
+        scale_invariant={"lr": 0.1},
+        lr_schedules=False),
+    Spec(
+        "ademamix", ademamix, "classic", "Pagliardini, Ablin & Grangier 2024", "rule-ademamix",
+        configs=({"lr": 0.01}, {"lr": 0.01, "beta3": 0.99, "alpha": 2.0, "eps_root": 1e-8},
+                 {"lr": 0.01, "alpha": lambda t: min(t / 10, 1.0) * 5.0,
+                  "beta3": lambda t: 0.9 + 0.09 * min(t / 10, 1.0), "weight_decay": 0.1},
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2"}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2", "beta3") + (
+            Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
+            Invalid({"alpha": "big"}, TypeError, "alpha must be a real number"),
+            Invalid({"eps_root": -1.0}, ValueError, "eps_root must be in")),
+        scale_invariant={"lr": 0.01, "eps": 0.0}),
+    Spec(
+        "optimistic_gd", optimistic_gd, "classic", "Daskalakis et al. 2018; Mokhtari et al. 2020",
+        "rule-optimistic",
+        configs=({"lr": 0.05}, {"lr": 0.05, "alpha": 0.5, "beta": 2.0, "prev_init": "zero"},
+                 {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"}),
+        invalid=_shared_invalid() + (
+            Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
+            Invalid({"beta": float("nan")}, ValueError, "beta must be in"),
+            Invalid({"beta": True}, TypeError, "beta must be a real number"),
+            Invalid({"prev_init": "none"}, ValueError,
+                    r"prev_init must be one of \['first_grad', 'zero'\]"))),
+    Spec(
+        "optimistic_adam", optimistic_adam, "classic", "Daskalakis et al. 2018", "rule-optimistic",
+        configs=({"lr": 0.01}, {"lr": 0.01, "nesterov": True, "alpha": 0.5, "beta": 2.0},
+                 {"lr": 0.01, "prev_init": "zero", "eps_root": 1e-8, "weight_decay": 0.01}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
+            Invalid({"nesterov": "yes"}, TypeError, "nesterov must be True or False"),
+            Invalid({"prev_init": "none"}, ValueError, "prev_init must be one of")),
+        scale_invariant={"lr": 0.01, "eps": 0.0}),
+    Spec(
+        "asgd", asgd, "classic", "Polyak & Juditsky 1992; Bottou 2012", "rule-asgd",
+        configs=({"lr": 0.05}, {"lr": 0.05, "lambd": 0.1, "alpha": 0.5, "t0": 3},
+                 {"lr": 0.05, "lambd": 0.0, "weight_decay": 0.01, "decay": "decoupled"}),
+        invalid=_shared_invalid() + (
+            Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
+            Invalid({"lambd": -1.0}, ValueError, "lambd must be in"),
+            Invalid({"alpha": float("nan")}, ValueError, "alpha must be in"),
+            Invalid({"t0": 1.5}, TypeError, "t0 must be an integer >= 0"),
+            Invalid({"t0": True}, TypeError, "t0 must be an integer >= 0"),
+            Invalid({"t0": -1}, ValueError, "t0 must be an integer >= 0")),
+        lr_schedules=False,
+        zero_grad_fixed_point=False),
+    Spec(
+        "adan", adan, "classic", "Xie et al. 2022", "rule-adan",
+        configs=({"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1},
+                 {"lr": 0.01, "diff_scale": "one_minus_beta2", "eps_root": 1e-8,
+                  "weight_decay": 0.1, "decay": "decoupled"},
+                 {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "beta3": 0.999}),
+        invalid=tuple(i for i in _shared_invalid() if "decay" not in i.kwargs) + _EPS_NEG
+        + _betas_invalid("beta1", "beta2", "beta3") + (
+            Invalid({"decay": "l1"}, ValueError,
+                    r"decay must be one of \['proximal', 'l2', 'decoupled', 'fixed'\]"),
+            Invalid({"diff_scale": "one"}, ValueError,
+                    r"diff_scale must be one of \['beta2', 'one_minus_beta2'\]")),
+        scale_invariant={"lr": 0.01, "eps": 0.0}),
+    Spec(
+        "novograd", novograd, "classic", "Ginsburg et al. 2019", "rule-novograd",
+        configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "weight_decay": 0.01},
+                 {"lr": 0.01, "eps_root": 1e-8, "weight_decay": 0.01, "decay": "decoupled"}),
+        invalid=tuple(i for i in _shared_invalid() if "decay" not in i.kwargs) + _EPS_NEG
+        + _betas_invalid("beta1", "beta2") + (
+            Invalid({"decay": "l1"}, ValueError,
+                    r"decay must be one of \['in_moment', 'l2', 'decoupled', 'fixed'\]"),),
+        elementwise=False,   # one second moment per leaf: a coordinate's step depends on its layer
+        scale_invariant={"lr": 0.01, "eps": 0.0}),
+    Spec(
+        "ftrl", ftrl, "classic", "McMahan et al. 2013", "rule-ftrl",
+        configs=({"lr": 0.5}, {"lr": 0.5, "l1": 0.05, "l2": 0.1, "beta": 0.5, "initial_accumulator": 0.1},
+                 {"lr": 0.5, "lr_power": -0.3, "shrinkage": 0.05, "beta": 0.0, "initial_accumulator": 0.1}),
+        invalid=_shared_invalid() + (
+            Invalid({"lr": 0.0}, ValueError, r"lr must be in \(0.0, inf\]"),
+            Invalid({"lr": lambda t: 0.1}, TypeError, "lr must be a constant float"),
+            Invalid({"l1": -0.1}, ValueError, "l1 must be in"),
+            Invalid({"l2": -0.1}, ValueError, "l2 must be in"),
+            Invalid({"beta": float("nan")}, ValueError, "beta must be in"),
+            Invalid({"lr_power": 0.5}, ValueError, r"lr_power must be in \[-1.0, 0.0\]"),
+            Invalid({"initial_accumulator": -1.0}, ValueError, "initial_accumulator must be in"),
+            Invalid({"shrinkage": -1.0}, ValueError, "shrinkage must be in")),
+        lr_schedules=False,
+        zero_grad_fixed_point=False),  # θ_t is a function of (z, n): from z = 0 it is 0, not θ_0
+    Spec(
+        "polyak_sgd", polyak_sgd, "classic", "Polyak 1987; Loizou et al. 2021", "rule-polyak",
+        configs=({"max_lr": 1.0}, {"lr": 0.5, "max_lr": 2.0, "c": 0.5, "gap": "positive"},
+                 {"max_lr": 1.0, "f_min": -1.0, "eps": 1e-8, "weight_decay": 0.01}),
+        invalid=tuple(i for i in _shared_invalid() if "lr" not in i.kwargs) + (
+            Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+            Invalid({"max_lr": 0.0}, ValueError, r"max_lr must be in \(0.0, inf\]"),
+            Invalid({"f_min": float("inf")}, ValueError, "f_min must be finite"),
+            Invalid({"f_min": "zero"}, TypeError, "f_min must be a real number"),
+            Invalid({"c": 0.0}, ValueError, r"c must be in \(0.0, inf\]"),
+            Invalid({"eps": -1.0}, ValueError, "eps must be in"),
+            Invalid({"gap": "sps+"}, ValueError, r"gap must be one of \['signed', 'positive'\]")),
+        elementwise=False),   # the step size uses ‖g‖² over the whole pytree
+]})
 
 
 # --- issue 17 part B: wrappers around any rule (each registered around a small base rule) -------

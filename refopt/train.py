@@ -85,7 +85,8 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
     A rule that declares ``"grad_fn"`` in its ``extra_args`` (look-ahead NAG, multi-stage
     Runge–Kutta) evaluates gradients itself: it is called as
     ``update(None, state, params, grad_fn=oracle)``; every other rule gets the mini-batch
-    gradient as ``grads``.
+    gradient as ``grads``, and a rule that declares ``"value"`` (Polyak's step size) also the
+    mini-batch loss at the same parameters as ``value=``.
 
     Args:
       oracle_batch: what ``grad_fn`` evaluates: ``"same"`` — the current mini-batch (all stage
@@ -144,6 +145,9 @@ def train(objective: FiniteSum, opt: base.Optimizer, params: Any, *, epochs: int
                 params, state = opt.update(None, state, params,
                                            grad_fn=_oracle(objective, idx, oracle_batch,
                                                            (seed, epoch, steps)))
+            elif "value" in opt.extra_args:
+                value, grad = objective.batch_value_and_grad(params, idx)
+                params, state = opt.update(grad, state, params, value=value)
             else:
                 params, state = opt.update(objective.batch_grad(params, idx), state, params)
             steps += 1

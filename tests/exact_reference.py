@@ -440,6 +440,41 @@ def lars(theta, grad, steps, lr, mu, kappa, wd=0, eps=0, nesterov=False, sum_of_
     return out
 
 
+# --- issue 16 part B -----------------------------------------------------------------------------
+
+
+def rprop(theta, grad, steps, step0, eta_minus, eta_plus, dmin, dmax, sign_change="backtrack",
+          delayed=False):
+    """Riedmiller & Braun 1993 (backtrack) / Igel & Hüsken's iRprop⁻ (skip); ``delayed``: the
+    move proposed at step t is applied at step t+1 unless g_{t+1} flips sign."""
+    n = len(theta)
+    delta, g_prev, du_prev = [step0] * n, [0] * n, [0] * n
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        new_theta, new_delta, new_g, new_du = [], [], [], []
+        for th, x, d, gp, dp in zip(theta, g, delta, g_prev, du_prev):
+            s = sp.sign(gp * x)
+            if s > 0:
+                d = sp.Min(d * eta_plus, dmax)
+            elif s < 0:
+                d = sp.Max(d * eta_minus, dmin)
+            proposal = 0 if s < 0 else -sp.sign(x) * d
+            if delayed:
+                move, du = (0 if s < 0 else dp), proposal
+            elif s < 0 and sign_change == "backtrack":
+                move = du = -dp
+            else:
+                move = du = proposal
+            new_theta.append(th + move)
+            new_delta.append(d)
+            new_g.append(0 if s < 0 else x)
+            new_du.append(du)
+        theta, delta, g_prev, du_prev = new_theta, new_delta, new_g, new_du
+        out.append(theta)
+    return out
+
+
 def adafactor(theta, grad, steps, lr, c_exp, eps1, eps2, d, relative_step=True, factored=False):
     """Shazeer & Stern 2018, Alg. 4/5 without momentum, ε1 added to g². ``theta`` is a vector
     (unfactored) or, with ``factored=True``, a matrix as a list of rows: R_i = EMA of the mean
@@ -471,6 +506,52 @@ def adafactor(theta, grad, steps, lr, c_exp, eps1, eps2, d, relative_step=True, 
         alpha = max(eps2, rms(flat(theta)), key=float) * rho
         new = [a - alpha * x for a, x in zip(flat(theta), u)]
         theta = [new[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)] if factored else new
+        out.append(theta)
+    return out
+
+
+def ademamix(theta, grad, steps, lr, b1, b2, b3, alpha, eps, wd=0):
+    """Pagliardini et al. 2024, Algorithm 1; ``b3`` and ``alpha`` may be functions of t ≥ 1;
+    decoupled weight decay θ ← θ − ηλθ."""
+    n = len(theta)
+    m1, m2, nu = [0] * n, [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        b3t = b3(t) if callable(b3) else b3
+        at = alpha(t) if callable(alpha) else alpha
+        m1 = [b1 * a + (1 - b1) * x for a, x in zip(m1, g)]
+        m2 = [b3t * a + (1 - b3t) * x for a, x in zip(m2, g)]
+        nu = [b2 * a + (1 - b2) * x**2 for a, x in zip(nu, g)]
+        theta = [th - lr * wd * th - lr * (a / (1 - b1**t) + at * c) / (sp.sqrt(v / (1 - b2**t)) + eps)
+                 for th, a, c, v in zip(theta, m1, m2, nu)]
+        out.append(theta)
+    return out
+
+
+def optimistic(theta, grad, steps, lr, alpha=1, beta=1, prev_init="first_grad", adam=None):
+    """θ_t = θ_{t−1} − η((α+β) d_t − β d_{t−1}); d = g, or Adam's r_t when ``adam=(β1, β2, ε,
+    nesterov)``; d_0 = d_1 ("first_grad") or 0 ("zero")."""
+    n = len(theta)
+    m, v, d_prev = [0] * n, [0] * n, [0] * n
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        if adam is None:
+            d = g
+        else:
+            b1, b2, eps, nesterov = adam
+            m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+            v = [b2 * a + (1 - b2) * x**2 for a, x in zip(v, g)]
+            if nesterov:
+                mh = [b1 * a / (1 - b1**(t + 1)) + (1 - b1) * x / (1 - b1**t) for a, x in zip(m, g)]
+            else:
+                mh = [a / (1 - b1**t) for a in m]
+            d = [a / (sp.sqrt(b / (1 - b2**t)) + eps) for a, b in zip(mh, v)]
+        if t == 1 and prev_init == "first_grad":
+            d_prev = d
+        theta = [th - lr * ((alpha + beta) * x - beta * y) for th, x, y in zip(theta, d, d_prev)]
+        d_prev = d
         out.append(theta)
     return out
 
@@ -510,6 +591,43 @@ def sm3_matrix(theta, grads, lr, beta, eps=0):
     return out
 
 
+def asgd(theta, grad, steps, lr, lambd, alpha, t0):
+    """Bottou's steps η_t = η0/(1 + λη0(t−1))^α, θ_t = θ_{t−1}(1 − λη_t) − η_t g_t; returns the
+    pairs (θ_t, θ̄_t) with θ̄_t the plain mean of θ_{t0+1..t} (θ_t while t ≤ t0)."""
+    out, path = [], []
+    for t in range(1, steps + 1):
+        eta = lr / (1 + lambd * lr * (t - 1)) ** alpha
+        theta = [th * (1 - lambd * eta) - eta * x for th, x in zip(theta, grad(theta))]
+        path.append(theta)
+        window = path[t0:] if t > t0 else [theta]
+        out.append((theta, [sum(c) / len(window) for c in zip(*window)]))
+    return out
+
+
+def adan(theta, grad, steps, lr, b1, b2, b3, eps, c=None, wd=0, proximal=True):
+    """Xie et al. 2022 with retention factors b (the paper's β is 1 − b) and the authors' bias
+    corrections; c scales g_t − g_{t−1} (b2 in the paper, 1 − b2 in optax 0.2.8)."""
+    c = b2 if c is None else c
+    n_ = len(theta)
+    m, v, n, g_prev = [0] * n_, [0] * n_, [0] * n_, None
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        diff = [0] * n_ if g_prev is None else [x - y for x, y in zip(g, g_prev)]
+        m = [b1 * a + (1 - b1) * x for a, x in zip(m, g)]
+        v = [b2 * a + (1 - b2) * d for a, d in zip(v, diff)]
+        n = [b3 * a + (1 - b3) * (x + c * d) ** 2 for a, x, d in zip(n, g, diff)]
+        if not proximal:
+            theta = [th - lr * wd * th for th in theta]
+        theta = [th - lr * (a / (1 - b1**t) + c * b / (1 - b2**t)) / (sp.sqrt(q / (1 - b3**t)) + eps)
+                 for th, a, b, q in zip(theta, m, v, n)]
+        if proximal:
+            theta = [th / (1 + lr * wd) for th in theta]
+        g_prev = g
+        out.append(theta)
+    return out
+
+
 def fromage(theta, grad, steps, lr, min_norm=0):
     """Bernstein et al. 2020, Alg. 1: θ ← (θ − η ‖θ‖/‖g‖ g)/√(1+η²), norms floored at min_norm."""
     out = []
@@ -517,5 +635,64 @@ def fromage(theta, grad, steps, lr, min_norm=0):
         g = grad(theta)
         pn, gn = sp.Max(_norm(theta), min_norm), sp.Max(_norm(g), min_norm)
         theta = [(th - lr * pn / gn * x) / sp.sqrt(1 + lr**2) for th, x in zip(theta, g)]
+        out.append(theta)
+    return out
+
+
+def novograd(theta, grad, steps, lr, b1, b2, eps, wd=0, layers=None):
+    """Ginsburg et al. 2019: one second moment per layer (``layers``: lists of coordinate
+    indices; default one layer), v_1 = ‖g_1‖², m_t = β1 m_{t−1} + g/(√v + ε) + λθ_{t−1}."""
+    layers = [list(range(len(theta)))] if layers is None else layers
+    m, v = [0] * len(theta), [None] * len(layers)
+    out = []
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        new = list(theta)
+        for li, idx in enumerate(layers):
+            sq = sum(g[i] ** 2 for i in idx)
+            v[li] = sq if t == 1 else b2 * v[li] + (1 - b2) * sq
+            for i in idx:
+                m[i] = b1 * m[i] + g[i] / (sp.sqrt(v[li]) + eps) + wd * theta[i]
+                new[i] = theta[i] - lr * m[i]
+        theta = new
+        out.append(theta)
+    return out
+
+
+HALF = R(1, 2)
+
+
+def ftrl(theta, grad, steps, alpha, l1=0, l2=0, beta=0, p=HALF, n0=0, shrink=0):
+    """McMahan et al. 2013, Algorithm 1, with n^p for √n, accumulator start n0 and a loss term
+    shrink·θ² whose gradient enters z only."""
+    k = len(theta)
+    z, n = [0] * k, [n0] * k
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        new = []
+        for i in range(k):
+            n_new = n[i] + g[i] ** 2
+            sigma = (n_new**p - n[i] ** p) / alpha
+            z[i] = z[i] + g[i] + 2 * shrink * theta[i] - sigma * theta[i]
+            n[i] = n_new
+            q = (beta + n_new**p) / alpha + l2
+            new.append(0 if abs(z[i]) <= l1 else -(z[i] - sp.sign(z[i]) * l1) / q)
+        theta = new
+        out.append(theta)
+    return out
+
+
+def polyak(theta, grad, loss, steps, lr, max_lr, f_min, c=1, eps=0, positive=False):
+    """Polyak / SPS_max: γ = min((ℓ − ℓ*)/(c‖g‖² + ε), γ_max), θ ← θ − ηγg (‖·‖ over all
+    coordinates); ``positive`` uses max(ℓ − ℓ*, 0)."""
+    out = []
+    for _ in range(steps):
+        g = grad(theta)
+        gap = loss(theta) - f_min
+        gap = sp.Max(gap, 0) if positive else gap
+        den = c * sum(x**2 for x in g) + eps
+        gamma = 0 if den == 0 else sp.Min(gap / den, max_lr)
+        theta = [th - lr * gamma * x for th, x in zip(theta, g)]
         out.append(theta)
     return out

@@ -56,7 +56,8 @@ def test_diagnose_recovers_every_table_row(row):
     _require(row.framework)
     # RAdam is momentum SGD while ρ_t ≤ threshold (t ≤ 6 at β2 = 0.999): its ε switches show
     # only once the rectified step starts
-    steps = {"radam": 8}.get(row.rule, 4)
+    # Rprop's bounds Δmin, Δmax bind only after several sign flips / agreements (Δ0 · 1.1^15 > 0.2)
+    steps = {"radam": 8, "rprop": 20}.get(row.rule, 4)
     if row.rule in NOT_DIAGNOSABLE:
         pytest.skip(f"{row.rule}: two learning rates, one fitted η (see NOT_DIAGNOSABLE)")
     d = diagnose(from_target(row.target, **row.kwargs), row.rule, probes=DIAG_PROBES, steps=steps)

@@ -31,6 +31,14 @@ def grad_exact(theta):
     return [d * th - b for d, th, b in zip(D, theta, B)]
 
 
+def loss_exact(theta):
+    return sum(d * th**2 / 2 - b * th for d, th, b in zip(D, theta, B))
+
+
+def loss_float(theta):
+    return float(sum(float(d) * th**2 / 2 - float(b) * th for d, th, b in zip(D, theta, B)))
+
+
 def grad_float(theta):
     return np.array([float(d) for d in D]) * theta - np.array([float(b) for b in B])
 
@@ -208,6 +216,72 @@ for _name in ex.LMM:
     CASES[f"{_name}-lmm"] = (lambda n=_name: refopt.ode.linear_multistep(
                                  n, lr=0.1, allow_unstable=n == "leapfrog"),
                              lambda n=_name: ex.linear_multistep(THETA0, grad_exact, 4, R(1, 10), n))
+# issue 16 part B. Rprop: Δ_0 = 1/5 makes coordinates 2 and 3 overshoot their minimisers, so
+# both sign-change branches (and the delayed form's suppressed move) occur within 4 steps.
+CASES.update({
+    "rprop-backtrack": (lambda: refopt.rprop(lr=0.2),
+                        lambda: ex.rprop(THETA0, grad_exact, 4, R(1, 5), R(1, 2), R(6, 5),
+                                         R(1, 10**6), 50)),
+    "rprop-skip": (lambda: refopt.rprop(lr=0.2, sign_change="skip", eta_plus=1.5, max_step=0.25),
+                   lambda: ex.rprop(THETA0, grad_exact, 4, R(1, 5), R(1, 2), R(3, 2), R(1, 10**6),
+                                    R(1, 4), "skip")),
+    "rprop-delayed": (lambda: refopt.rprop(lr=0.2, sign_change="skip", delayed=True),
+                      lambda: ex.rprop(THETA0, grad_exact, 5, R(1, 5), R(1, 2), R(6, 5),
+                                       R(1, 10**6), 50, "skip", delayed=True)),
+    # AdEMAMix with a visible slow EMA (β3 = 1/2) and a linear α warm-up evaluated at t = 1, 2, 3
+    "ademamix": (lambda: refopt.ademamix(lr=0.01, beta3=0.5, alpha=3.0, weight_decay=0.1),
+                 lambda: ex.ademamix(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                                     R(1, 2), 3, R(1, 10**8), wd=R(1, 10))),
+    "ademamix-schedules": (
+        lambda: refopt.ademamix(lr=0.01, beta3=lambda t: 0.5 + 0.125 * t, alpha=lambda t: 2.0 * t),
+        lambda: ex.ademamix(THETA0, grad_exact, STEPS, R(1, 100), R(9, 10), R(999, 1000),
+                            lambda t: R(1, 2) + R(1, 8) * t, lambda t: 2 * t, R(1, 10**8))),
+    "optimistic_gd": (lambda: refopt.optimistic_gd(lr=0.1),
+                      lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 10))),
+    "optimistic_gd-zero-init": (
+        lambda: refopt.optimistic_gd(lr=0.1, alpha=0.5, beta=2.0, prev_init="zero"),
+        lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 10), R(1, 2), 2, "zero")),
+    "optimistic_adam": (lambda: refopt.optimistic_adam(lr=0.01),
+                        lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 100),
+                                              adam=(R(9, 10), R(999, 1000), R(1, 10**8), False))),
+    "optimistic_adam-nesterov": (
+        lambda: refopt.optimistic_adam(lr=0.01, alpha=0.5, beta=2.0, nesterov=True),
+        lambda: ex.optimistic(THETA0, grad_exact, STEPS, R(1, 100), R(1, 2), 2,
+                              adam=(R(9, 10), R(999, 1000), R(1, 10**8), True))),
+    # ASGD: α = 1/2 makes η_t an algebraic number; parameters here, the average below
+    "asgd": (lambda: refopt.asgd(lr=0.1, lambd=0.5, alpha=0.5, t0=1),
+             lambda: [th for th, _ in ex.asgd(THETA0, grad_exact, STEPS, R(1, 10), R(1, 2), R(1, 2), 1)]),
+    "adan": (lambda: refopt.adan(lr=0.01, weight_decay=0.1),
+             lambda: ex.adan(THETA0, grad_exact, STEPS, R(1, 100), R(98, 100), R(92, 100),
+                             R(99, 100), R(1, 10**8), wd=R(1, 10))),
+    "adan-optax-form": (
+        lambda: refopt.adan(lr=0.01, diff_scale="one_minus_beta2", weight_decay=0.1, decay="decoupled"),
+        lambda: ex.adan(THETA0, grad_exact, STEPS, R(1, 100), R(98, 100), R(92, 100), R(99, 100),
+                        R(1, 10**8), c=R(8, 100), wd=R(1, 10), proximal=False)),
+    # NovoGrad: the three coordinates form one layer (one leaf), so one shared second moment
+    "novograd": (lambda: refopt.novograd(lr=0.1, beta1=0.9, beta2=0.5, eps=1e-6, weight_decay=0.1),
+                 lambda: ex.novograd(THETA0, grad_exact, STEPS, R(1, 10), R(9, 10), R(1, 2),
+                                     R(1, 10**6), wd=R(1, 10))),
+    # FTRL. With p = 1 (lr_power = −1) every iterate is rational, so the λ1 branch test |z| ≤ λ1
+    # is exact and fast; λ1 = 1/5 zeroes coordinate 3 only. The paper's p = ½ without λ1 below.
+    "ftrl": (lambda: refopt.ftrl(lr=0.5, l1=0.2, l2=0.25, beta=1.0, lr_power=-1.0,
+                                 initial_accumulator=0.25, shrinkage=0.125),
+             lambda: ex.ftrl(THETA0, grad_exact, STEPS, R(1, 2), R(1, 5), R(1, 4), 1, p=1,
+                             n0=R(1, 4), shrink=R(1, 8))),
+    # two steps: the third nests square roots three deep and takes SymPy ~15 s to evaluate
+    "ftrl-sqrt": (lambda: refopt.ftrl(lr=0.5, l2=0.25, initial_accumulator=0.5),
+                  lambda: ex.ftrl(THETA0, grad_exact, 2, R(1, 2), l2=R(1, 4), beta=1,
+                                  n0=R(1, 2))),
+    # Polyak: γ_max = 1/2 caps the first step only; positive gap with ℓ* above some ℓ_t
+    "polyak_sgd": (lambda: refopt.polyak_sgd(max_lr=0.5, f_min=-0.0625),
+                   lambda: ex.polyak(THETA0, grad_exact, loss_exact, STEPS, 1, R(1, 2), R(-1, 16))),
+    # c = 1/4 quadruples the step: ℓ_1 < ℓ* = 1/4, so steps 2 and 3 see a clipped gap of 0
+    "polyak_sgd-positive": (
+        lambda: refopt.polyak_sgd(max_lr=10.0, f_min=0.25, c=0.25, eps=0.01, gap="positive"),
+        lambda: ex.polyak(THETA0, grad_exact, loss_exact, STEPS, 1, 10, R(1, 4), c=R(1, 4),
+                          eps=R(1, 100), positive=True)),
+})
+LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
 CASES.update(exact_wrappers.cases(THETA0, grad_exact, STEPS))
 
 
@@ -222,6 +296,8 @@ def test_first_steps_match_exact_arithmetic(name):
     for _ in range(len(expected)):
         if "grad_fn" in opt.extra_args:  # the rule evaluates its gradients itself
             params, state = opt.update(None, state, params, grad_fn=grad_float)
+        elif "value" in opt.extra_args:   # Polyak's step size needs the loss
+            params, state = opt.update(grad_float(params), state, params, value=loss_float(params))
         else:
             params, state = opt.update(grad_float(params), state, params)
         got.append(params)
@@ -297,3 +373,32 @@ def test_sparse_adam_rows_with_zero_gradient_are_untouched_exactly():
         params, state = opt.update(g, state, params)
         np.testing.assert_allclose(params, expected[t - 1], rtol=1e-12, atol=0)
     assert expected[0][0] == float(THETA0[0])  # the untouched coordinate really is untouched
+
+
+def test_asgd_average_matches_exact_arithmetic():
+    """θ̄_t of refopt.asgd against the exact mean of the exact iterates (t0 = 1: θ̄_1 = θ_1, then
+    means of θ_2..θ_t), 5 steps, rtol 1e-12."""
+    exact = ex.asgd(THETA0, grad_exact, 5, R(1, 10), R(1, 2), R(1, 2), 1)
+    opt = refopt.asgd(lr=0.1, lambd=0.5, alpha=0.5, t0=1)
+    params = np.array([f(x) for x in THETA0])
+    state = opt.init(params)
+    for _, avg in exact:
+        params, state = opt.update(grad_float(params), state, params)
+        np.testing.assert_allclose(refopt.asgd_average(state), [float(sp.N(a, 30)) for a in avg],
+                                   rtol=1e-12, atol=0)
+
+
+def test_novograd_layers_have_separate_second_moments_exactly():
+    """Two leaves = two layers: {θ1, θ2} and {θ3} each get their own ‖g‖² (3 steps, rtol 1e-12)."""
+    exact = ex.novograd(THETA0, grad_exact, STEPS, R(1, 10), R(9, 10), R(1, 2), R(1, 10**6),
+                        layers=[[0, 1], [2]])
+    expected = np.array([[float(sp.N(x, 30)) for x in th] for th in exact])
+    opt = refopt.novograd(lr=0.1, beta1=0.9, beta2=0.5, eps=1e-6)
+    theta = np.array([f(x) for x in THETA0])
+    params = {"a": theta[:2], "b": theta[2:]}
+    state, got = opt.init(params), []
+    for _ in range(STEPS):
+        g = grad_float(np.concatenate([params["a"], params["b"]]))
+        params, state = opt.update({"a": g[:2], "b": g[2:]}, state, params)
+        got.append(np.concatenate([params["a"], params["b"]]))
+    np.testing.assert_allclose(np.array(got), expected, rtol=1e-12, atol=0)

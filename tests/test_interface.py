@@ -33,8 +33,9 @@ IDS = [f"{spec.name}-{i}" for spec in SPECS.values() for i in range(len(spec.con
     (lambda: refopt.add_gradient_noise(refopt.nag(lr=0.1)), {"grad_fn"}),
     (lambda: refopt.project_box(refopt.bigbatch(lr=0.1), -1.0, 1.0), {"objective"}),
     (lambda: refopt.adam(), set()),
+    (lambda: refopt.polyak_sgd(), {"value"}),
 ], ids=["nag", "nag_reparameterised", "heun", "euler", "ab2", "ab2-heun-start", "bigbatch",
-        "noise-wrapper", "box-wrapper", "adam"])
+        "noise-wrapper", "box-wrapper", "adam", "polyak_sgd"])
 def test_rules_declare_the_extra_update_arguments_they_need(make, declared):
     assert make().extra_args == declared
 
@@ -61,7 +62,7 @@ def test_a_declared_requirement_is_enforced():
 
 
 def test_optimizer_rejects_unknown_extra_arguments():
-    with pytest.raises(ValueError, match=r"extra_args must be a subset of \['grad_fn', 'objective'\]"):
+    with pytest.raises(ValueError, match=r"extra_args must be a subset of \['grad_fn', 'objective', 'value'\]"):
         base.optimizer(lambda p: None, lambda g, s, p: (p, s), {"hessian"})
 
 

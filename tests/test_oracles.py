@@ -50,6 +50,12 @@ class CoupledNoisyQuadratic:
         noise = np.random.default_rng([self.seed, t]).standard_normal(x.shape)
         return self.A @ x - self.b + 0.1 * noise
 
+    def value(self, x: np.ndarray, t: int) -> float:
+        """ℓ_t(x) = ½xᵀAx − bᵀx + 0.1 ξ_tᵀx, whose gradient is ``grad(x, t)`` (for rules that
+        declare ``"value"`` in their ``extra_args``)."""
+        noise = np.random.default_rng([self.seed, t]).standard_normal(x.shape)
+        return float(0.5 * x @ self.A @ x - self.b @ x + 0.1 * noise @ x)
+
     @staticmethod
     def split(x: np.ndarray) -> dict:
         out, i = {}, 0
@@ -64,13 +70,18 @@ class CoupledNoisyQuadratic:
         return np.concatenate([np.asarray(tree[k]).reshape(-1) for k in SHAPES])
 
 
-def _run(opt, prob):
+def _run(opt, prob, extra_args=frozenset()):
+    """``extra_args``: the refopt rule's declaration; both sides get the loss when it has
+    ``"value"`` (Polyak's step size)."""
+    def extra(x, t):
+        return {"value": prob.value(x, t)} if "value" in extra_args else {}
+
     params = prob.split(prob.x0.copy())
     state = opt.init({k: v.copy() for k, v in params.items()})
     traj = []
     for t in range(STEPS):
         g = prob.split(prob.grad(prob.join(params), t))
-        params, state = opt.update(g, state, params)
+        params, state = opt.update(g, state, params, **extra(prob.join(params), t))
         assert all(np.asarray(v).dtype == np.float64 for v in params.values())
         traj.append(prob.join(params))
     return np.array(traj)
@@ -90,8 +101,9 @@ def _require(framework):
 def _check(row, seed):
     _require(row.framework)
     prob = CoupledNoisyQuadratic(seed)
-    ours = _run(SPECS[row.rule].build(**row.refopt_kwargs), prob)
-    theirs = _run(from_target(row.target, **row.kwargs), prob)
+    opt = SPECS[row.rule].build(**row.refopt_kwargs)
+    ours = _run(opt, prob, opt.extra_args)
+    theirs = _run(from_target(row.target, **row.kwargs), prob, opt.extra_args)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
@@ -146,7 +158,8 @@ def test_readme_and_docs_tables_are_generated_from_the_table():
         assert generated_section((root / path).read_text(encoding="utf-8")) == markdown_table(), path
 
 
-_VENDOR = r"(?:torch\.optim|optax|keras\.optimizers|numpy_ml\.neural_nets\.optimizers)\.[A-Za-z]\w*(?:\.[A-Za-z]\w*)*"   # optax.contrib.muon
+# a dotted name may go through submodules (``optax.contrib.ademamix``)
+_VENDOR = r"(?:torch\.optim|optax|keras\.optimizers|numpy_ml\.neural_nets\.optimizers)(?:\.[A-Za-z]\w*)+"
 
 
 def _docstring(rule):

@@ -35,7 +35,7 @@ class Candidate:
 def from_step(init_fn: Callable[[Tree], Any], step_fn: Callable[[Tree, Any, Tree], tuple[Tree, Any]],
               *, name: str = "step_fn") -> Candidate:
     """Plain callables: ``init_fn(params) -> state``, ``step_fn(grads, state, params) -> (params, state)``."""
-    return Candidate(name, init_fn, lambda g, s, p: _as_numpy(step_fn(g, s, p), p))
+    return Candidate(name, init_fn, lambda g, s, p, **kw: _as_numpy(step_fn(g, s, p, **kw), p))
 
 
 def _as_numpy(out: tuple, like: Tree) -> tuple[Tree, Any]:
@@ -95,9 +95,10 @@ def from_optax(transformation: Any, *, name: str | None = None) -> Candidate:
     def init(params: Tree) -> Any:
         return transformation.init({k: jnp.asarray(v) for k, v in params.items()})
 
-    def update(grads: Tree, state: Any, params: Tree) -> tuple[Tree, Any]:
+    def update(grads: Tree, state: Any, params: Tree, **extra: Any) -> tuple[Tree, Any]:
+        # extra: the loss ``value=`` of a rule that declares it (optax's polyak_sgd takes it too)
         p = {k: jnp.asarray(v) for k, v in params.items()}
-        updates, state = step({k: jnp.asarray(v) for k, v in grads.items()}, state, p)
+        updates, state = step({k: jnp.asarray(v) for k, v in grads.items()}, state, p, **extra)
         return {k: np.asarray(p[k] + updates[k]) for k in params}, state
 
     return Candidate(name or "optax transformation", init, update)

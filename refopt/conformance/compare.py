@@ -37,9 +37,15 @@ F64_TOL = 1e-12
 F32_FLOOR = 10 * 2.0 ** -23
 
 
-def trajectory(opt: Any, probe: Probe, steps: int, dtype: str) -> tuple[np.ndarray, str | None]:
-    """Flat parameters after each step (shape steps × n); stops early with the error message."""
+def trajectory(opt: Any, probe: Probe, steps: int, dtype: str,
+               extra_args: frozenset = frozenset()) -> tuple[np.ndarray, str | None]:
+    """Flat parameters after each step (shape steps × n); stops early with the error message.
+
+    A refopt rule gets the extra update arguments it declares (``value``: the probe's loss); a
+    candidate gets those in ``extra_args`` (the declaration of the rule it is compared with).
+    """
     if isinstance(opt, base.Optimizer):
+        extra_args = opt.extra_args
         opt = from_step(opt.init, opt.update, name="refopt")
     params = probe.init(dtype)
     out = []
@@ -47,7 +53,8 @@ def trajectory(opt: Any, probe: Probe, steps: int, dtype: str) -> tuple[np.ndarr
         state = opt.init({k: v.copy() for k, v in params.items()})
         for t in range(1, steps + 1):
             grads = probe.grad(params, t)
-            params, state = opt.update(grads, state, {k: v.copy() for k, v in params.items()})
+            params, state = opt.update(grads, state, {k: v.copy() for k, v in params.items()},
+                                       **probe.extra(extra_args, params, t))
             for k, shape in probe.shapes.items():
                 if np.shape(params[k]) != shape:
                     raise ValueError(f"update returned params[{k!r}] of shape {np.shape(params[k])}, "
@@ -57,6 +64,10 @@ def trajectory(opt: Any, probe: Probe, steps: int, dtype: str) -> tuple[np.ndarr
         n = sum(int(np.prod(s)) for s in probe.shapes.values())
         return np.array(out).reshape(len(out), n), f"{type(err).__name__}: {err}"
     return np.array(out), None
+
+
+def _extra_args(reference: Any) -> frozenset:
+    return reference.extra_args if isinstance(reference, base.Optimizer) else frozenset()
 
 
 def rel_error(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -84,7 +95,7 @@ def compare_probe(candidate: Candidate, reference: Any, probe: Probe, steps: int
     tol = tolerance(reference, probe, steps, dtype)
     if ref_traj is None:
         ref_traj, _ = trajectory(reference, probe, steps, "float64")
-    cand, error = trajectory(candidate, probe, steps, dtype)
+    cand, error = trajectory(candidate, probe, steps, dtype, _extra_args(reference))
     n = len(cand)
     err = rel_error(cand, ref_traj[:n]) if n else np.zeros((0, 1))
     worst = float(np.max(err, initial=0.0))

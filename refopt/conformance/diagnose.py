@@ -8,6 +8,9 @@ every searched rule is linear in η (θ₁ = θ₀ + η·d₁, decoupled decay i
 least squares on step 1 and snapped to a short decimal when one is within 1e-9; the nearest
 1-2-5 value (…, 1e-3, 2e-3, 5e-3, …) is tried too, so that a candidate whose first step is off by
 a factor is compared at its likely learning rate rather than at one that absorbs the factor.
+For the few rules whose first update is not linear in η (``conventions.LR_SEARCHED``: FTRL's
+closed form, Rprop's one-step-late form whose first update is 0), η is searched instead over the
+values of the rule's table rows and its default: such a rule is recovered only at those η.
 
 1. Step 1 of every configuration on three probes; keep those within 1e-9 (at most 64).
 2. Steps 1–3 on every probe; keep the ten best.
@@ -36,7 +39,7 @@ from refopt.conformance.adapters import Candidate, from_step
 from refopt.conformance.compare import F64_TOL, rel_error, trajectory
 from refopt.conformance.probes import select
 from refopt.conformance.report import Diagnosis, Match
-from refopt.conformance.space import first_step_fit, minimal, same, unit_steps
+from refopt.conformance.space import first_step_fit, fixed_lr_steps, minimal, same, unit_steps
 from refopt.registry import SPECS
 
 _STAGE1 = ("quadratic", "eps_sized", "weight_decay")
@@ -93,7 +96,7 @@ def diagnose(candidate: Candidate, rule: Any, *, probes=None, steps: int = 12) -
 
 
 def _diagnose(candidate: Candidate, rule: str, probes, steps: int) -> Diagnosis:
-    cand = {p.name: trajectory(candidate, p, steps, "float64") for p in probes}
+    cand = {p.name: trajectory(candidate, p, steps, "float64", SPECS[rule].needs) for p in probes}
     stage1 = [p for p in probes if p.name in _STAGE1] or list(probes[:2])
     cfgs, ds, x0, offsets = unit_steps(rule, tuple(stage1))
     if any(len(cand[p.name][0]) == 0 for p in stage1):
@@ -106,11 +109,18 @@ def _diagnose(candidate: Candidate, rule: str, probes, steps: int) -> Diagnosis:
         if tries:
             fits.append((min(e for _, e in tries), len(minimal(rule, cfg)),
                          [{"lr": lr, **cfg} for lr, e in sorted(tries, key=lambda x: x[1])]))
+    searched = rule in conventions.LR_SEARCHED
+    if searched:   # η is searched over the table's values instead of fitted
+        for cfg, theta in zip(*fixed_lr_steps(rule, tuple(stage1))):
+            e = float(np.max(rel_error(c, theta)))
+            if np.isfinite(e):
+                fits.append((e, len(minimal(rule, cfg)), [cfg]))
     fits.sort(key=lambda f: (f[0], f[1]))
     exact = [f[2][0] for f in fits if f[0] <= 1e-9]
     # the table's rows first: many configurations can tie on step 1 (ε floors no probe reaches)
     presets = [r.refopt_kwargs for r in conventions.rows(rule)]
-    exact = sorted(exact, key=lambda k: not any(_equal(rule, k, r) for r in presets))[:64]
+    exact = sorted(exact, key=lambda k: not any(_equal(rule, k, r) for r in presets))
+    exact = exact[:256 if searched else 64]
     # nothing exact: the best step-1 fits, and the simplest configurations (nearest by Occam)
     simple = sorted(fits, key=lambda f: (f[1], f[0]))[:12]
     kept = exact or [k for f in fits[:12] + simple for k in f[2]]

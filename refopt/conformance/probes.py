@@ -10,6 +10,10 @@ Options that are configuration rather than data — a learning-rate schedule, we
 ``maximize`` — are separated only when both sides are built with them; the ``weight_decay`` and
 ``concave`` probes make such differences large when they are.
 
+A rule that declares ``"value"`` in its ``extra_args`` (Polyak's step size) also gets the loss
+``value(params, t)`` whose gradient the probe streams: the quadratic itself for a closed-loop
+probe, the linear loss ⟨g_t, θ⟩ for an open-loop one.
+
 >>> from refopt.conformance.probes import PROBES
 >>> [p.name for p in PROBES][:3]
 ['quadratic', 'ill_conditioned', 'sparse']
@@ -44,6 +48,14 @@ class Probe:
         x = join(params, self.shapes)
         return split(self.grad_fn(x.astype(np.float64), t).astype(x.dtype), self.shapes)
 
+    def value(self, params: Tree, t: int) -> float:
+        """The loss at step t whose gradient is :meth:`grad` (``grad_fn.value``)."""
+        return float(self.grad_fn.value(join(params, self.shapes).astype(np.float64), t))
+
+    def extra(self, extra_args, params: Tree, t: int) -> dict:
+        """The extra update arguments a rule declares that a probe can supply (``value``)."""
+        return {"value": self.value(params, t)} if "value" in extra_args else {}
+
 
 def split(x: np.ndarray, shapes: dict) -> Tree:
     out, i = {}, 0
@@ -74,12 +86,21 @@ def _quadratic(name: str, eigs: Callable[[int], np.ndarray], sign: float = 1.0, 
     def grad(x, t):
         a, b = system(x.size)
         return sign * (a @ x - b) + noise * _rng(name, t).standard_normal(x.size)
+
+    def value(x, t):
+        a, b = system(x.size)
+        return sign * (0.5 * x @ a @ x - b @ x) + noise * _rng(name, t).standard_normal(x.size) @ x
+    grad.value = value
     return grad
 
 
 def _stream(name: str, scale: Callable[[np.ndarray, int], np.ndarray]):
-    """Open-loop: g_t = scale(z_t, t) for a seeded standard normal z_t."""
-    return lambda x, t: scale(_rng(name, t).standard_normal(x.size), t)
+    """Open-loop: g_t = scale(z_t, t) for a seeded standard normal z_t (the gradient of the
+    linear loss ⟨g_t, θ⟩)."""
+    def grad(x, t):
+        return scale(_rng(name, t).standard_normal(x.size), t)
+    grad.value = lambda x, t: grad(x, t) @ x
+    return grad
 
 
 def _uniform_signs(r, n):

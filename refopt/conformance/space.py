@@ -79,7 +79,8 @@ def unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.nda
     sees only g(θ₀), so for an elementwise rule all probes run as one flat vector."""
     x0s = [p.init("float64") for p in probes]
     g1s = [p.grad(x, 1) for p, x in zip(probes, x0s)]
-    if SPECS[rule].elementwise:
+    extra = [p.extra(SPECS[rule].needs, x, 1) for p, x in zip(probes, x0s)]
+    if SPECS[rule].elementwise and not SPECS[rule].needs:
         x0s = [{"x": np.concatenate([np.ravel(v) for x in x0s for v in x.values()])}]
         g1s = [{"x": np.concatenate([np.ravel(v) for g in g1s for v in g.values()])}]
     keys, cfgs, ds, offsets = list(space(rule)), [], [], []
@@ -91,20 +92,53 @@ def unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.nda
             continue  # the kind of decay is irrelevant without decay: keep the rule's default
         # decay="fixed" moves θ by −λθ whatever η is: step 1 is θ₀ + o + η d₁, with the offset o
         # taken at η = 0 (zero for every other configuration)
-        lrs = (1.0, 0.0) if cfg.get("decay") == "fixed" and cfg.get("weight_decay", 0.0) else (1.0,)
-        try:
-            steps = []
-            for lr in lrs:
-                opt = SPECS[rule].build(lr=lr, **cfg)
-                d = [opt.update(g, opt.init(x), x)[0] for x, g in zip(x0s, g1s)]
-                # in the probe's key order (a rule may return its dict with the keys sorted)
-                steps.append(np.concatenate([np.ravel(tree[k]) for tree, x in zip(d, x0s) for k in x]))
-        except (TypeError, ValueError, ZeroDivisionError, FloatingPointError):
-            continue  # a combination the rule rejects
-        cfgs.append(cfg)
-        ds.append(steps[0] - (steps[1] if len(steps) > 1 else x0))
-        offsets.append(steps[1] - x0 if len(steps) > 1 else np.zeros_like(x0))
+        fixed = cfg.get("decay") == "fixed" and cfg.get("weight_decay", 0.0)
+        for unit in _UNIT_LRS:
+            try:
+                steps = []
+                for lr in ((unit, 0.0) if fixed else (unit,)):
+                    opt = SPECS[rule].build(lr=lr, **cfg)
+                    d = [opt.update(g, opt.init(x), x, **e)[0] for x, g, e in zip(x0s, g1s, extra)]
+                    # in the probes' key order (a rule may return its dict with the keys sorted)
+                    steps.append(np.concatenate([np.ravel(tree[k]) for tree, x in zip(d, x0s) for k in x]))
+            except (TypeError, ValueError, ZeroDivisionError, FloatingPointError):
+                continue  # a combination the rule rejects (at this η)
+            cfgs.append(cfg)
+            ds.append((steps[0] - (steps[1] if fixed else x0)) / unit)
+            offsets.append(steps[1] - x0 if fixed else np.zeros_like(x0))
+            break
     return cfgs, np.array(ds), x0, np.array(offsets)
+
+
+# η at which d₁ is computed: 1, or 0.01 for a configuration that bounds η (Rprop's Δ0 lies in
+# [Δmin, Δmax]); d₁ = (θ₁ − θ₀)/η either way, the step being linear in η
+_UNIT_LRS = (1.0, 0.01)
+
+
+@functools.lru_cache(maxsize=8)
+def fixed_lr_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray]:
+    """For a rule in ``conventions.LR_SEARCHED`` (its first update is not θ₀ + η·d₁): θ₁ of every
+    configuration at each η of its table rows and its default η, flattened over ``probes``."""
+    x0s = [p.init("float64") for p in probes]
+    g1s = [p.grad(x, 1) for p, x in zip(probes, x0s)]
+    extra = [p.extra(SPECS[rule].needs, x, 1) for p, x in zip(probes, x0s)]
+    lrs = sorted({r.refopt_kwargs["lr"] for r in conventions.rows(rule) if "lr" in r.refopt_kwargs}
+                 | {defaults(rule)["lr"]})
+    keys, cfgs, thetas = list(space(rule)), [], []
+    default_decay = defaults(rule).get("decay", "l2")
+    for values in itertools.product(*space(rule).values()):
+        cfg = dict(zip(keys, values))
+        if cfg.get("weight_decay") == 0.0 and cfg.get("decay", default_decay) != default_decay:
+            continue
+        for lr in lrs:
+            try:
+                opt = SPECS[rule].build(lr=lr, **cfg)
+                out = [opt.update(g, opt.init(x), x, **e)[0] for x, g, e in zip(x0s, g1s, extra)]
+            except (TypeError, ValueError, ZeroDivisionError, FloatingPointError):
+                continue
+            cfgs.append({"lr": lr, **cfg})
+            thetas.append(np.concatenate([np.ravel(tree[k]) for tree, x in zip(out, x0s) for k in x]))
+    return cfgs, np.array(thetas)
 
 
 def first_step_fit(d: np.ndarray, c: np.ndarray, x0: np.ndarray) -> list[tuple[float, float]]:

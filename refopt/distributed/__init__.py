@@ -26,7 +26,7 @@ from refopt.distributed.ray_runner import run_ray
 from refopt.distributed.simulate import Run, replay, simulate
 from refopt.distributed.sync_sgd import sync_sgd
 
-# The table the docs list: name → (factory, paper, proofs/ label).
+#: The table the docs list, name → (factory, paper, proofs/ label).
 ALGORITHMS = {
     "sync_sgd": (sync_sgd, "synchronous data-parallel SGD (the baseline)", "dist-sync-sgd"),
     "hogwild": (hogwild, "Niu, Recht, Ré, Wright, NIPS 2011", "dist-hogwild"),

@@ -98,7 +98,7 @@ def adaptive_revision(lr: float = 0.1, *, eps: float = 1e-8) -> AdaptiveRevision
       lr: α >= 0. eps: ε > 0 (before the first update Ḡ_max = 0, and η_old must be finite).
 
     Example (g1 = 1 lands, then g2 = 2 read before it: both end up applied with the current
-    rate α/|g1 + g2|, so θ = −(g1 + g2)/3 = −1):
+    rate :math:`\alpha/|g_1 + g_2|`, so θ = −(g1 + g2)/3 = −1):
 
     >>> import numpy as np, refopt.distributed as rd
     >>> alg = rd.adaptive_revision(lr=1.0, eps=1e-300)
@@ -109,7 +109,7 @@ def adaptive_revision(lr: float = 0.1, *, eps: float = 1e-8) -> AdaptiveRevision
     [-1.]
 
     References: McMahan & Streeter, NIPS 2014 (AdaptiveRevision). Proof page:
-    ``dist-adaptive-revision``.
+    :ref:`dist-adaptive-revision`.
     """
     return AdaptiveRevision(base.check_real("lr", lr, low=0.0), base.check_real("eps", eps, low=0.0,
                                                                                   low_open=True))

@@ -95,7 +95,7 @@ def downpour(server: base.Optimizer | None = None, *, lr: float = 0.01, local_lr
     [(True, True), (False, False), (True, False), (False, True)]
 
     References: Dean et al., NIPS 2012, §4.1 and the supplement's Downpour client algorithm.
-    Proof page: ``dist-downpour``.
+    Proof page: :ref:`dist-downpour`.
     """
     lr = base.check_real("lr", lr, low=0.0)
     local_lr = lr if local_lr is None else base.check_real("local_lr", local_lr, low=0.0)

@@ -48,7 +48,7 @@ def eamsgd(lr: float = 0.01, *, delta: float = 0.9, alpha: float = 0.1, tau: int
     >>> print(alg.query(w))
     [2.]
 
-    References: Zhang, Choromanska, LeCun, NIPS 2015, Algorithm 2. Proof page: ``dist-easgd``.
+    References: Zhang, Choromanska, LeCun, NIPS 2015, Algorithm 2. Proof page: :ref:`dist-easgd`.
     """
     lr = base.check_real("lr", lr, low=0.0)
     delta = base.check_real("delta", delta, low=0.0, high=1.0, high_open=True)

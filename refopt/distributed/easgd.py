@@ -96,7 +96,7 @@ def easgd(local: base.Optimizer | None = None, *, lr: float = 0.01, alpha: float
     [1. 1.]
 
     References: Zhang, Choromanska, LeCun, NIPS 2015 (arXiv:1412.6651), Eqs. 5–6 and
-    Algorithm 1. Proof page: ``dist-easgd``.
+    Algorithm 1. Proof page: :ref:`dist-easgd`.
     """
     alpha = base.check_real("alpha", alpha, low=0.0, high=1.0)
     tau = _common.check_period("tau", tau)

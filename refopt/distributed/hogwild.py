@@ -100,7 +100,7 @@ def hogwild(lr: float = 0.01, *, block_size: int | None = None) -> Hogwild:
     >>> [(e["event"], e["worker"], e.get("block")) for e in sched][:4]
     [('read', 0, None), ('compute', 0, None), ('write', 0, 0), ('write', 0, 1)]
 
-    References: Niu et al., NIPS 2011, Algorithm 1. Proof page: ``dist-hogwild``.
+    References: Niu et al., NIPS 2011, Algorithm 1. Proof page: :ref:`dist-hogwild`.
     """
     lr = base.check_real("lr", lr, low=0.0)
     if block_size is not None and (isinstance(block_size, bool) or not isinstance(block_size, int)

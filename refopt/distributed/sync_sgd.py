@@ -89,7 +89,7 @@ def sync_sgd(rule: base.Optimizer | None = None, *, lr: float = 0.01) -> SyncSGD
     True
 
     References: Dean et al., NIPS 2012 (the synchronous baseline). Proof page:
-    ``dist-sync-sgd``.
+    :ref:`dist-sync-sgd`.
     """
     if rule is None:
         lr = base.check_real("lr", lr, low=0.0)

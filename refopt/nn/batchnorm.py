@@ -71,7 +71,7 @@ def batchnorm_forward(x: Any, gamma: Any, beta: Any, *, eps: float = 1e-5
 
 
 def batchnorm_backward(cache: BatchNormCache, dy: Any) -> tuple[Any, Any, Any]:
-    """(dx, dγ, dβ) from dy = ∂L/∂y by the compact formula (proof page ``nn-batchnorm``)."""
+    """(dx, dγ, dβ) from dy = ∂L/∂y by the compact formula (proof page :ref:`nn-batchnorm`)."""
     xp = array_api_compat.array_namespace(dy, cache.xhat)
     n = dy.shape[0]
     dbeta = xp.sum(dy, axis=0)

@@ -57,7 +57,7 @@ def adabelief(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: 
     0.001225
 
     References: Zhuang et al., *AdaBelief Optimizer: Adapting Stepsizes by the Belief in
-    Observed Gradients*, NeurIPS 2020, arXiv:2010.07468. Proof page: ``rule-adabelief``.
+    Observed Gradients*, NeurIPS 2020, arXiv:2010.07468. Proof page: :ref:`rule-adabelief`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

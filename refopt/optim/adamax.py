@@ -90,7 +90,7 @@ def adamaxw(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
     """AdamaxW: :func:`adamax` with decoupled weight decay, θ ← θ − η_t λ θ before the step.
 
     ``eps=1e-8`` equals ``optax.adamaxw`` (whose default λ = 1e−4 is the default here).
-    Proof page: ``rule-adamax``.
+    Proof page: :ref:`rule-adamax`.
     """
     return adamax(lr, beta1, beta2, eps=eps, eps_placement=eps_placement,
                   weight_decay=weight_decay, decay="decoupled", maximize=maximize)

@@ -51,7 +51,7 @@ def lion(lr: Any = 1e-4, beta1: float = 0.9, beta2: float = 0.99, *, weight_deca
     [-0.01 -0.01  0.  ]
 
     References: Chen et al., *Symbolic Discovery of Optimization Algorithms*, arXiv:2302.06675,
-    Program 1. Proof page: ``rule-lion``.
+    Program 1. Proof page: :ref:`rule-lion`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

@@ -42,7 +42,7 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
     ``momentum_decay=math.inf`` gives μ ≡ β1 and the update
     (β1 m_t/(1−β1^{t+1}) + (1−β1) g_t/(1−β1^t))/(√v̂_t + ε): this is not
     Ruder's form, which corrects m_t with 1−β1^t instead of 1−β1^{t+1}; the two differ by the
-    factor (1−β1^t)/(1−β1^{t+1}) → 1 on the momentum term (proof page ``rule-nadam``).
+    factor (1−β1^t)/(1−β1^{t+1}) → 1 on the momentum term (proof page :ref:`rule-nadam`).
 
     **Conventions.** ``momentum_decay=0.004`` equals ``torch.optim.NAdam``;
     ``momentum_decay=1, eps=1e-7`` equals ``keras.optimizers.Nadam`` (μ_t = β1(1 − ½·0.96^t));
@@ -115,7 +115,7 @@ def nadamw(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
 
     ``momentum_decay=0.004`` equals ``torch.optim.NAdam(decoupled_weight_decay=True)`` and
     ``momentum_decay=math.inf`` equals ``optax.nadamw`` (whose default λ = 1e−4 is the default
-    here). Proof page: ``rule-nadam``.
+    here). Proof page: :ref:`rule-nadam`.
     """
     return nadam(lr, beta1, beta2, eps=eps, momentum_decay=momentum_decay,
                  weight_decay=weight_decay, decay="decoupled", maximize=maximize)

@@ -45,7 +45,7 @@ def nag_reparameterised(lr: Any = 0.01, momentum: float = 0.9, *, weight_decay: 
     >>> print(params)
     [ 0.905 -1.81 ]
 
-    References: Sutskever, Martens, Dahl, Hinton (2013); Ruder §4.2. Proof page: ``rule-nag``.
+    References: Sutskever, Martens, Dahl, Hinton (2013); Ruder §4.2. Proof page: :ref:`rule-nag`.
     """
     lr_fn = base.as_schedule("lr", lr)
     if callable(momentum):

@@ -73,7 +73,7 @@ def radam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
     [1.0, 3.997, 4.996, 5.994] [0.0173, 0.0258]
 
     References: Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*,
-    ICLR 2020, arXiv:1908.03265, Algorithm 2. Proof page: ``rule-radam``.
+    ICLR 2020, arXiv:1908.03265, Algorithm 2. Proof page: :ref:`rule-radam`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

@@ -54,7 +54,7 @@ def signum(lr: Any = 1e-3, momentum: float = 0.9, *, weight_decay: float = 0.0,
     [-0.1  0.1]
 
     References: Bernstein, Wang, Azizzadenesheli, Anandkumar, *signSGD: Compressed Optimisation
-    for Non-Convex Problems*, ICML 2018, arXiv:1802.04434. Proof page: ``rule-signum``.
+    for Non-Convex Problems*, ICML 2018, arXiv:1802.04434. Proof page: :ref:`rule-signum`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta = base.check_beta("momentum", momentum)
@@ -86,6 +86,6 @@ def sign_sgd(lr: Any = 1e-3, *, weight_decay: float = 0.0, decay: rule.Decay = "
              maximize: bool = False) -> base.Optimizer:
     """sign SGD, θ_t = θ_{t−1} − η_t sign(g_t): :func:`signum` with ``momentum=0``.
 
-    Equals ``optax.sign_sgd(lr)``. Proof page: ``rule-signum``.
+    Equals ``optax.sign_sgd(lr)``. Proof page: :ref:`rule-signum`.
     """
     return signum(lr, 0.0, weight_decay=weight_decay, decay=decay, maximize=maximize)

@@ -61,7 +61,7 @@ def yogi(lr: Any = 1e-2, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
     [10.000001]
 
     References: Zaheer, Reddi, Sachan, Kale, Kumar, *Adaptive Methods for Nonconvex
-    Optimization*, NeurIPS 2018. Proof page: ``rule-yogi``.
+    Optimization*, NeurIPS 2018. Proof page: :ref:`rule-yogi`.
     """
     lr_fn = base.as_schedule("lr", lr)
     beta1 = base.check_beta("beta1", beta1)

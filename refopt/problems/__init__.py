@@ -5,9 +5,10 @@ from refopt.problems.classic import Beale, CosineMixture, MatrixFactorisation, R
 from refopt.problems.classification import LogisticRegression, SoftmaxRegression
 from refopt.problems.datasets import digits, spirals, teacher_student, train_test_split, two_moons
 from refopt.problems.network import MLPObjective
-from refopt.problems.quadratic import LeastSquares, Quadratic
+from refopt.problems.quadratic import IndefiniteQuadratic, LeastSquares, Quadratic
 
-__all__ = ["Beale", "CosineMixture", "FiniteSum", "LeastSquares", "LogisticRegression", "MLPObjective",
+__all__ = ["Beale", "CosineMixture", "FiniteSum", "IndefiniteQuadratic", "LeastSquares", "LogisticRegression",
+           "MLPObjective",
            "MatrixFactorisation", "Objective", "Quadratic", "Rosenbrock", "SoftmaxRegression",
            "StrictSaddle", "digits", "epoch_batches", "spirals", "teacher_student",
            "train_test_split", "two_moons"]

@@ -138,3 +138,41 @@ class LeastSquares(FiniteSum):
         M = self._Q @ np.diag(np.exp(-self._lam * float(t))) @ self._Q.T
         w_star = as_const(xp, self.minimiser, w0)
         return w_star + as_const(xp, M, w0) @ (w0 - w_star)
+
+
+class IndefiniteQuadratic(Objective):
+    r"""ℓ(x) = ½ (x − x_s)ᵀ A (x − x_s) with A = Q diag(λ) Qᵀ and eigenvalues of either sign.
+
+    With a negative eigenvalue ℓ is non-convex and unbounded below; x_s is its only stationary
+    point (a strict saddle when λ has both signs). The gradient A(x − x_s) is linear, so every
+    linear rule acts on each eigen-coordinate of x − x_s separately — the class on which the
+    per-mode recurrences of ``tests/test_convergence.py`` are exact. ``L = max |λ|``.
+    """
+
+    def __init__(self, eigenvalues: Sequence[float], *, seed: int = 0):
+        lam = np.asarray(eigenvalues, dtype=np.float64)
+        if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)):
+            raise ValueError("eigenvalues must be a non-empty 1-D list of finite values")
+        rng = np.random.default_rng(seed)
+        self._seed = seed
+        self.A, self.Q = _spd(lam, rng)
+        self.eigenvalues, self.dim = lam, lam.size
+        self.saddle = rng.uniform(-1, 1, self.dim)
+        self.L = float(np.abs(lam).max())
+
+    def __repr__(self) -> str:
+        lam = ", ".join(f"{v:.6g}" for v in self.eigenvalues)
+        return f"IndefiniteQuadratic(eigenvalues=[{lam}], seed={self._seed})"
+
+    def value(self, x):
+        xp = _xp.namespace(x, names=("x",))
+        r = x - as_const(xp, self.saddle, x)
+        return 0.5 * xp.sum(r * (as_const(xp, self.A, x) @ r))
+
+    def grad(self, x):
+        xp = _xp.namespace(x, names=("x",))
+        return as_const(xp, self.A, x) @ (x - as_const(xp, self.saddle, x))
+
+    def hessian(self, x):
+        xp = _xp.namespace(x, names=("x",))
+        return as_const(xp, self.A, x)

@@ -56,8 +56,8 @@ def reinforcement_schedule(*, gamma: float = 0.99, p0: float = 1.0, p_max: float
     r"""p_t = min(p_max, 1 − p0 γ^τ(t)), τ(t) = t per step or ⌊(t−1)/S⌋ + 1 per epoch of S steps.
 
     ``p_max < 1`` keeps the expected dynamics (heavy ball with β_t = p_t) convergent on a
-    quadratic for ηλ < 2(1 + p_max) once p_t has saturated (proof page ``rule-rsgd``, theorem
-    ``thm-rsgd-stability``); ``p_max = 1`` is the unsaturated schedule, whose expected
+    quadratic for ηλ < 2(1 + p_max) once p_t has saturated (proof page :ref:`rule-rsgd`, theorem
+    :prf:ref:`thm-rsgd-stability`); ``p_max = 1`` is the unsaturated schedule, whose expected
     iteration matrices have determinants Π p_t ↛ 0, so it cannot converge.
     """
     gamma = base.check_real("gamma", gamma, low=0.0, high=1.0, low_open=True, high_open=True)
@@ -105,7 +105,7 @@ def rsgd(lr: Any = 0.01, *, gamma: float = 0.99, p0: float = 1.0, p_max: float =
     β_t = p_t. Unsaturated (p_max = 1), p_t → 1 and the expected dynamics cannot converge
     (their iteration matrices have determinant Π p_t, bounded away from 0); saturated at
     p_max < 1 it is heavy ball with β = p_max, convergent on a quadratic for ηλ < 2(1 + p_max)
-    (proof page ``rule-rsgd``). Defaults: p_max = 0.9 (the common heavy-ball β, which keeps every
+    (proof page :ref:`rule-rsgd`). Defaults: p_max = 0.9 (the common heavy-ball β, which keeps every
     step size that is stable for SGD, ηλ < 2, stable here), γ = 0.99 per step (p_t saturates
     after ⌈ln 10/−ln 0.99⌉ = 230 steps, well inside one run on the study tasks).
 
@@ -127,7 +127,7 @@ def rsgd(lr: Any = 0.01, *, gamma: float = 0.99, p0: float = 1.0, p_max: float =
     >>> print(float(np.max(np.abs(params))) < 1e-3)
     True
 
-    References: Huang & Toyoizumi, arXiv:1701.07974 (abstract). Proof page: ``rule-rsgd``.
+    References: Huang & Toyoizumi, arXiv:1701.07974 (abstract). Proof page: :ref:`rule-rsgd`.
     """
     lr_fn = base.as_schedule("lr", lr)
     if schedule is None:

@@ -13,7 +13,16 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from refopt.problems import CosineMixture, LeastSquares, LogisticRegression, Quadratic
+from refopt.nn.mlp import MLP
+from refopt.problems import (
+    CosineMixture,
+    IndefiniteQuadratic,
+    LeastSquares,
+    LogisticRegression,
+    MatrixFactorisation,
+    MLPObjective,
+    Quadratic,
+)
 
 
 def arrays(max_dims: int = 2, max_side: int = 4, low: float = -2.0, high: float = 2.0):
@@ -92,14 +101,16 @@ def logistic_problems(draw, max_n: int = 60, max_dim: int = 4, l2: tuple = (0.01
 
 
 @st.composite
-def nonconvex_problems(draw, max_dim: int = 4, max_terms: int = 4):
-    """A :class:`~refopt.problems.CosineMixture`: smooth, non-convex, L and ℓ_inf known."""
+def nonconvex_problems(draw, max_dim: int = 4, max_terms: int = 4, c: tuple = (0.0, 0.5)):
+    """A :class:`~refopt.problems.CosineMixture`: smooth, non-convex, L and ℓ_inf known.
+
+    ``c=(0.0, 0.0)`` drops the quadratic term, so the gradient is bounded everywhere."""
     d = draw(st.integers(1, max_dim))
     m = draw(st.integers(1, max_terms))
     seed = draw(st.integers(0, 10_000))
     rng = np.random.default_rng(seed)
     return CosineMixture(rng.uniform(-1.5, 1.5, m), rng.uniform(-1.5, 1.5, (m, d)),
-                         c=draw(st.floats(0.0, 0.5)))
+                         c=draw(st.floats(*c)))
 
 
 @st.composite
@@ -118,6 +129,59 @@ def online_linear_losses(draw, max_dim: int = 4, min_T: int = 20, max_T: int = 2
     g = np.clip(bias + rng.uniform(-1, 1, (T, d)), -1, 1) * G
     g[g == 0] = G / 2  # Adagrad's analysis needs non-zero first gradients
     return g
+
+
+@st.composite
+def saddle_quadratics(draw, min_dim: int = 2, max_dim: int = 5, L: tuple = (0.1, 10.0)):
+    """An :class:`~refopt.problems.IndefiniteQuadratic` with eigenvalues of both signs in [−L, L].
+
+    Non-convex (a strict saddle at ``saddle``); ``max |λ| = L`` is attained exactly.
+    """
+    dim = draw(st.integers(max(min_dim, 2), max_dim))
+    big = draw(st.floats(*L, allow_nan=False))
+    seed = draw(st.integers(0, 10_000))
+    rng = np.random.default_rng(seed)
+    lam = rng.uniform(-big, big, dim)
+    lam[0], lam[1] = -abs(lam[0]) or -big / 2, big   # at least one negative; L attained
+    return IndefiniteQuadratic(lam, seed=seed)
+
+
+@st.composite
+def rank_deficient_least_squares(draw, max_n: int = 30, max_dim: int = 5):
+    """Least squares with rank(X) = r < d: convex, not strongly convex, but PL with μ the
+    smallest *non-zero* eigenvalue of XᵀX/N (Karimi, Nutini, Schmidt 2016, §2.2)."""
+    d = draw(st.integers(2, max_dim))
+    r = draw(st.integers(1, d - 1))
+    n = draw(st.integers(d + 2, max_n))
+    seed = draw(st.integers(0, 10_000))
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, r)) @ rng.standard_normal((r, d))
+    return LeastSquares(X, rng.standard_normal(n))
+
+
+@st.composite
+def matrix_factorisations(draw, max_side: int = 4, max_rank: int = 2):
+    """ℓ(U, V) = ½‖UVᵀ − M‖² with rank-r M scaled to ‖M‖₂ = 1 (so step sizes mean the same on
+    every instance): non-convex, every local minimum global (ℓ* = 0)."""
+    m, n = draw(st.integers(2, max_side)), draw(st.integers(2, max_side))
+    r = draw(st.integers(1, min(max_rank, m, n)))
+    prob = MatrixFactorisation(m, n, r, seed=draw(st.integers(0, 10_000)))
+    s = float(np.linalg.norm(prob.M, 2))
+    prob.M = prob.M / s
+    prob.minimiser = {k: v / np.sqrt(s) for k, v in prob.minimiser.items()}
+    return prob
+
+
+@st.composite
+def teacher_student_mlps(draw, max_inputs: int = 3, max_hidden: int = 3, max_n: int = 24):
+    """Realisable regression: a student d → h → 1 tanh MLP (mse) fits targets of a teacher with
+    the same architecture, so ℓ* = 0 (attained at the teacher). Non-convex."""
+    d, h = draw(st.integers(1, max_inputs)), draw(st.integers(1, max_hidden))
+    n = draw(st.integers(4, max_n))
+    seed = draw(st.integers(0, 10_000))
+    net = MLP([d, h, 1], activation="tanh", loss="mse")
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    return MLPObjective(net, X, net.forward(net.init(seed=seed + 1), X))
 
 
 def step_fraction(low: float, high: float) -> Any:
