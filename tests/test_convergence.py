@@ -499,6 +499,18 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     # the rule still descends, so the wrong variant is a loss of the wrong sign under gap="positive"
     "polyak_sgd": empirical_claims("polyak_sgd", {"lr": 1.0}, _POLYAK_WRONG_SIGN, ls_lr_per_L=0.5,
                                    best=True),
+    # issue 17 (A): the problems' parameters are one vector, i.e. one layer; Muon's vector
+    # leaves go to its fallback (Adam), so its claims cover that path only
+    "lamb": empirical_claims("lamb", {"lr": 0.03}, best=True),
+    "lars": empirical_claims("lars", {"lr": 1.0, "trust_coefficient": 0.01}, best=True),
+    # the paper's relative step α = max(ε2, RMS(θ))·ρ is 10⁻⁵ at θ = 0: from the protocol's start
+    # it misses the convex target, so the claims are for the absolute step (page says so)
+    "adafactor": empirical_claims("adafactor", {"lr": 0.03, "relative_step": False,
+                                                "parameter_scale": False}),
+    "muon": empirical_claims("muon", {"lr": 0.03}, best=True),
+    "sm3": empirical_claims("sm3", {"lr": 0.3}, best=True),
+    # a step of η‖θ‖ does not move θ = 0: the norm floor min_norm starts it
+    "fromage": empirical_claims("fromage", {"lr": 0.03, "min_norm": 0.1}, best=True),
     "rsgd": empirical_claims("rsgd", {"lr": 0.1, "gamma": 0.999, "seed": 1}, ls_lr_per_L=0.5),
     "gradient_noise": empirical_claims("gradient_noise", {"lr": 0.1, "eta": 0.01, "seed": 0},
                                        Rule(_noisy_ascent), ls_lr_per_L=0.5,
