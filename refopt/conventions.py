@@ -237,6 +237,15 @@ CONVENTIONS: tuple[Convention, ...] = (
     _o('sm3', {'lr': 0.05, 'momentum': 0.5}, 'sm3', {'learning_rate': 0.05, 'momentum': 0.5}),
     _o('fromage', {'lr': 0.01}, 'fromage', {'learning_rate': 0.01}),
     _o('fromage', {'lr': 0.2, 'min_norm': 0.001}, 'fromage', {'learning_rate': 0.2, 'min_norm': 0.001}),
+    # issue 17 part B
+    _o('schedule_free_sgd', {'lr': 0.1}, 'contrib.schedule_free_sgd', {'learning_rate': 0.1}),
+    _o('schedule_free_sgd', {'lr': 0.1, 'b1': 0.5, 'weight_decay': 0.01, 'weight_lr_power': 1.0}, 'contrib.schedule_free_sgd', {'learning_rate': 0.1, 'b1': 0.5, 'weight_decay': 0.01, 'weight_lr_power': 1.0}),
+    _o('schedule_free_adamw', {'lr': 0.01}, 'contrib.schedule_free_adamw', {'learning_rate': 0.01}),
+    _o('schedule_free_adamw', {'lr': 0.01, 'b1': 0.95, 'b2': 0.99, 'eps': 1e-06, 'weight_decay': 0.1}, 'contrib.schedule_free_adamw', {'learning_rate': 0.01, 'b1': 0.95, 'b2': 0.99, 'eps': 1e-06, 'weight_decay': 0.1}),
+    _o('prodigy', {}, 'contrib.prodigy', {}),
+    _o('prodigy', {'lr': 0.5, 'beta1': 0.8, 'beta2': 0.99, 'beta3': 0.9, 'd0': 0.001, 'd_coef': 0.5, 'weight_decay': 0.01, 'eps': 1e-06, 'safeguard_warmup': True}, 'contrib.prodigy', {'learning_rate': 0.5, 'betas': (0.8, 0.99), 'beta3': 0.9, 'estim_lr0': 0.001, 'estim_lr_coef': 0.5, 'weight_decay': 0.01, 'eps': 1e-06, 'safeguard_warmup': True}),
+    _o('dadapt_adamw', {}, 'contrib.dadapt_adamw', {}),
+    _o('dadapt_adamw', {'lr': 0.5, 'beta1': 0.8, 'beta2': 0.99, 'd0': 0.001, 'weight_decay': 0.01, 'eps': 1e-06}, 'contrib.dadapt_adamw', {'learning_rate': 0.5, 'betas': (0.8, 0.99), 'estim_lr0': 0.001, 'weight_decay': 0.01, 'eps': 1e-06}),
 )
 
 # Values diagnose() tries besides those in the rows above and the defaults: the switches

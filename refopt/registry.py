@@ -27,11 +27,18 @@ from refopt.optim.adan import adan
 from refopt.optim.ademamix import ademamix
 from refopt.optim.amsgrad import amsgrad
 from refopt.optim.asgd import asgd
+from refopt.optim.averaging import average_params
+from refopt.optim.centralize import centralize
+from refopt.optim.clipping import adaptive_grad_clip, clip_by_global_norm, clip_by_value
+from refopt.optim.dadapt import dadapt_adamw
 from refopt.optim.fromage import fromage
 from refopt.optim.ftrl import ftrl
 from refopt.optim.lamb import lamb
 from refopt.optim.lars import lars, matrix_leaves
+from refopt.optim.lbfgs import lbfgs
 from refopt.optim.lion import lion
+from refopt.optim.lookahead import lookahead
+from refopt.optim.masking import MaskedDecay, masked_weight_decay
 from refopt.optim.momentum import momentum
 from refopt.optim.muon import muon
 from refopt.optim.nadam import nadam
@@ -42,9 +49,12 @@ from refopt.optim.novograd import novograd
 from refopt.optim.optimistic import optimistic_gd
 from refopt.optim.optimistic_adam import optimistic_adam
 from refopt.optim.polyak import polyak_sgd
+from refopt.optim.prodigy import prodigy
 from refopt.optim.radam import radam
 from refopt.optim.rmsprop import rmsprop
 from refopt.optim.rprop import rprop
+from refopt.optim.sam import sam
+from refopt.optim.schedule_free import schedule_free, schedule_free_adamw, schedule_free_sgd
 from refopt.optim.sgd import sgd
 from refopt.optim.signum import signum
 from refopt.optim.sm3 import sm3
@@ -69,7 +79,7 @@ class Spec:
 
     name: str
     factory: Callable[..., base.Optimizer]
-    family: str                      # "classic" | "wrapper" | "ode" | "research"
+    family: str                      # "classic" | "wrapper" | "quasi_newton" | "ode" | "research"
     paper: str                       # short citation
     proof: str                       # proofs/ page label
     configs: tuple[dict, ...]        # representative valid configurations
@@ -542,6 +552,197 @@ SPECS.update({s.name: s for s in [
             Invalid({"eps": -1.0}, ValueError, "eps must be in"),
             Invalid({"gap": "sps+"}, ValueError, r"gap must be one of \['signed', 'positive'\]")),
         elementwise=False),   # the step size uses ‖g‖² over the whole pytree
+]})
+
+
+# --- issue 17 part B: wrappers around any rule (each registered around a small base rule) -------
+
+def _clip_value_adam(lr: float = 0.01, max_delta: float = 0.5) -> base.Optimizer:
+    """clip_by_value around Adam."""
+    return clip_by_value(adam(lr=lr), max_delta)
+
+
+def _clip_norm_momentum(lr: float = 0.05, max_norm: float = 1.0, eps: float = 0.0) -> base.Optimizer:
+    """clip_by_global_norm around heavy-ball momentum."""
+    return clip_by_global_norm(momentum(lr=lr, momentum=0.9), max_norm, eps=eps)
+
+
+def _agc_sgd(lr: float = 0.05, clipping: float = 0.1, **kwargs: Any) -> base.Optimizer:
+    """adaptive_grad_clip around SGD."""
+    return adaptive_grad_clip(sgd(lr=lr), clipping, **kwargs)
+
+
+def _centralized_adam(lr: float = 0.01) -> base.Optimizer:
+    """centralize around Adam."""
+    return centralize(adam(lr=lr))
+
+
+def _matrices_only(params: Any) -> Any:
+    """The usual weight-decay mask: decay matrices, leave vectors (biases, norms) alone."""
+    from refopt import tree as _tree
+    return _tree.map(lambda p: p.ndim >= 2, params)
+
+
+def _masked_adam(lr: float = 0.01, weight_decay: float = 0.1, decay: MaskedDecay = "decoupled"
+                 ) -> base.Optimizer:
+    """masked_weight_decay (matrices only) around Adam."""
+    return masked_weight_decay(adam(lr=lr), weight_decay, _matrices_only, decay=decay, lr=lr)
+
+
+def _averaged_momentum(lr: float = 0.05, **kwargs: Any) -> base.Optimizer:
+    """average_params around heavy-ball momentum."""
+    return average_params(momentum(lr=lr, momentum=0.9), **kwargs)
+
+
+def _lookahead_adam(lr: float = 0.01, **kwargs: Any) -> base.Optimizer:
+    """lookahead around Adam."""
+    return lookahead(adam(lr=lr), **kwargs)
+
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "clip_by_value", _clip_value_adam, "wrapper", "Pascanu et al. 2013", "rule-gradient-transforms",
+        configs=({"max_delta": 0.5},                       # clips the O(1) test gradients
+                 {"lr": 0.05, "max_delta": 10.0}),          # never active: plain Adam
+        invalid=(Invalid({"max_delta": 0.0}, ValueError, r"max_delta must be in \(0.0, inf\]"),
+                 Invalid({"max_delta": "1"}, TypeError, "max_delta must be a real number")),
+        scale_invariant=None),
+    Spec(
+        "clip_by_global_norm", _clip_norm_momentum, "wrapper", "Pascanu et al. 2013",
+        "rule-gradient-transforms",
+        configs=({"max_norm": 1.0},                         # optax's convention (ε = 0)
+                 {"max_norm": 0.5, "eps": 1e-6}),           # torch's clip_grad_norm_
+        invalid=(Invalid({"max_norm": -1.0}, ValueError, r"max_norm must be in \(0.0, inf\]"),
+                 Invalid({"eps": -1e-6}, ValueError, "eps must be in")),
+        elementwise=False),                                 # one norm over every leaf
+    Spec(
+        "adaptive_grad_clip", _agc_sgd, "wrapper", "Brock et al. 2021", "rule-gradient-transforms",
+        configs=({"clipping": 0.1},                         # unit-wise, default units
+                 {"clipping": 0.05, "eps": 1e-2}),         # larger floor for zero units
+        invalid=(Invalid({"clipping": 0.0}, ValueError, r"clipping must be in \(0.0, inf\]"),
+                 Invalid({"eps": -1.0}, ValueError, "eps must be in"),
+                 Invalid({"axis": "rows"}, TypeError, "axis must be None, an int or a tuple")),
+        elementwise=False),                                 # norms over units of a leaf
+    Spec(
+        "centralize", _centralized_adam, "wrapper", "Yong et al. 2020", "rule-gradient-transforms",
+        configs=({"lr": 0.01}, {"lr": 0.05}),               # centred matrices, vectors untouched
+        elementwise=False),                                 # row means couple coordinates
+    Spec(
+        "masked_weight_decay", _masked_adam, "wrapper", "Loshchilov & Hutter 2019",
+        "rule-gradient-transforms",
+        configs=({"weight_decay": 0.1},                     # decoupled, matrices only (AdamW mask)
+                 {"weight_decay": 0.1, "decay": "l2"}),     # L2 on matrices only
+        invalid=(Invalid({"weight_decay": -0.1}, ValueError, "weight_decay must be in"),
+                 Invalid({"decay": "fixed"}, ValueError, r"decay must be one of \['l2', 'decoupled'\]")),
+        elementwise=False),                                 # a leaf's rank decides its decay
+    Spec(
+        "average_params", _averaged_momentum, "wrapper", "Polyak & Juditsky 1992",
+        "rule-parameter-averaging",
+        configs=({"decay": 0.9},                            # debiased EMA (optax.ema)
+                 {"decay": 0.99, "debias": False},          # raw EMA
+                 {"weights": "uniform"}),                   # Polyak–Ruppert mean
+        invalid=(Invalid({"decay": 1.0}, ValueError, r"decay must be in \[0.0, 1.0\)"),
+                 Invalid({"weights": "linear"}, ValueError, "weights must be one of"),
+                 Invalid({"debias": 1}, TypeError, "debias must be True or False"))),
+    Spec(
+        "lookahead", _lookahead_adam, "wrapper", "Zhang et al. 2019", "rule-lookahead",
+        configs=({"sync_period": 5, "slow_step_size": 0.5},  # the paper's k, α
+                 {"sync_period": 2, "slow_step_size": 0.8, "reset_state": True}),
+        invalid=(Invalid({"sync_period": 0}, ValueError, "sync_period must be an integer >= 1"),
+                 Invalid({"sync_period": True}, ValueError, "sync_period must be an integer >= 1"),
+                 Invalid({"slow_step_size": 1.5}, ValueError, r"slow_step_size must be in \[0.0, 1.0\]"),
+                 Invalid({"reset_state": "yes"}, TypeError, "reset_state must be True or False"))),
+]})
+
+
+# --- issue 17 part B: schedule-free learning ----------------------------------------------------
+
+def _schedule_free_rmsprop(lr: float = 0.01, b1: float = 0.9, **kwargs: Any) -> base.Optimizer:
+    """schedule_free around momentum-free RMSprop (any momentum-free rule can be wrapped)."""
+    return schedule_free(rmsprop(lr=lr), lr, b1=b1, **kwargs)
+
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "schedule_free_sgd", schedule_free_sgd, "classic", "Defazio et al. 2024", "rule-schedule-free",
+        configs=({"lr": 0.1}, {"lr": 0.1, "b1": 0.5, "weight_decay": 0.01},
+                 {"lr": 0.05, "b1": 1.0, "weight_lr_power": 0.0}),   # primal averaging, uniform weights
+        invalid=(Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+                 Invalid({"b1": 1.5}, ValueError, r"b1 must be in \[0.0, 1.0\]"),
+                 Invalid({"weight_lr_power": -1.0}, ValueError, "weight_lr_power must be in"),
+                 Invalid({"weight_decay": -0.1}, ValueError, "weight_decay must be in"))),
+    Spec(
+        "schedule_free_adamw", schedule_free_adamw, "classic", "Defazio et al. 2024",
+        "rule-schedule-free",
+        configs=({"lr": 0.01}, {"lr": 0.01, "b1": 0.95, "b2": 0.99, "weight_decay": 0.1}),
+        invalid=(Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+                 Invalid({"b1": -0.1}, ValueError, r"b1 must be in \[0.0, 1.0\]"),
+                 Invalid({"b2": 1.0}, ValueError, r"b2 must be in \[0.0, 1.0\)"),
+                 Invalid({"eps": -1e-8}, ValueError, "eps must be in"))),
+    Spec(
+        "schedule_free", _schedule_free_rmsprop, "wrapper", "Defazio et al. 2024", "rule-schedule-free",
+        configs=({"lr": 0.01}, {"lr": 0.01, "b1": 0.0}),   # β = 0: RMSprop on z, x its average
+        invalid=(Invalid({"b1": 2.0}, ValueError, r"b1 must be in \[0.0, 1.0\]"),)),
+]})
+
+
+# --- issue 17 part B: sharpness-aware minimisation ----------------------------------------------
+
+def _sam_momentum(lr: float = 0.05, rho: float = 0.05, **kwargs: Any) -> base.Optimizer:
+    """sam around heavy-ball momentum."""
+    return sam(momentum(lr=lr, momentum=0.9), rho, **kwargs)
+
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "sam", _sam_momentum, "wrapper", "Foret et al. 2021", "rule-sam",
+        configs=({"rho": 0.05},                              # the paper's one ascent step
+                 {"rho": 0.1, "ascent_steps": 2, "eps": 1e-12}),  # two steps, reference code's ε
+        invalid=(Invalid({"rho": -0.1}, ValueError, "rho must be in"),
+                 Invalid({"eps": -1.0}, ValueError, "eps must be in"),
+                 Invalid({"ascent_steps": 0}, ValueError, "ascent_steps must be an integer >= 1")),
+        elementwise=False),                                   # the ascent uses the global norm
+]})
+
+
+# --- issue 17 part B: L-BFGS -------------------------------------------------------------------
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "lbfgs", lbfgs, "quasi_newton", "Nocedal 1980; Liu & Nocedal 1989", "rule-lbfgs",
+        configs=({"lr": 0.5},                                 # torch's conventions, m = 10
+                 {"lr": 0.2, "history_size": 3, "first_step_norm": "l2", "min_curvature": None,
+                  "tolerance_grad": 0.0, "tolerance_change": 0.0},   # optax's conventions
+                 {"lr": 0.5, "history_size": 1, "scale_init": False}),  # γ = 1, one pair
+        invalid=(Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+                 Invalid({"history_size": 0}, ValueError, "history_size must be in"),
+                 Invalid({"history_size": 2.5}, ValueError, "history_size must be an integer"),
+                 Invalid({"first_step_norm": "linf"}, ValueError, "first_step_norm must be one of"),
+                 Invalid({"min_curvature": -1.0}, ValueError, "min_curvature must be in"),
+                 Invalid({"scale_init": 1}, TypeError, "scale_init must be True or False"),
+                 Invalid({"tolerance_grad": -1.0}, ValueError, "tolerance_grad must be in")),
+        elementwise=False),                                   # inner products couple coordinates
+]})
+
+
+# --- issue 17 part B: D-Adaptation family -------------------------------------------------------
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "prodigy", prodigy, "classic", "Mishchenko & Defazio 2023", "rule-prodigy",
+        configs=({}, {"lr": 0.5, "beta3": 0.9, "d_coef": 0.5, "safeguard_warmup": True},
+                 {"weight_decay": 0.01, "eps": 1e-6}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2", "beta3") + (
+            Invalid({"d0": 0.0}, ValueError, r"d0 must be in \(0.0, inf\]"),
+            Invalid({"d_coef": -1.0}, ValueError, "d_coef must be in"),
+            Invalid({"safeguard_warmup": "yes"}, TypeError, "safeguard_warmup must be True or False")),
+        elementwise=False),
+    Spec(
+        "dadapt_adamw", dadapt_adamw, "classic", "Defazio & Mishchenko 2023", "rule-prodigy",
+        configs=({}, {"lr": 0.5, "beta1": 0.8, "d0": 1e-3}, {"weight_decay": 0.01, "eps": 1e-6}),
+        invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
+            Invalid({"d0": -1.0}, ValueError, r"d0 must be in \(0.0, inf\]"),),
+        elementwise=False),
 ]})
 
 

@@ -88,3 +88,40 @@ def safe_divide(xp: Any, num: Any, den: Any) -> Any:
     """
     zero = den == 0
     return xp.where(zero, xp.zeros_like(den), num / xp.where(zero, xp.ones_like(den), den))
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient transforms: wrappers that rewrite g before the wrapped rule sees it
+
+
+def check_inner(inner: Any) -> Any:
+    """The wrapped rule of a wrapper must be a refopt Optimizer (TypeError otherwise)."""
+    if not isinstance(inner, base.Optimizer):
+        raise TypeError(f"inner must be a refopt Optimizer, got {type(inner).__name__}")
+    return inner
+
+
+def gradient_transform(inner: Any, transform: Any) -> Any:
+    """``inner`` fed with ``transform(grads, params)`` instead of ``grads``; no state of its own.
+
+    The composition order is the order of the calls: ``a(b(rule))`` applies ``a`` to g first,
+    then ``b``, then the rule — optax's ``chain(a, b, rule)``. For a rule that declares
+    ``grad_fn`` (grads is ``None``), the transform is applied to every gradient it asks for, at
+    the point where it was taken. Rules that sample their own gradients from an ``objective``
+    cannot be wrapped: there is no gradient to transform.
+    """
+    check_inner(inner)
+    if "objective" in inner.extra_args:
+        raise ValueError("inner takes an objective and forms its own gradients; a gradient "
+                         "transform needs a rule that takes grads or grad_fn")
+
+    def update(grads: Any, state: Any, params: Any, **oracles: Any) -> tuple[Any, Any]:
+        if grads is None and "grad_fn" in oracles:
+            grad_fn = oracles["grad_fn"]
+            oracles = {**oracles, "grad_fn": lambda p: transform(grad_fn(p), p)}
+        else:
+            base.check_update_args(grads, state, params)
+            grads = transform(grads, params)
+        return inner.update(grads, state, params, **oracles)
+
+    return base.optimizer(inner.init, update, inner.extra_args)  # state is inner's own

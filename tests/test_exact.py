@@ -18,6 +18,7 @@ import sympy as sp
 import refopt
 
 from . import exact_reference as ex
+from . import exact_wrappers
 
 R = sp.Rational
 THETA0 = [R(3, 2), R(-1, 2), R(1, 4)]
@@ -281,6 +282,7 @@ CASES.update({
                           eps=R(1, 100), positive=True)),
 })
 LOOKAHEAD = {"nag-lookahead"} | {k for k in CASES if k.endswith("-rk") or k.endswith("-lmm")}
+CASES.update(exact_wrappers.cases(THETA0, grad_exact, STEPS))
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -24,7 +24,10 @@ _SHARED_DEFAULTS = {"weight_decay": 0.0, "decay": "l2", "maximize": False}
 def defaults(rule: str) -> dict:
     sig = inspect.signature(SPECS[rule].factory)
     own = {k: p.default for k, p in sig.parameters.items() if p.default is not inspect.Parameter.empty}
-    return {**_SHARED_DEFAULTS, **own}
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
+    # a shared option only where the factory takes it (schedule_free_sgd has no ``decay``)
+    shared = {k: v for k, v in _SHARED_DEFAULTS.items() if takes_any or k in sig.parameters}
+    return {**shared, **own}
 
 
 def space(rule: str) -> dict[str, list]:

@@ -1,0 +1,44 @@
+"""The strong-Wolfe line search and its cubic step on one-dimensional functions with known
+answers (proofs/rules/lbfgs.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import refopt
+from refopt.optim.wolfe import cubic_minimiser, strong_wolfe
+
+
+def test_cubic_minimiser_is_exact_on_a_cubic():
+    """f(t) = t³ − 3t has its local minimum at t = 1; the two-point cubic recovers it."""
+    assert cubic_minimiser(0.0, 0.0, -3.0, 2.0, 2.0, 9.0, 0.0, 2.0) == pytest.approx(1.0, abs=1e-15)
+    assert cubic_minimiser(0.0, 0.0, -3.0, 2.0, 2.0, 9.0, 0.0, 0.5) == 0.5          # clipped
+    # no real minimiser (a² < d1·d2): the midpoint of the bounds
+    assert cubic_minimiser(0.0, 0.0, 1.0, 1.0, 2.0 / 3.0, 1.0, 0.0, 4.0) == 2.0
+
+
+@pytest.mark.parametrize("t0", [1e-3, 0.5, 40.0])   # extrapolate, accept, zoom back
+def test_strong_wolfe_step_satisfies_both_conditions(t0):
+    """φ(t) = (t − 3)² + 0.1 sin(5t) along d = 1 from 0 (φ'(0) < 0)."""
+    def phi(t):
+        return (t - 3.0) ** 2 + 0.1 * np.sin(5 * t), None, 2 * (t - 3.0) + 0.5 * np.cos(5 * t)
+
+    f0, _, s0 = phi(0.0)
+    c1, c2 = 1e-4, 0.9
+    t, f, _ = strong_wolfe(phi, t0, f0, s0, 1.0, c1=c1, c2=c2, tolerance_change=1e-12, max_ls=25)
+    assert f <= f0 + c1 * t * s0                        # sufficient decrease
+    assert abs(phi(t)[2]) <= c2 * abs(s0)               # curvature (strong form)
+
+
+def test_lbfgs_wolfe_rejects_bad_calls_and_configs():
+    opt = refopt.lbfgs_wolfe()
+    x = np.ones(2)
+    with pytest.raises(ValueError, match="objective is required"):
+        opt.update(None, opt.init(x), x)
+    with pytest.raises(ValueError, match="grads must be None"):
+        opt.update(x, opt.init(x), x, objective=object())
+    with pytest.raises(ValueError, match="c2 must be in"):
+        refopt.lbfgs_wolfe(c1=0.5, c2=0.4)
+    with pytest.raises(ValueError, match="max_ls must be an integer >= 1"):
+        refopt.lbfgs_wolfe(max_ls=0)
