@@ -346,7 +346,8 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                      ls_lr_per_L: float | None = None, nc_cfg: dict | None = None,
                      factor: tuple[float, float] = (0.5, 2.0), best: bool = False,
                      nc_tol: float | None = None, ls_extra: dict | None = None,
-                     ls_best: bool = False) -> tuple[Claim, Claim]:
+                     ls_best: bool = False, cost_scale: int = 1,
+                     min_rank: int = 1) -> tuple[Claim, Claim]:
     """``cfg`` is the non-convex protocol's configuration; ``ls_lr_per_L`` replaces its lr by that
     multiple of 1/L on least squares (SGD-type rules, whose step has units of 1/L)."""
     mutant = mutant or ascent(name)
@@ -367,16 +368,18 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                             st.just(ls_tol)),
                   empirical_convex_holds, rule(name), mutant,
                   lambda: (LeastSquares(np.eye(3), np.ones(3)), 1.0, ls_cfg, per_L, best or ls_best, ls_tol),
-                  cost=2),
+                  cost=2 * cost_scale),
             Claim("empirical", "nonconvex",
                   f"teacher–student MLP, {steps} steps: ℓ ≤ 10⁻¹ ℓ₀" if mlp else
                   f"matrix factorisation, {when}: ℓ ≤ {tol:g}·ℓ₀", "conv-empirical",
                   # precondition: the start is not already near a minimiser (ℓ₀ ≥ 10⁻² = ‖M‖₂²/100)
                   st.tuples(nonconvex, factor, st.just(nc_cfg), st.integers(0, 1000), st.just(steps),
                             st.just(tol), st.just(best)).filter(
-                      lambda i: float(i[0].value(start(i[0], i[3]))) >= 1e-2),
+                      lambda i: float(i[0].value(start(i[0], i[3]))) >= 1e-2
+                      and getattr(i[0], "rank", min_rank) >= min_rank),
                   empirical_nonconvex_holds, rule(name), mutant,
-                  lambda: (witness(), 1.0, nc_cfg, 0, steps, tol, best), cost=12 if mlp else 5))
+                  lambda: (witness(), 1.0, nc_cfg, 0, steps, tol, best),
+                  cost=(12 if mlp else 5) * cost_scale))
 
 
 # --------------------------------------------------------------------------------- the table
@@ -408,6 +411,8 @@ _BIGBATCH_LARGE_FIXED_STEP = Rule(lambda **kw: refopt.bigbatch(**{**kw, "step_ru
 
 _POLYAK_WRONG_SIGN = Rule(lambda **kw: SPECS["polyak_sgd"].factory(maximize=True, gap="positive", **kw),
                           frozenset({"value"}))
+
+_WRAPPED = 5   # cost multiplier of the issue-17 (B) wrapper and quasi-Newton claims
 
 CLAIMS: dict[str, tuple[Claim, ...]] = {
     "sgd": (
@@ -510,6 +515,39 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                                                 "parameter_scale": False}, best=True),
     "muon": empirical_claims("muon", {"lr": 0.03}, best=True),
     "sm3": empirical_claims("sm3", {"lr": 0.3}, best=True),
+    # issue 17 (B): wrappers around a fixed inner rule, schedule-free, SAM, L-BFGS, Prodigy /
+    # D-Adaptation, all with the "reached" criterion. The registry's wrapper adapters take no
+    # ``maximize``: their wrong variant is the update never applied (lr = 0). Each run costs
+    # several plain-rule runs (tree wrappers, inner states), so CI draws fewer instances of them.
+    "clip_by_value": empirical_claims("clip_by_value", {"lr": 0.03, "max_delta": 0.5},
+                                      _scaled_lr("clip_by_value", 0.0), best=True, cost_scale=_WRAPPED),
+    "clip_by_global_norm": empirical_claims("clip_by_global_norm", {"lr": 0.05, "max_norm": 1.0},
+                                            _scaled_lr("clip_by_global_norm", 0.0),
+                                            ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED),
+    "adaptive_grad_clip": empirical_claims("adaptive_grad_clip", {"lr": 0.1, "clipping": 0.1},
+                                           _scaled_lr("adaptive_grad_clip", 0.0),
+                                           ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED),
+    # centralisation subtracts each row's mean from a matrix gradient: a rank-1 factor (one
+    # column) gets a zero gradient and never moves, and at rank ≥ 2 every row keeps its initial
+    # mean, so the minimum is not reachable in general: the claim (rank ≥ 2) is that ℓ halves
+    "centralize": empirical_claims("centralize", {"lr": 0.03}, _scaled_lr("centralize", 0.0),
+                                   best=True, nc_tol=0.5, cost_scale=_WRAPPED, min_rank=2),
+    "masked_weight_decay": empirical_claims("masked_weight_decay", {"lr": 0.03, "weight_decay": 1e-3},
+                                            _scaled_lr("masked_weight_decay", 0.0), best=True, cost_scale=_WRAPPED),
+    "average_params": empirical_claims("average_params", {"lr": 0.05, "decay": 0.9},
+                                       _scaled_lr("average_params", 0.0), ls_lr_per_L=0.5,
+                                       best=True, cost_scale=_WRAPPED),
+    "lookahead": empirical_claims("lookahead", {"lr": 0.03}, _scaled_lr("lookahead", 0.0), best=True, cost_scale=_WRAPPED),
+    "schedule_free": empirical_claims("schedule_free", {"lr": 0.03}, _scaled_lr("schedule_free", 0.0),
+                                      best=True, cost_scale=_WRAPPED),
+    "schedule_free_sgd": empirical_claims("schedule_free_sgd", {"lr": 0.1}, ls_lr_per_L=0.5,
+                                          best=True, cost_scale=_WRAPPED),
+    "schedule_free_adamw": empirical_claims("schedule_free_adamw", {"lr": 0.03}, best=True, cost_scale=_WRAPPED),
+    "sam": empirical_claims("sam", {"lr": 0.05, "rho": 0.05}, _scaled_lr("sam", 0.0),
+                            ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED),
+    "lbfgs": empirical_claims("lbfgs", {"lr": 0.5}, _scaled_lr("lbfgs", 0.0), best=True, cost_scale=_WRAPPED),
+    "prodigy": empirical_claims("prodigy", {"lr": 1.0}, best=True, cost_scale=_WRAPPED),
+    "dadapt_adamw": empirical_claims("dadapt_adamw", {"lr": 1.0}, best=True, cost_scale=_WRAPPED),
     # a step of η‖θ‖ does not move θ = 0: the norm floor min_norm starts it
     "fromage": empirical_claims("fromage", {"lr": 0.03, "min_norm": 0.1}, best=True),
     "rsgd": empirical_claims("rsgd", {"lr": 0.1, "gamma": 0.999, "seed": 1}, ls_lr_per_L=0.5),
