@@ -1,6 +1,6 @@
 """Linear algebra over pytrees: inner products, norms, and linear combinations.
 
-One floor above :mod:`refopt.tree` and :mod:`refopt._xp` (which must not import it, or the
+One floor above ``refopt.tree`` and ``refopt._xp`` (which must not import it, or the
 imports would form a cycle), and below every rule. Before writing a loop over
 ``tree.leaves`` in a rule, look here; if the operation is missing, add it here.
 

@@ -64,7 +64,7 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
         M_t = G_t + \mu B_t\ (\text{Nesterov; else } M_t = B_t),\quad
         \theta_t = \theta_{t-1} - \eta_t\,\kappa(m, n)\,\mathrm{NS}_K(M_t)
 
-    with NS_K the quintic Newton–Schulz iteration of :func:`newton_schulz` (K steps, from the
+    with NS_K the quintic Newton–Schulz iteration of :func:`~refopt.optim.muon.newton_schulz` (K steps, from the
     Frobenius-normalised M_t) and κ the shape scale. NS_K(M) ≈ U Vᵀ for M = U Σ Vᵀ.
 
     **Conventions.** The table rows are ``optax.contrib.muon``'s; the switches: ``buffer``:
