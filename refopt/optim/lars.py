@@ -68,8 +68,9 @@ def lars(lr: Any = 0.1, momentum: float = 0.9, *, trust_coefficient: float = 0.0
     Algorithm 1. Weight decay is the shared ``decay="l2"`` (λθ added to g, inside the ratio);
     ``"decoupled"``/``"fixed"`` shrink θ outside it. ``weight_decay_mask`` and
     ``trust_ratio_mask`` (optax's names) select the leaves that are decayed and that are
-    rescaled; unmasked leaves take the plain momentum step η_t d_t. :func:`~refopt.optim.lars.matrix_leaves` is
-    the usual choice that excludes biases and normalisation parameters. η is inside the buffer
+    rescaled; unmasked leaves take the plain momentum step η_t d_t.
+    :func:`~refopt.optim.lars.matrix_leaves` is the usual choice that excludes biases and
+    normalisation parameters. η is inside the buffer
     (optax applies the learning rate before ``trace``). Defaults κ = 1e−3, μ = 0.9 are optax's.
 
     Args:

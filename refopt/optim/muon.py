@@ -64,8 +64,8 @@ def muon(lr: Any = 0.02, momentum: float = 0.95, *, nesterov: bool = True, buffe
         M_t = G_t + \mu B_t\ (\text{Nesterov; else } M_t = B_t),\quad
         \theta_t = \theta_{t-1} - \eta_t\,\kappa(m, n)\,\mathrm{NS}_K(M_t)
 
-    with NS_K the quintic Newton–Schulz iteration of :func:`~refopt.optim.muon.newton_schulz` (K steps, from the
-    Frobenius-normalised M_t) and κ the shape scale. NS_K(M) ≈ U Vᵀ for M = U Σ Vᵀ.
+    with NS_K the quintic Newton–Schulz iteration of :func:`~refopt.optim.muon.newton_schulz`
+    (K steps, from the Frobenius-normalised M_t) and κ the shape scale. NS_K(M) ≈ U Vᵀ for M = U Σ Vᵀ.
 
     **Conventions.** The table rows are ``optax.contrib.muon``'s; the switches: ``buffer``:
     ``"sum"`` B = μB + G (keras, Jordan's code) or ``"average"`` B = μB + (1−μ)G (torch, optax);
