@@ -142,14 +142,15 @@ def _plot(results: dict, path: str) -> None:
     plt = pyplot()
     if plt is None:
         return
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    # wide enough for a legend of every registered rule beside the axes, not over the curves
+    fig, ax = plt.subplots(figsize=(13, 6))
     styles = ["-", "--", ":"]  # the colour cycle has 10 entries; styles tell the rest apart
     for i, (rule, hist) in enumerate(results.items()):  # bigbatch: start and end points only
         ax.semilogy(hist["epoch"], hist["loss"], styles[(i // 4) % 3], label=rule)
     ax.set_xlabel("epoch")
     ax.set_ylabel("full training loss")
     ax.set_title("MLP on digits: every rule, same initialisation")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=3, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     print(f"loss curves written to {path}")
