@@ -81,6 +81,7 @@ def optimizer(init: InitFn, update: UpdateFn, extra_args: frozenset[str] | set[s
 # the allow-list of state classes, and rule tags (which rule, which configuration)
 
 STATE_CLASSES: dict[str, type] = {}
+_STATE_TYPES: set[type] = set()  # the same classes, for a fast type test in check_update_args
 
 
 def register_state(cls: type) -> type:
@@ -96,6 +97,7 @@ def register_state(cls: type) -> type:
     if STATE_CLASSES.get(key, cls) is not cls:
         raise ValueError(f"a different state class is already registered as {key!r}")
     STATE_CLASSES[key] = cls
+    _STATE_TYPES.add(cls)
     return cls
 
 
@@ -139,12 +141,14 @@ def check_epsilons_representable(rule: str, epsilons: dict, params: Any) -> None
     master parameters as mixed-precision training does. float32/float64 are not checked (no
     ε a rule accepts underflows there in practice), bfloat16 has float32's exponent range.
     """
-    seen = set()
+    seen: set = set()
     for leaf in _tree.leaves(params):
         dtype = getattr(leaf, "dtype", None)
-        if dtype is None or str(dtype) in ("float32", "float64") or str(dtype) in seen:
+        if dtype is None or dtype in seen:  # dtypes hash; one check per distinct dtype
             continue
-        seen.add(str(dtype))
+        seen.add(dtype)
+        if str(dtype) in ("float32", "float64"):
+            continue
         xp = _xp.namespace(leaf)
         try:
             info = xp.finfo(dtype)
@@ -353,6 +357,9 @@ def check_update_args(grads: Any, state: Any, params: Any) -> Any:
     params' structure, or a tuple of such trees) must match them leaf by leaf too; and every
     array of grads, params and state must share one namespace and device. Nothing is computed
     before these checks, so a rejected call changes nothing.
+
+    Each tree is walked once: params, grads and every state field are flattened a single time,
+    and the readable leaf paths of the messages are built only when a check fails.
     """
     if not isinstance(getattr(state, "t", None), int) or isinstance(state.t, bool):
         raise TypeError(f"state must be the state returned by init/update, got {type(state).__name__}")
@@ -361,48 +368,72 @@ def check_update_args(grads: Any, state: Any, params: Any) -> Any:
     if grads_def != params_def:
         raise ValueError(f"pytree structure mismatch: params has structure {params_def} "
                          f"but grads has structure {grads_def}")
-    xp = _xp.namespace(params, grads, _state_arrays(state), names=("params", "grads", "state"))
-    paths = _tree.leaf_paths(params_def)
-    _check_leaves(paths, "params", params_leaves, "grads", grads_leaves)
-    _check_state_against(state, "state", params_def, paths, params_leaves)
+    state_arrays: list = []
+    mirrored: list = []  # (name, leaves) of state fields with the params' structure
+    _check_state_against(state, "state", params_def, params_leaves, state_arrays, mirrored)
+    xp = _xp.namespace_of_leaves((("params", params_leaves, params_def),
+                                  ("grads", grads_leaves, grads_def),
+                                  ("state", state_arrays, None)))
+    _check_leaves(params_def, "params", params_leaves, "grads", grads_leaves)
+    for name, leaves in mirrored:
+        _check_leaves(params_def, "params", params_leaves, name, leaves)
     return xp
 
 
-def _check_state_against(node: Any, name: str, params_def: Any, paths: list, params_leaves: list) -> None:
-    """Walk a state's fields; every array-holding field must mirror params (see check_update_args)."""
+def _check_state_against(node: Any, name: str, params_def: Any, params_leaves: list,
+                         arrays: list, mirrored: list) -> None:
+    """Walk a state's fields; every array-holding field must mirror params (see check_update_args).
+
+    Every array met is appended to ``arrays`` (for the namespace and device check, made
+    first), and every field with the params' structure to ``mirrored`` (its leaves are
+    compared with params' after that)."""
+    if type(node) in _STATE_TYPES:  # a rule's state: its fields, without flattening it whole
+        _check_fields(node, name, params_def, params_leaves, arrays, mirrored)
+        return
     leaves, treedef = _tree.flatten(node)
-    if not any(_xp.is_array(x) for x in leaves):
+    found = [x for x in leaves if _xp.is_array(x)]
+    if not found:
         return  # counters, floats, flags, () placeholders
+    arrays.extend(found)
     if treedef == params_def:
-        _check_leaves(paths, "params", params_leaves, name, leaves)
+        mirrored.append((name, leaves))
         return
     if _tree.is_namedtuple(node):
-        # Three declared kinds of field whose arrays do not mirror params leaf for leaf (kept apart
-        # because their checks differ): ``PER_LEAF_SCALARS`` hold one 0-d array per leaf, checked
-        # here in full (NovoGrad's layer-wise moment); ``leaf_summaries`` hold one summary per leaf
-        # of a rule-specific shape (Adafactor's row/column factors, SM3's per-axis accumulators),
-        # checked here for structure and by the rule's ``check_leaf_summaries_like`` for shapes;
-        # ``sub_states`` hold an inner rule's state for a subset of the leaves, which that rule's
-        # own update checks (Muon's fallback)
-        scalars = getattr(type(node), "PER_LEAF_SCALARS", ())
-        summaries = getattr(type(node), "leaf_summaries", ())
-        inner = getattr(type(node), "sub_states", ())
-        for field, child in zip(node._fields, node):
-            if field in inner:
-                continue
-            if field in scalars:
-                _check_per_leaf_scalars(child, f"{name}.{field}", params_def, paths, params_leaves)
-            elif field in summaries:
-                _check_leaf_summaries(child, f"{name}.{field}", params_def, len(paths))
-            else:
-                _check_state_against(child, f"{name}.{field}", params_def, paths, params_leaves)
+        del arrays[len(arrays) - len(found):]  # the fields add their own
+        _check_fields(node, name, params_def, params_leaves, arrays, mirrored)
         return
     if isinstance(node, (tuple, list)) and all(_tree.structure(c) == params_def for c in node):
+        del arrays[len(arrays) - len(found):]
         for i, child in enumerate(node):  # a history of params-shaped trees (multistep)
-            _check_state_against(child, f"{name}[{i}]", params_def, paths, params_leaves)
+            _check_state_against(child, f"{name}[{i}]", params_def, params_leaves, arrays, mirrored)
         return
     raise ValueError(f"{name} has structure {treedef} but params has structure {params_def}: "
                      "the state was made for other parameters (pass the state init made for these)")
+
+
+def _check_fields(node: Any, name: str, params_def: Any, params_leaves: list, arrays: list,
+                  mirrored: list) -> None:
+    # Three declared kinds of field whose arrays do not mirror params leaf for leaf (kept apart
+    # because their checks differ): ``PER_LEAF_SCALARS`` hold one 0-d array per leaf, checked
+    # here in full (NovoGrad's layer-wise moment); ``leaf_summaries`` hold one summary per leaf
+    # of a rule-specific shape (Adafactor's row/column factors, SM3's per-axis accumulators),
+    # checked here for structure and by the rule's ``check_leaf_summaries_like`` for shapes;
+    # ``sub_states`` hold an inner rule's state for a subset of the leaves, which that rule's
+    # own update checks (Muon's fallback)
+    scalars = getattr(type(node), "PER_LEAF_SCALARS", ())
+    summaries = getattr(type(node), "leaf_summaries", ())
+    inner = getattr(type(node), "sub_states", ())
+    for field, child in zip(node._fields, node):
+        if field in inner or field in summaries:
+            arrays.extend(x for x in _tree.leaves(child) if _xp.is_array(x))
+            if field in summaries:
+                _check_leaf_summaries(child, f"{name}.{field}", params_def, len(params_leaves))
+        elif field in scalars:
+            arrays.extend(x for x in _tree.leaves(child) if _xp.is_array(x))
+            _check_per_leaf_scalars(child, f"{name}.{field}", params_def, params_leaves)
+        else:
+            _check_state_against(child, f"{name}.{field}", params_def, params_leaves, arrays,
+                                 mirrored)
 
 
 def _check_leaf_summaries(node: Any, name: str, params_def: Any, n_leaves: int) -> None:
@@ -435,43 +466,44 @@ def check_leaf_summaries_like(state: Any, expected: Any) -> None:
                                 "refopt never casts silently")
 
 
-def _check_per_leaf_scalars(node: Any, name: str, params_def: Any, paths: list, params_leaves: list) -> None:
+def _check_per_leaf_scalars(node: Any, name: str, params_def: Any, params_leaves: list) -> None:
     """A state field a rule declares in its class's ``PER_LEAF_SCALARS``: params' structure,
     each leaf a 0-d array of its params leaf's dtype."""
     leaves, treedef = _tree.flatten(node)
     if treedef != params_def:
         raise ValueError(f"{name} has structure {treedef} but params has structure {params_def}: "
                          "the state was made for other parameters (pass the state init made for these)")
-    for path, x, y in zip(paths, params_leaves, leaves):
+    for i, (x, y) in enumerate(zip(params_leaves, leaves)):
         if not (_xp.is_array(x) and _xp.is_array(y)):
             continue  # the namespace check names the offending leaf
         if tuple(y.shape) != ():
-            raise ValueError(f"shape mismatch at {path}: {name} must hold a 0-d array per leaf, "
-                             f"has {tuple(y.shape)}")
+            raise ValueError(f"shape mismatch at {_path(params_def, i)}: {name} must hold a 0-d "
+                             f"array per leaf, has {tuple(y.shape)}")
         if x.dtype != y.dtype:
-            raise TypeError(f"dtype mismatch at {path}: params is {x.dtype}, {name} is "
-                            f"{y.dtype}; refopt never casts silently")
+            raise TypeError(f"dtype mismatch at {_path(params_def, i)}: params is {x.dtype}, "
+                            f"{name} is {y.dtype}; refopt never casts silently")
 
 
-def _check_leaves(paths: list, name_a: str, leaves_a: list, name_b: str, leaves_b: list) -> None:
-    for path, x, y in zip(paths, leaves_a, leaves_b):
+def _path(treedef: Any, i: int) -> str:
+    """The readable path of leaf i (built only for a message)."""
+    return _tree.leaf_paths(treedef)[i]
+
+
+def _check_leaves(treedef: Any, name_a: str, leaves_a: list, name_b: str, leaves_b: list) -> None:
+    for i, (x, y) in enumerate(zip(leaves_a, leaves_b)):
         if not (_xp.is_array(x) and _xp.is_array(y)):
             continue  # the namespace check names the offending leaf
         if tuple(x.shape) != tuple(y.shape):
-            raise ValueError(f"shape mismatch at {path}: {name_a} has {tuple(x.shape)}, "
-                             f"{name_b} has {tuple(y.shape)}")
+            raise ValueError(f"shape mismatch at {_path(treedef, i)}: {name_a} has "
+                             f"{tuple(x.shape)}, {name_b} has {tuple(y.shape)}")
         if x.dtype != y.dtype:
-            raise TypeError(f"dtype mismatch at {path}: {name_a} is {x.dtype}, {name_b} is "
-                            f"{y.dtype}; refopt never casts silently")
+            raise TypeError(f"dtype mismatch at {_path(treedef, i)}: {name_a} is {x.dtype}, "
+                            f"{name_b} is {y.dtype}; refopt never casts silently")
 
 
 def check_leafwise_compatible(name_a: str, a: Any, name_b: str, b: Any) -> None:
     leaves_a, treedef = _tree.flatten(a)
-    _check_leaves(_tree.leaf_paths(treedef), name_a, leaves_a, name_b, _tree.leaves(b))
-
-
-def _state_arrays(state: Any) -> list:
-    return [leaf for leaf in _tree.leaves(state) if _xp.is_array(leaf)]
+    _check_leaves(treedef, name_a, leaves_a, name_b, _tree.leaves(b))
 
 
 def check_init_params(params: Any) -> Any:

@@ -77,6 +77,35 @@ def begin_step(grads: Any, state: Any, params: Any, lr_fn: base.Schedule,
     return xp, t, lr, grads, params
 
 
+def begin(grads: Any, state: Any, params: Any, lr_fn: base.Schedule) -> tuple[Any, int, float]:
+    """:func:`begin_step` without the regularisation, for rules whose per-leaf function is a
+    :func:`leafwise` kernel (which applies ``maximize`` and weight decay inside the leaf).
+
+    Returns ``(xp, t, lr_t)``.
+    """
+    xp = base.check_update_args(grads, state, params)
+    t = state.t + 1
+    return xp, t, lr_fn(t)
+
+
+def leafwise(leaf: Any, reg: Regularisation, n_out: int, name: str) -> Any:
+    """A :class:`refopt.elementwise.Kernel` of ``leaf`` preceded by the regularisation.
+
+    ``leaf(xp, p, g, *state_leaves, lr_t, **scalars)`` sees g after ``maximize`` and L2 decay
+    and θ after decoupled / fixed decay with η = ``lr_t`` — per leaf, the same operations in
+    the same order as :func:`prepare` applies over whole trees, so fusing them into the rule's
+    kernel changes no bit.
+    """
+    from refopt.elementwise import Kernel
+
+    def regularised(xp: Any, p: Any, g: Any, *rest: Any, lr_t: float, **scalars: Any) -> Any:
+        g = effective_grad(reg, g, p)
+        p = decayed_param(reg, p, lr_t)
+        return leaf(xp, p, g, *rest, lr_t=lr_t, **scalars)
+
+    return Kernel(regularised, n_out, name)
+
+
 def safe_divide(xp: Any, num: Any, den: Any) -> Any:
     """Per leaf: num / den, and 0 — no step — where den is exactly 0.
 

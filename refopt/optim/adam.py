@@ -82,28 +82,37 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
         zeros = base.zeros_like(params)
         return AdamState(t=0, m=zeros, v=zeros)
 
-    def update(grads: Any, state: AdamState, params: Any) -> tuple[Any, AdamState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-        bc1 = 1.0 - beta1 ** t
-        bc2 = 1.0 - beta2 ** t
+    def leaf(xp, p, g, m, v, *, lr_t, bc1, bc2):
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * (g * g)
+        if eps_hat:
+            step = lr_t * bc2 ** 0.5 / bc1
+            return p - step * rule.safe_divide(xp, m, xp.sqrt(v) + eps), m, v
+        m_hat = m / bc1
+        v_hat = v / bc2
+        return p - lr_t * rule.safe_divide(xp, m_hat, xp.sqrt(v_hat + eps_root) + eps), m, v
 
-        def leaf(p, g, m, v):
-            m = beta1 * m + (1.0 - beta1) * g
-            v = beta2 * v + (1.0 - beta2) * (g * g)
-            if eps_hat:
-                step = lr_t * bc2 ** 0.5 / bc1
-                return p - step * rule.safe_divide(xp, m, xp.sqrt(v) + eps), m, v
-            m_hat = m / bc1
-            v_hat = v / bc2
-            return p - lr_t * rule.safe_divide(xp, m_hat, xp.sqrt(v_hat + eps_root) + eps), m, v
+    kernel = rule.leafwise(leaf, reg, n_out=3, name="adam")
+
+    def update(grads: Any, state: AdamState, params: Any) -> tuple[Any, AdamState]:
+        if lazy:
+            return lazy_update(grads, state, params)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        params, m, v = kernel(xp, (params, grads, state.m, state.v),
+                              lr_t=lr_t, bc1=1.0 - beta1 ** t, bc2=1.0 - beta2 ** t)
+        return params, AdamState(t=t, m=m, v=v)
+
+    def lazy_update(grads: Any, state: AdamState, params: Any) -> tuple[Any, AdamState]:
+        # rows are not element-wise (a row is active if any entry is), so this stays readable
+        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
 
         def lazy_leaf(p, g, m, v):
-            new = leaf(p, g, m, v)
+            new = leaf(xp, p, g, m, v, lr_t=lr_t, bc1=bc1, bc2=bc2)
             active = _active_rows(xp, g)
             return tuple(xp.where(active, a, b) for a, b in zip(new, (p, m, v)))
 
-        params, m, v = _tree.map(lazy_leaf if lazy else leaf, params, grads, state.m, state.v,
-                                 n_out=3)
+        params, m, v = _tree.map(lazy_leaf, params, grads, state.m, state.v, n_out=3)
         return params, AdamState(t=t, m=m, v=v)
 
     return base.optimizer(init, update)

@@ -1,0 +1,142 @@
+"""Run a traced per-leaf function on CuPy as one generated CUDA kernel (see :mod:`refopt.elementwise`).
+
+The readable path launches one CuPy kernel per operator and writes every intermediate to
+device memory; an Adam step then moves ~15 arrays of n elements. Here the recorded operations
+become the body of one ``cupy.ElementwiseKernel``: the leaves are read once, the outputs written
+once, everything else lives in registers. Each C expression is the one CuPy's own ufunc applies
+(``in0 + in1``, ``sqrt(in0)``, NaN-propagating max/min, ``c ? a : b``), every operand is cast to
+the type the ufunc's loop would cast it to (scalars on the host, as CuPy casts a Python scalar
+to the loop's type), and the kernel is compiled with ``--fmad=false``: without it the compiler
+may contract a·b + c into one fused multiply–add, rounded once instead of twice, and the fused
+result would no longer be the readable one bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from refopt import _trace
+
+_CTYPE = {"float16": "float16", "float32": "float", "float64": "double", "bool": "bool",
+          "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
+          "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
+          "uint64": "unsigned long long"}
+
+_BINARY = {"add": "{0} + {1}", "subtract": "{0} - {1}", "multiply": "{0} * {1}",
+           "divide": "{0} / {1}", "power": "pow({0}, {1})", "equal": "{0} == {1}",
+           "not_equal": "{0} != {1}", "less": "{0} < {1}", "less_equal": "{0} <= {1}",
+           "greater": "{0} > {1}", "greater_equal": "{0} >= {1}",
+           "logical_and": "{0} && {1}", "logical_or": "{0} || {1}",
+           "bitwise_and": "{0} & {1}", "bitwise_or": "{0} | {1}",
+           # NaN-propagating, as numpy.maximum / cupy.maximum
+           "maximum": "(isnan({0}) ? {0} : (isnan({1}) ? {1} : ({0} >= {1} ? {0} : {1})))",
+           "minimum": "(isnan({0}) ? {0} : (isnan({1}) ? {1} : ({0} <= {1} ? {0} : {1})))"}
+_UNARY = {"negative": "-{0}", "absolute": "abs({0})", "sqrt": "sqrt({0})",
+          "square": "{0} * {0}", "exp": "exp({0})", "log": "log({0})",
+          "logical_not": "!{0}", "invert": "!{0}", "isnan": "isnan({0})",
+          "isfinite": "isfinite({0})",
+          # array_api_compat's sign on CuPy: 0 for ±0, ±1, and NaN kept
+          "sign": "(isnan({0}) ? {0} : ({0} > 0 ? ({T})1 : ({0} < 0 ? ({T})-1 : ({T})0)))"}
+
+
+def _ctype(dtype: np.dtype) -> str:
+    try:
+        return _CTYPE[str(dtype)]
+    except KeyError:
+        raise TypeError(f"dtype {dtype} cannot be fused on CuPy") from None
+
+
+class Program:
+    """A compiled graph: call it with one CuPy leaf per input and the step's scalars."""
+
+    def __init__(self, graph: _trace.Graph) -> None:
+        import cupy
+
+        self.graph = graph
+        g = graph
+        params = [f"{str(d)} in{i}" for i, d in enumerate(g.in_dtypes)]
+        self.statics: list[tuple[str, Any, np.dtype]] = []  # (kind, payload, dtype)
+        static_name: dict[tuple, str] = {}
+        lines: list[str] = []
+        node_dtype: dict[int, np.dtype] = {}
+
+        def operand(r: _trace.Ref, dtype: np.dtype) -> str:
+            """C expression of operand r converted to ``dtype`` (the loop's input type)."""
+            if r.kind in ("in", "a"):
+                name = f"in{r.index}" if r.kind == "in" else f"v{r.index}"
+                have = g.in_dtypes[r.index] if r.kind == "in" else node_dtype[r.index]
+                return name if have == dtype else f"(({_ctype(dtype)}){name})"
+            if r.kind == "full":
+                value = g.fulls[r.index][0]
+                key = ("full", r.index, str(dtype))
+                payload = value
+            else:
+                key = (r.kind, r.index if r.kind == "s" else (type(r.index), r.index), str(dtype))
+                payload = r.index
+            if key not in static_name:
+                static_name[key] = f"s{len(self.statics)}"
+                self.statics.append((r.kind, payload, np.dtype(dtype)))
+            return static_name[key]
+
+        for i, st in enumerate(g.array_steps):
+            out_t = _ctype(st.dtype)
+            if st.op == "where":
+                c = operand(st.args[0], np.dtype(bool))
+                a = operand(st.args[1], st.compute)
+                b = operand(st.args[2], st.compute)
+                expr = f"{c} ? {a} : {b}"
+            elif st.op == "clip":
+                x = operand(st.args[0], st.dtype)
+                expr = x
+                lo, hi = st.args[1], st.args[2]
+                if not (lo.kind == "c" and lo.index is None):
+                    expr = _BINARY["maximum"].format(f"({expr})", operand(lo, st.dtype))
+                if not (hi.kind == "c" and hi.index is None):
+                    expr = _BINARY["minimum"].format(f"({expr})", operand(hi, st.dtype))
+            elif st.op in _BINARY:
+                a = operand(st.args[0], st.compute)
+                b = operand(st.args[1], st.compute)
+                expr = _BINARY[st.op].format(a, b)
+            elif st.op in _UNARY:
+                a = operand(st.args[0], st.compute)
+                expr = _UNARY[st.op].format(a, T=out_t)
+            else:
+                raise TypeError(f"{g.name}: {st.op} has no CUDA form")
+            node_dtype[i] = st.dtype
+            lines.append(f"const {out_t} v{i} = {expr};")
+        outs = []
+        self.out_dtypes = []
+        for k, r in enumerate(g.outputs):
+            if r.kind == "in":
+                dtype = g.in_dtypes[r.index]
+            elif r.kind == "a":
+                dtype = node_dtype[r.index]
+            elif r.kind == "full":
+                dtype = g.fulls[r.index][1]
+            else:
+                raise TypeError(f"{g.name}: an output of an element-wise leaf function must be "
+                                "an array (it is a scalar)")
+            self.out_dtypes.append(dtype)
+            outs.append(f"{str(dtype)} out{k}")
+            lines.append(f"out{k} = {operand(r, dtype)};")
+        params += [f"{str(d)} {static_name[key]}" for key, (_, _, d) in
+                   zip(static_name, self.statics)]
+        self.source = "\n".join(lines)
+        name = "refopt_" + "".join(ch if ch.isalnum() else "_" for ch in g.name)
+        self.kernel = cupy.ElementwiseKernel(", ".join(params), ", ".join(outs), self.source,
+                                             name, options=("--fmad=false",))
+
+    def __call__(self, leaves: tuple[Any, ...], scalars: dict[str, Any]) -> tuple[Any, ...]:
+        svals = _trace.scalar_values(self.graph, scalars)
+        args = list(leaves)
+        for kind, payload, dtype in self.statics:
+            value = svals[payload] if kind == "s" else payload
+            args.append(dtype.type(value))
+        out = self.kernel(*args)
+        return out if isinstance(out, tuple) else (out,)
+
+
+def compile_graph(graph: _trace.Graph) -> Program:
+    return Program(graph)

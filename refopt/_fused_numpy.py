@@ -1,0 +1,183 @@
+"""Run a traced per-leaf function on NumPy in one pass over memory (see :mod:`refopt.elementwise`).
+
+The readable path allocates a full-size temporary per operator, so an Adam step over n
+parameters streams some 15 arrays of n elements through memory. Here the flattened leaves are
+cut into blocks of :data:`BLOCK` elements; each block runs the recorded operations with the same
+NumPy ufuncs, in the same order, writing into a few block-sized buffers (reused as soon as a
+value is dead) and straight into the freshly allocated outputs. The inputs are read once and
+the outputs written once; everything in between stays in cache. Each ufunc rounds every
+element independently of the others, so the result is the readable path's bit for bit.
+
+Why not numexpr: it fuses the same way in C, but it rewrites expressions (``x**2`` as ``x*x``,
+constants folded in its own precision, its own casting of Python floats for float32), so
+bit-identity with the readable NumPy path would have to be re-established operation by
+operation; these ufunc calls are the readable path's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from refopt import _trace
+
+# 4096 elements: 32 KiB per float64 buffer, so the ~10 live buffers of an Adam step stay in
+# L2; larger blocks measured slower on the development CPU, smaller ones pay more ufunc-call
+# overhead (see docs/performance.md).
+BLOCK = 4096
+
+
+def _where(c: Any, a: Any, b: Any, out: Any) -> None:
+    np.copyto(out, b)
+    np.copyto(out, a, where=c)
+
+
+def _clip(x: Any, lo: Any, hi: Any, out: Any) -> None:
+    # as array_api_compat's clip: the bounds are cast to x's dtype first
+    dt = x.dtype if hasattr(x, "dtype") else out.dtype
+    np.clip(x, None if lo is None else np.asarray(lo, dt), None if hi is None else np.asarray(hi, dt),
+            out=out)
+
+
+def _function(op: str) -> Callable[..., Any]:
+    if op == "where":
+        return _where
+    if op == "clip":
+        return _clip
+    return _trace.UFUNCS[op]
+
+
+class Program:
+    """A compiled graph: call it with one leaf per input and the step's scalars."""
+
+    def __init__(self, graph: _trace.Graph) -> None:
+        self.graph = graph
+        n_in = len(graph.in_dtypes)
+        steps = graph.array_steps
+        outputs = graph.outputs
+        # last use of every array node (outputs live to the end)
+        last: dict[int, int] = {}
+        for i, st in enumerate(steps):
+            for r in st.args:
+                if r.kind == "a":
+                    last[r.index] = i
+        for r in outputs:
+            if r.kind == "a":
+                last[r.index] = len(steps)
+        out_of_node = {r.index: k for k, r in enumerate(outputs) if r.kind == "a"}
+        # slots: inputs | outputs | registers | statics (scalars, constants, fulls)
+        self.n_in = n_in
+        self.n_out = len(outputs)
+        free: dict[np.dtype, list[int]] = {}
+        self.reg_dtypes: list[np.dtype] = []
+        node_slot: dict[int, int] = {}
+        reg_base = n_in + self.n_out
+        claimed_outputs: set[int] = set()
+        self.statics: list[tuple[int, str, Any]] = []  # (slot, kind, payload)
+        n_slots = reg_base
+        self.instructions: list[tuple[Callable[..., Any], tuple[int, ...], int]] = []
+        static_slot: dict[tuple, int] = {}
+
+        def slot_of(r: _trace.Ref) -> int:
+            nonlocal n_slots
+            if r.kind == "in":
+                return r.index
+            if r.kind == "a":
+                return node_slot[r.index]
+            key = (r.kind, r.index if r.kind != "c" else (type(r.index), r.index))
+            if key not in static_slot:
+                static_slot[key] = -1 - len(self.statics)
+                self.statics.append((0, r.kind, r.index))
+            return static_slot[key]
+
+        for i, st in enumerate(steps):
+            args = tuple(slot_of(r) for r in st.args)
+            dying = sorted({r.index for r in st.args if r.kind == "a" and last.get(r.index) == i
+                            and r.index not in out_of_node})
+            k = out_of_node.get(i)
+            if k is not None and k not in claimed_outputs:
+                slot = n_in + k
+                claimed_outputs.add(k)
+            else:
+                pool = free.setdefault(st.dtype, [])
+                if st.op != "where":  # where's copy-in must not overwrite its operands
+                    for d in dying:
+                        ds = node_slot[d]
+                        if ds >= reg_base and self.reg_dtypes[ds - reg_base] == st.dtype:
+                            dying.remove(d)
+                            pool.append(ds)
+                            break
+                if pool:
+                    slot = pool.pop()
+                else:
+                    slot = reg_base + len(self.reg_dtypes)
+                    self.reg_dtypes.append(st.dtype)
+            node_slot[i] = slot
+            self.instructions.append((_function(st.op), args, slot))
+            for d in dying:
+                ds = node_slot[d]
+                if ds >= reg_base:
+                    free.setdefault(self.reg_dtypes[ds - reg_base], []).append(ds)
+        # outputs not written by their own step: inputs passed through, constants, or an
+        # array node that is a second output
+        self.copies: list[tuple[int, int]] = []
+        for k, r in enumerate(outputs):
+            if not (r.kind == "a" and node_slot[r.index] == n_in + k):
+                self.copies.append((k, slot_of(r)))
+        self.out_dtypes = [self._dtype(r) for r in outputs]
+        self.n_slots = reg_base + len(self.reg_dtypes) + len(self.statics)
+        self._reg_base = reg_base
+
+    def _dtype(self, r: _trace.Ref) -> np.dtype:
+        g = self.graph
+        if r.kind == "in":
+            return g.in_dtypes[r.index]
+        if r.kind == "a":
+            return g.array_steps[r.index].dtype
+        if r.kind == "full":
+            return g.fulls[r.index][1]
+        raise TypeError(f"{g.name}: an output of an element-wise leaf function must be an "
+                        "array (it is a scalar)")
+
+    def __call__(self, leaves: tuple[Any, ...], scalars: dict[str, Any]) -> tuple[Any, ...]:
+        g = self.graph
+        shape = leaves[0].shape
+        flat_in = [np.ascontiguousarray(a).reshape(-1) for a in leaves]
+        outs = [np.empty(shape, d) for d in self.out_dtypes]
+        flat_out = [o.reshape(-1) for o in outs]
+        n = flat_in[0].size if flat_in else 0
+        svals = _trace.scalar_values(g, scalars)
+        static_vals = []
+        for _, kind, payload in self.statics:
+            if kind == "s":
+                static_vals.append(svals[payload])
+            elif kind == "full":
+                value, dtype = g.fulls[payload]
+                static_vals.append(dtype.type(value))
+            else:
+                static_vals.append(payload)
+        # statics are addressed by negative slots: slot -1 - j is static j
+        block = min(BLOCK, n) if n else 0
+        regs = [np.empty(block, d) for d in self.reg_dtypes]
+        slots: list[Any] = [None] * (self._reg_base + len(regs)) + static_vals[::-1]
+        instr = self.instructions
+        for start in range(0, n, BLOCK):
+            stop = min(start + BLOCK, n)
+            for i, a in enumerate(flat_in):
+                slots[i] = a[start:stop]
+            for k, o in enumerate(flat_out):
+                slots[self.n_in + k] = o[start:stop]
+            size = stop - start
+            for j, r in enumerate(regs):
+                slots[self._reg_base + j] = r if size == block else r[:size]
+            for fn, args, out in instr:
+                fn(*[slots[a] for a in args], out=slots[out])
+            for k, src in self.copies:
+                np.copyto(slots[self.n_in + k], slots[src])
+        return tuple(outs)
+
+
+def compile_graph(graph: _trace.Graph) -> Program:
+    return Program(graph)
