@@ -16,6 +16,7 @@ operation; these ufunc calls are the readable path's own.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -23,10 +24,10 @@ import numpy as np
 
 from refopt import _trace
 
-# 4096 elements: 32 KiB per float64 buffer, so the ~10 live buffers of an Adam step stay in
-# L2; larger blocks measured slower on the development CPU, smaller ones pay more ufunc-call
-# overhead (see docs/performance.md).
-BLOCK = 4096
+# 16384 elements: 128 KiB per float64 buffer, so the ~11 block slices an Adam step touches
+# (4 inputs, 3 outputs, ~4 buffers) stay in a 2 MiB L2; on the development CPU (loaded) 4096
+# paid ~15 % more in per-call overhead and 65536 spilled out of L2 (docs/performance.md).
+BLOCK = 16384
 
 
 def _where(c: Any, a: Any, b: Any, out: Any) -> None:
@@ -77,7 +78,7 @@ class Program:
         claimed_outputs: set[int] = set()
         self.statics: list[tuple[int, str, Any]] = []  # (slot, kind, payload)
         n_slots = reg_base
-        self.instructions: list[tuple[Callable[..., Any], tuple[int, ...], int]] = []
+        self.instructions: list[tuple[Callable[..., Any], Callable[[list], tuple], int]] = []
         static_slot: dict[tuple, int] = {}
 
         def slot_of(r: _trace.Ref) -> int:
@@ -115,7 +116,10 @@ class Program:
                     slot = reg_base + len(self.reg_dtypes)
                     self.reg_dtypes.append(st.dtype)
             node_slot[i] = slot
-            self.instructions.append((_function(st.op), args, slot))
+            # operand fetch as one C call per instruction (a tuple of the slots' current views)
+            fetch = (operator.itemgetter(*args) if len(args) > 1
+                     else (lambda slots, a=args[0]: (slots[a],)))
+            self.instructions.append((_function(st.op), fetch, slot))
             for d in dying:
                 ds = node_slot[d]
                 if ds >= reg_base:
@@ -129,6 +133,35 @@ class Program:
         self.out_dtypes = [self._dtype(r) for r in outputs]
         self.n_slots = reg_base + len(self.reg_dtypes) + len(self.statics)
         self._reg_base = reg_base
+        # donation: output k may be written into input j's buffer only if, within a block, no
+        # instruction reads input j after output k's slot is first written
+        first_write: dict[int, int] = {}
+        last_read: dict[int, int] = {}
+        for i, (_, fetch_args, slot) in enumerate(zip(steps, (st.args for st in steps),
+                                                      (ins[2] for ins in self.instructions))):
+            for r in fetch_args:
+                if r.kind == "in":
+                    last_read[r.index] = i
+            if n_in <= slot < reg_base:
+                first_write.setdefault(slot - n_in, i)
+        copied = {k for k, _ in self.copies}
+        self.can_overwrite = {
+            (k, j) for k in range(self.n_out) for j in range(n_in)
+            if self.out_dtypes[k] == graph.in_dtypes[j]
+            and (k in copied and k not in first_write  # written only by the end-of-block copy
+                 or last_read.get(j, -1) <= first_write.get(k, len(steps)))}
+
+    def _donor(self, k: int, donate: Any, leaves: tuple[Any, ...]) -> int | None:
+        if donate is None or donate[k] is None:
+            return None
+        j = donate[k]
+        a = leaves[j]
+        if ((k, j) not in self.can_overwrite or not isinstance(a, np.ndarray)
+                or not a.flags.c_contiguous or not a.flags.writeable
+                or any(i != j and np.may_share_memory(a, b) for i, b in enumerate(leaves))
+                or j in donate[:k]):
+            return None
+        return j
 
     def _dtype(self, r: _trace.Ref) -> np.dtype:
         g = self.graph
@@ -141,11 +174,17 @@ class Program:
         raise TypeError(f"{g.name}: an output of an element-wise leaf function must be an "
                         "array (it is a scalar)")
 
-    def __call__(self, leaves: tuple[Any, ...], scalars: dict[str, Any]) -> tuple[Any, ...]:
+    def __call__(self, leaves: tuple[Any, ...], scalars: dict[str, Any],
+                 donate: tuple[int | None, ...] | None = None) -> tuple[Any, ...]:
+        """Run on one leaf per input. ``donate[k] = j`` lets output k be written into input j's
+        buffer (opt-in, see :func:`refopt.execution`); it is used only where that is safe: the
+        program reads input j of a block before writing output k there, input j is a writeable
+        C-contiguous array of output k's dtype, and it overlaps no other input."""
         g = self.graph
         shape = leaves[0].shape
         flat_in = [np.ascontiguousarray(a).reshape(-1) for a in leaves]
-        outs = [np.empty(shape, d) for d in self.out_dtypes]
+        outs = [np.empty(shape, d) if (j := self._donor(k, donate, leaves)) is None else leaves[j]
+                for k, d in enumerate(self.out_dtypes)]
         flat_out = [o.reshape(-1) for o in outs]
         n = flat_in[0].size if flat_in else 0
         svals = _trace.scalar_values(g, scalars)
@@ -172,8 +211,8 @@ class Program:
             size = stop - start
             for j, r in enumerate(regs):
                 slots[self._reg_base + j] = r if size == block else r[:size]
-            for fn, args, out in instr:
-                fn(*[slots[a] for a in args], out=slots[out])
+            for fn, fetch, out in instr:
+                fn(*fetch(slots), out=slots[out])
             for k, src in self.copies:
                 np.copyto(slots[self.n_in + k], slots[src])
         return tuple(outs)

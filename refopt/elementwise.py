@@ -43,7 +43,7 @@ from typing import Any
 
 from refopt import _trace
 from refopt import tree as _tree
-from refopt.execution import get_execution
+from refopt.execution import get_donation, get_execution
 
 _FUSABLE = ("numpy", "cupy")
 
@@ -71,10 +71,14 @@ class Kernel:
     and is used only for NumPy and CuPy arrays (anything else runs readable).
     """
 
-    def __init__(self, leaf: Callable[..., Any], n_out: int, name: str = "leaf") -> None:
+    def __init__(self, leaf: Callable[..., Any], n_out: int, name: str = "leaf",
+                 donate: tuple[int | None, ...] | None = None) -> None:
         self.leaf = leaf
         self.n_out = n_out
         self.name = name
+        # donate[k] = j: under donation, output k may reuse input j's buffer (new params into
+        # the old params, new state into the old state — never into grads)
+        self.donate = donate
         self._programs: dict[tuple, Any] = {}
 
     def readable(self, xp: Any, arrays: tuple[Any, ...], scalars: dict[str, Any]) -> tuple:
@@ -114,9 +118,11 @@ class Kernel:
             return self.readable(xp, arrays, scalars)
         outs: list[list] = [[] for _ in range(self.n_out)]
         FUSED_LEAVES[self.name] += len(columns[0])
+        donate = self.donate if backend == "numpy" and get_donation() else None
         for leaves in zip(*columns):
             prog = self.program(backend, tuple(a.dtype for a in leaves), scalars)
-            for k, res in enumerate(prog(leaves, scalars)):
+            results = prog(leaves, scalars, donate) if donate else prog(leaves, scalars)
+            for k, res in enumerate(results):
                 outs[k].append(res)
         return tuple(_tree.unflatten(treedef, o) for o in outs)
 

@@ -169,3 +169,41 @@ def test_execution_mode_is_validated():
     with pytest.raises(ValueError, match="mode must be one of"):
         with refopt.execution(None):
             pass
+
+
+def test_donation_reuses_params_and_state_buffers_and_changes_no_bit():
+    rng = np.random.default_rng(1)
+    p = {"a": rng.standard_normal(50_000), "b": rng.standard_normal((30, 7))}
+    g = {k: rng.standard_normal(v.shape) for k, v in p.items()}
+    opt = refopt.adam(lr=0.01, weight_decay=0.1, decay="decoupled")
+    s = opt.update(g, opt.init(p), p)[1]  # a state with non-zero moments
+    g_copy = {k: v.copy() for k, v in g.items()}
+    with refopt.execution("fused"):
+        want = opt.update(g, s, p)
+    p_in = {k: v.copy() for k, v in p.items()}
+    s_in = s._replace(m=refopt.tree.map(np.copy, s.m), v=refopt.tree.map(np.copy, s.v))
+    with refopt.execution("fused", donate=True):
+        got = opt.update(g, s_in, p_in)
+    assert_trees_equal(got, want)
+    assert got[0]["a"] is p_in["a"] and got[1].m["b"] is s_in.m["b"]  # buffers reused
+    assert_trees_equal(g, g_copy)  # grads are never written
+
+
+def test_donation_is_refused_where_a_buffer_is_also_an_input():
+    """opt.update(p, s, p) (the gradient is the parameter array itself): no reuse, same result."""
+    opt = refopt.adam(lr=0.1)
+    p = np.linspace(-1.0, 1.0, 1000)
+    s = opt.init(p)
+    with refopt.execution("readable"):
+        want = opt.update(p.copy(), s, p.copy())
+    mine = p.copy()
+    with refopt.execution("fused", donate=True):
+        got = opt.update(mine, s, mine)
+    assert_trees_equal(got, want)
+    assert got[0] is not mine
+
+
+def test_donate_must_be_a_bool():
+    with pytest.raises(TypeError, match="donate must be True or False"):
+        with refopt.execution("fused", donate=1):
+            pass
