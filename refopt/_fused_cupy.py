@@ -138,11 +138,19 @@ class Program:
         self.dtype = next(iter(dtypes))
 
     def __call__(self, leaves: tuple[Any, ...], scalars: dict[str, Any]) -> tuple[Any, ...]:
-        import cupy
+        return self.run([leaves], scalars)[0]
 
+    def run(self, calls: list[tuple[Any, ...]], scalars: dict[str, Any],
+            donate: Any = None) -> list[tuple[Any, ...]]:
+        """One kernel launch per leaf; the scalars are replayed once. (CuPy never donates.)"""
         svals = _trace.scalar_values(self.graph, scalars)
         statics = [dtype.type(svals[payload] if kind == "s" else payload)
                    for kind, payload, dtype in self.statics]
+        return [self._launch(leaves, statics) for leaves in calls]
+
+    def _launch(self, leaves: tuple[Any, ...], statics: list) -> tuple[Any, ...]:
+        import cupy
+
         if self.vector is not None and all(
                 a.flags.c_contiguous and a.data.ptr % 16 == 0 for a in leaves):
             kernel, lanes = self.vector

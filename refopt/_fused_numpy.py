@@ -176,17 +176,20 @@ class Program:
 
     def __call__(self, leaves: tuple[Any, ...], scalars: dict[str, Any],
                  donate: tuple[int | None, ...] | None = None) -> tuple[Any, ...]:
-        """Run on one leaf per input. ``donate[k] = j`` lets output k be written into input j's
-        buffer (opt-in, see :func:`refopt.execution`); it is used only where that is safe: the
-        program reads input j of a block before writing output k there, input j is a writeable
-        C-contiguous array of output k's dtype, and it overlaps no other input."""
+        """Run on one leaf per input (see :meth:`run`)."""
+        return self.run([leaves], scalars, donate)[0]
+
+    def run(self, calls: list[tuple[Any, ...]], scalars: dict[str, Any],
+            donate: tuple[int | None, ...] | None = None) -> list[tuple[Any, ...]]:
+        """Run on several leaves (one tuple of inputs each) with one step's scalars.
+
+        The scalars are replayed and the block buffers allocated once for all the leaves.
+        ``donate[k] = j`` lets output k be written into input j's buffer (opt-in, see
+        :func:`refopt.execution`); it is used only where that is safe: the program reads input
+        j of a block before writing output k there, input j is a writeable C-contiguous array
+        of output k's dtype, and it overlaps no other input.
+        """
         g = self.graph
-        shape = leaves[0].shape
-        flat_in = [np.ascontiguousarray(a).reshape(-1) for a in leaves]
-        outs = [np.empty(shape, d) if (j := self._donor(k, donate, leaves)) is None else leaves[j]
-                for k, d in enumerate(self.out_dtypes)]
-        flat_out = [o.reshape(-1) for o in outs]
-        n = flat_in[0].size if flat_in else 0
         svals = _trace.scalar_values(g, scalars)
         static_vals = []
         for _, kind, payload in self.statics:
@@ -197,25 +200,36 @@ class Program:
                 static_vals.append(dtype.type(value))
             else:
                 static_vals.append(payload)
-        # statics are addressed by negative slots: slot -1 - j is static j
-        block = min(BLOCK, n) if n else 0
+        largest = max((leaves[0].size for leaves in calls), default=0)
+        block = min(BLOCK, largest)
         regs = [np.empty(block, d) for d in self.reg_dtypes]
+        # statics are addressed by negative slots: slot -1 - j is static j
         slots: list[Any] = [None] * (self._reg_base + len(regs)) + static_vals[::-1]
         instr = self.instructions
-        for start in range(0, n, BLOCK):
-            stop = min(start + BLOCK, n)
-            for i, a in enumerate(flat_in):
-                slots[i] = a[start:stop]
-            for k, o in enumerate(flat_out):
-                slots[self.n_in + k] = o[start:stop]
-            size = stop - start
-            for j, r in enumerate(regs):
-                slots[self._reg_base + j] = r if size == block else r[:size]
-            for fn, fetch, out in instr:
-                fn(*fetch(slots), out=slots[out])
-            for k, src in self.copies:
-                np.copyto(slots[self.n_in + k], slots[src])
-        return tuple(outs)
+        n_in, reg_base = self.n_in, self._reg_base
+        results = []
+        for leaves in calls:
+            shape = leaves[0].shape
+            flat_in = [np.ascontiguousarray(a).reshape(-1) for a in leaves]
+            outs = [np.empty(shape, d) if (j := self._donor(k, donate, leaves)) is None
+                    else leaves[j] for k, d in enumerate(self.out_dtypes)]
+            flat_out = [o.reshape(-1) for o in outs]
+            n = flat_in[0].size if flat_in else 0
+            for start in range(0, n, BLOCK):
+                stop = min(start + BLOCK, n)
+                for i, a in enumerate(flat_in):
+                    slots[i] = a[start:stop]
+                for k, o in enumerate(flat_out):
+                    slots[n_in + k] = o[start:stop]
+                size = stop - start
+                for j, r in enumerate(regs):
+                    slots[reg_base + j] = r if size == block else r[:size]
+                for fn, fetch, out in instr:
+                    fn(*fetch(slots), out=slots[out])
+                for k, src in self.copies:
+                    np.copyto(slots[n_in + k], slots[src])
+            results.append(tuple(outs))
+        return results
 
 
 def compile_graph(graph: _trace.Graph) -> Program:

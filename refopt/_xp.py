@@ -21,7 +21,9 @@ def is_array(x: Any) -> bool:
     if type(x) in _ARRAY_TYPES:
         return True
     if array_api_compat.is_array_api_obj(x) and hasattr(x, "shape"):
-        _ARRAY_TYPES.add(type(x))
+        if not isinstance(x, (dict, list, tuple)):  # a container never joins the leaf fast path
+            _ARRAY_TYPES.add(type(x))
+            _tree.LEAF_TYPES.add(type(x))
         return True
     return False
 

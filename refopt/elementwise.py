@@ -116,15 +116,19 @@ class Kernel:
                 or any(_backend(leaf) != backend or leaf.shape != ref.shape
                        for leaves in columns[1:] for leaf, ref in zip(leaves, columns[0]))):
             return self.readable(xp, arrays, scalars)
-        outs: list[list] = [[] for _ in range(self.n_out)]
         FUSED_LEAVES[self.name] += len(columns[0])
         donate = self.donate if backend == "numpy" and get_donation() else None
-        for leaves in zip(*columns):
-            prog = self.program(backend, tuple(a.dtype for a in leaves), scalars)
-            results = prog(leaves, scalars, donate) if donate else prog(leaves, scalars)
-            for k, res in enumerate(results):
-                outs[k].append(res)
-        return tuple(_tree.unflatten(treedef, o) for o in outs)
+        # leaves grouped by dtypes: one program run (scalars replayed once) per group
+        groups: dict[tuple, list[int]] = {}
+        rows = list(zip(*columns))
+        for i, leaves in enumerate(rows):
+            groups.setdefault(tuple(a.dtype for a in leaves), []).append(i)
+        results: list[Any] = [None] * len(rows)
+        for dtypes, idx in groups.items():
+            prog = self.program(backend, dtypes, scalars)
+            for i, res in zip(idx, prog.run([rows[i] for i in idx], scalars, donate)):
+                results[i] = res
+        return tuple(_tree.unflatten(treedef, [r[k] for r in results]) for k in range(self.n_out))
 
 
 _BACKENDS: dict[type, str | None] = {}

@@ -67,21 +67,31 @@ def is_namedtuple(x: Any) -> bool:
     return isinstance(x, tuple) and hasattr(type(x), "_fields")
 
 
+#: types known to be leaves (array types), tested first: a set lookup instead of four
+#: isinstance checks for the commonest node (:mod:`refopt._xp` adds every array type it meets)
+LEAF_TYPES: set[type] = {np.ndarray}
+
+
 def flatten(tree: Tree) -> tuple[list, TreeDef]:
     """Return ``(leaves, treedef)``; leaves in a fixed depth-first order."""
     leaves: list = []
+    append = leaves.append
 
     def walk(node):
-        if isinstance(node, dict):
+        kind = type(node)
+        if kind in LEAF_TYPES:
+            append(node)
+            return _LEAF
+        if kind is dict or isinstance(node, dict):
             keys = sorted(node)
-            return TreeDef("dict", tuple(keys), tuple(walk(node[k]) for k in keys))
-        if is_namedtuple(node):
-            return TreeDef("namedtuple", type(node), tuple(walk(c) for c in node))
+            return TreeDef("dict", tuple(keys), tuple([walk(node[k]) for k in keys]))
+        if kind is list or isinstance(node, list):
+            return TreeDef("list", None, tuple([walk(c) for c in node]))
         if isinstance(node, tuple):
-            return TreeDef("tuple", None, tuple(walk(c) for c in node))
-        if isinstance(node, list):
-            return TreeDef("list", None, tuple(walk(c) for c in node))
-        leaves.append(node)
+            if hasattr(kind, "_fields"):
+                return TreeDef("namedtuple", kind, tuple([walk(c) for c in node]))
+            return TreeDef("tuple", None, tuple([walk(c) for c in node]))
+        append(node)
         return _LEAF
 
     treedef = walk(tree)
