@@ -20,12 +20,7 @@ from tests.helpers import DiagonalQuadratic, assert_trees_equal, describe, run, 
 
 # element-wise rules whose update does not go through a fused kernel, and why
 NOT_FUSED: dict[str, str] = {
-    "sgd": "not converted yet",
-    "momentum": "not converted yet",
     "nag": "not converted yet",
-    "nag_reparameterised": "not converted yet",
-    "adagrad": "not converted yet",
-    "adadelta": "not converted yet",
     "rmsprop": "not converted yet",
     "adamax": "not converted yet",
     "nadam": "not converted yet",
