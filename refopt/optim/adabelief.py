@@ -80,8 +80,8 @@ def adabelief(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: 
 
     def update(grads: Any, state: AdaBeliefState, params: Any) -> tuple[Any, AdaBeliefState]:
         xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
-        params, m, s = kernel(xp, (params, grads, state.m, state.s),
-                              lr_t=lr_t, bc1=1.0 - beta1 ** t, bc2=1.0 - beta2 ** t)
+        bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
+        params, m, s = kernel(xp, (params, grads, state.m, state.s), lr_t=lr_t, bc1=bc1, bc2=bc2)
         return params, AdaBeliefState(t=t, m=m, s=s)
 
     return base.optimizer(init, update)

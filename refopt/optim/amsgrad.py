@@ -87,8 +87,10 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
 
     def update(grads: Any, state: AMSGradState, params: Any) -> tuple[Any, AMSGradState]:
         xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        bc1 = 1.0 - beta1 ** t
+        bc2 = 1.0 - beta2 ** t
         params, m, v, v_max = kernel(xp, (params, grads, state.m, state.v, state.v_max),
-                                     lr_t=lr_t, bc1=1.0 - beta1 ** t, bc2=1.0 - beta2 ** t)
+                                     lr_t=lr_t, bc1=bc1, bc2=bc2)
         return params, AMSGradState(t=t, m=m, v=v, v_max=v_max)
 
     return base.Optimizer(init, update)

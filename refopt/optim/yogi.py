@@ -84,8 +84,8 @@ def yogi(lr: Any = 1e-2, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
 
     def update(grads: Any, state: YogiState, params: Any) -> tuple[Any, YogiState]:
         xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
-        params, m, v = kernel(xp, (params, grads, state.m, state.v),
-                              lr_t=lr_t, bc1=1.0 - beta1 ** t, bc2=1.0 - beta2 ** t)
+        bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
+        params, m, v = kernel(xp, (params, grads, state.m, state.v), lr_t=lr_t, bc1=bc1, bc2=bc2)
         return params, YogiState(t=t, m=m, v=v)
 
     return base.optimizer(init, update)
