@@ -20,19 +20,6 @@ from tests.helpers import DiagonalQuadratic, assert_trees_equal, describe, run, 
 
 # element-wise rules whose update does not go through a fused kernel, and why
 NOT_FUSED: dict[str, str] = {
-    "sgd": "not converted yet",
-    "momentum": "not converted yet",
-    "nag": "not converted yet",
-    "nag_reparameterised": "not converted yet",
-    "adagrad": "not converted yet",
-    "adadelta": "not converted yet",
-    "rmsprop": "not converted yet",
-    "adamax": "not converted yet",
-    "nadam": "not converted yet",
-    "amsgrad": "not converted yet",
-    "radam": "not converted yet",
-    "adabelief": "not converted yet",
-    "yogi": "not converted yet",
     "lion": "not converted yet",
     "signum": "not converted yet",
     "agd": "not converted yet",
@@ -207,3 +194,16 @@ def test_donate_must_be_a_bool():
     with pytest.raises(TypeError, match="donate must be True or False"):
         with refopt.execution("fused", donate=1):
             pass
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("cfg", registry.SPECS["radam"].configs, ids=describe)
+def test_radam_rectified_steps_are_fused_bit_for_bit(cfg, dtype):
+    """RAdam has one kernel per answer of ρ_t > threshold; with β2 = 0.999 the first rectified
+    step is t = 5 or 6, past the 4 steps above, so 8 steps reach both kernels."""
+    from refopt.optim.radam import sma_length
+    assert sma_length(8, 0.999) > 5.0 > sma_length(4, 0.999)  # steps 1–4 plain, the last rectified
+    spec = registry.SPECS["radam"]
+    before = elementwise.FUSED_LEAVES["radam"]
+    assert _compare(np, spec, cfg, dtype, steps=8)
+    assert elementwise.FUSED_LEAVES["radam"] - before == 8 * 3  # 8 fused updates of 3 leaves

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -71,17 +70,18 @@ def adabelief(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: 
         zeros = base.zeros_like(params)
         return AdaBeliefState(t=0, m=zeros, s=zeros)
 
+    def leaf(xp, p, g, m, s, *, lr_t, bc1, bc2):
+        m = beta1 * m + (1.0 - beta1) * g
+        d = g - m
+        s = beta2 * s + (1.0 - beta2) * (d * d) + eps_root
+        return p - lr_t * ((m / bc1) / (xp.sqrt(s / bc2) + eps)), m, s
+
+    kernel = rule.leafwise(leaf, reg, n_out=3, name="adabelief")
+
     def update(grads: Any, state: AdaBeliefState, params: Any) -> tuple[Any, AdaBeliefState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
-
-        def leaf(p, g, m, s):
-            m = beta1 * m + (1.0 - beta1) * g
-            d = g - m
-            s = beta2 * s + (1.0 - beta2) * (d * d) + eps_root
-            return p - lr_t * ((m / bc1) / (xp.sqrt(s / bc2) + eps)), m, s
-
-        params, m, s = _tree.map(leaf, params, grads, state.m, state.s, n_out=3)
+        params, m, s = kernel(xp, (params, grads, state.m, state.s), lr_t=lr_t, bc1=bc1, bc2=bc2)
         return params, AdaBeliefState(t=t, m=m, s=s)
 
     return base.optimizer(init, update)

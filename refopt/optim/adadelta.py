@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -62,17 +61,18 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
         zeros = base.zeros_like(params)
         return AdadeltaState(t=0, mean_sq_grad=zeros, mean_sq_delta=zeros)
 
+    def leaf(xp, p, g, eg2, ed2, *, lr_t):
+        eg2 = rho * eg2 + (1.0 - rho) * (g * g)
+        delta = -rule.safe_divide(xp, xp.sqrt(ed2 + eps), xp.sqrt(eg2 + eps)) * g
+        ed2 = rho * ed2 + (1.0 - rho) * (delta * delta)
+        return p + lr_t * delta, eg2, ed2
+
+    kernel = rule.leafwise(leaf, reg, n_out=3, name="adadelta")
+
     def update(grads: Any, state: AdadeltaState, params: Any) -> tuple[Any, AdadeltaState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-
-        def leaf(p, g, eg2, ed2):
-            eg2 = rho * eg2 + (1.0 - rho) * (g * g)
-            delta = -rule.safe_divide(xp, xp.sqrt(ed2 + eps), xp.sqrt(eg2 + eps)) * g
-            ed2 = rho * ed2 + (1.0 - rho) * (delta * delta)
-            return p + lr_t * delta, eg2, ed2
-
-        params, eg2, ed2 = _tree.map(leaf, params, grads, state.mean_sq_grad,
-                                     state.mean_sq_delta, n_out=3)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        params, eg2, ed2 = kernel(xp, (params, grads, state.mean_sq_grad, state.mean_sq_delta),
+                                  lr_t=lr_t)
         return params, AdadeltaState(t=t, mean_sq_grad=eg2, mean_sq_delta=ed2)
 
     return base.optimizer(init, update)

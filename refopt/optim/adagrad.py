@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -62,16 +61,17 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
         base.check_init_params(params)
         return AdagradState(t=0, sum_squares=base.full_like(params, g0))
 
+    def leaf(xp, p, g, s, *, lr_t, step):
+        s = s + g * g
+        denom = xp.sqrt(s + eps) if eps_inside else xp.sqrt(s) + eps
+        return p - step * rule.safe_divide(xp, g, denom), s
+
+    kernel = rule.leafwise(leaf, reg, n_out=2, name="adagrad")
+
     def update(grads: Any, state: AdagradState, params: Any) -> tuple[Any, AdagradState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         step = lr_t / (1.0 + (t - 1) * kappa)
-
-        def leaf(p, g, s):
-            s = s + g * g
-            denom = xp.sqrt(s + eps) if eps_inside else xp.sqrt(s) + eps
-            return p - step * rule.safe_divide(xp, g, denom), s
-
-        params, sums = _tree.map(leaf, params, grads, state.sum_squares, n_out=2)
+        params, sums = kernel(xp, (params, grads, state.sum_squares), lr_t=lr_t, step=step)
         return params, AdagradState(t=t, sum_squares=sums)
 
     return base.optimizer(init, update)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 EpsPlacement = Literal["max", "denominator"]
 
@@ -63,22 +62,24 @@ def adamax(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: flo
         zeros = base.zeros_like(params)
         return AdamaxState(t=0, m=zeros, u=zeros)
 
+    in_max = eps if eps_placement == "max" else 0.0
+    in_denominator = eps if eps_placement == "denominator" else 0.0
+
+    def leaf(xp, p, g, m, u, *, lr_t, step):
+        m = beta1 * m + (1.0 - beta1) * g
+        u = xp.maximum(beta2 * u, xp.abs(g) + in_max)
+        denom = u + in_denominator
+        zero = denom == 0
+        # divide by 1 where the denominator is 0, then zero those coordinates: no step
+        ratio = xp.where(zero, xp.zeros_like(m), m / xp.where(zero, xp.ones_like(denom), denom))
+        return p - step * ratio, m, u
+
+    kernel = rule.leafwise(leaf, reg, n_out=3, name="adamax")
+
     def update(grads: Any, state: AdamaxState, params: Any) -> tuple[Any, AdamaxState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         step = lr_t / (1.0 - beta1 ** t)
-        in_max = eps if eps_placement == "max" else 0.0
-        in_denominator = eps if eps_placement == "denominator" else 0.0
-
-        def leaf(p, g, m, u):
-            m = beta1 * m + (1.0 - beta1) * g
-            u = xp.maximum(beta2 * u, xp.abs(g) + in_max)
-            denom = u + in_denominator
-            zero = denom == 0
-            # divide by 1 where the denominator is 0, then zero those coordinates: no step
-            ratio = xp.where(zero, xp.zeros_like(m), m / xp.where(zero, xp.ones_like(denom), denom))
-            return p - step * ratio, m, u
-
-        params, m, u = _tree.map(leaf, params, grads, state.m, state.u, n_out=3)
+        params, m, u = kernel(xp, (params, grads, state.m, state.u), lr_t=lr_t, step=step)
         return params, AdamaxState(t=t, m=m, u=u)
 
     return base.optimizer(init, update)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 MAX_OVER = ("v", "v_hat")
 
@@ -71,26 +70,27 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
         zeros = base.zeros_like(params)
         return AMSGradState(t=0, m=zeros, v=zeros, v_max=zeros)
 
+    def leaf(xp, p, g, m, v, v_max, *, lr_t, bc1, bc2):
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * (g * g)
+        if not bias_correction:
+            v_max = xp.maximum(v_max, v)
+            return p - lr_t * rule.safe_divide(xp, m, xp.sqrt(v_max) + eps), m, v, v_max
+        if max_over == "v":
+            v_max = xp.maximum(v_max, v)
+            denom = xp.sqrt(v_max) / bc2 ** 0.5 + eps
+            return p - (lr_t / bc1) * rule.safe_divide(xp, m, denom), m, v, v_max
+        v_max = xp.maximum(v_max, v / bc2)
+        return p - lr_t * rule.safe_divide(xp, m / bc1, xp.sqrt(v_max) + eps), m, v, v_max
+
+    kernel = rule.leafwise(leaf, reg, n_out=4, name="amsgrad")
+
     def update(grads: Any, state: AMSGradState, params: Any) -> tuple[Any, AMSGradState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         bc1 = 1.0 - beta1 ** t
         bc2 = 1.0 - beta2 ** t
-
-        def leaf(p, g, m, v, v_max):
-            m = beta1 * m + (1.0 - beta1) * g
-            v = beta2 * v + (1.0 - beta2) * (g * g)
-            if not bias_correction:
-                v_max = xp.maximum(v_max, v)
-                return p - lr_t * rule.safe_divide(xp, m, xp.sqrt(v_max) + eps), m, v, v_max
-            if max_over == "v":
-                v_max = xp.maximum(v_max, v)
-                denom = xp.sqrt(v_max) / bc2 ** 0.5 + eps
-                return p - (lr_t / bc1) * rule.safe_divide(xp, m, denom), m, v, v_max
-            v_max = xp.maximum(v_max, v / bc2)
-            return p - lr_t * rule.safe_divide(xp, m / bc1, xp.sqrt(v_max) + eps), m, v, v_max
-
-        params, m, v, v_max = _tree.map(leaf, params, grads, state.m, state.v, state.v_max,
-                                        n_out=4)
+        params, m, v, v_max = kernel(xp, (params, grads, state.m, state.v, state.v_max),
+                                     lr_t=lr_t, bc1=bc1, bc2=bc2)
         return params, AMSGradState(t=t, m=m, v=v, v_max=v_max)
 
     return base.Optimizer(init, update)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple, get_args
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 BufferInit = Literal["zero", "first_grad"]
 
@@ -72,19 +71,20 @@ def momentum(lr: Any = 0.01, momentum: float = 0.9, *, lr_in_buffer: bool = True
         base.check_init_params(params)
         return MomentumState(t=0, velocity=base.zeros_like(params))
 
+    def leaf(xp, p, g, v, *, lr_t, scale):
+        if lr_in_buffer:
+            v = gamma * v + (lr_t * scale) * g
+            return p - v, v
+        v = gamma * v + scale * g
+        return p - lr_t * v, v
+
+    kernel = rule.leafwise(leaf, reg, n_out=2, name="momentum")
+
     def update(grads: Any, state: MomentumState, params: Any) -> tuple[Any, MomentumState]:
-        _, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         # torch's first step copies g_1 into the buffer without dampening
         scale = 1.0 if (t == 1 and buffer_init == "first_grad") else 1.0 - damp
-
-        def leaf(p, g, v):
-            if lr_in_buffer:
-                v = gamma * v + (lr_t * scale) * g
-                return p - v, v
-            v = gamma * v + scale * g
-            return p - lr_t * v, v
-
-        params, velocity = _tree.map(leaf, params, grads, state.velocity, n_out=2)
+        params, velocity = kernel(xp, (params, grads, state.velocity), lr_t=lr_t, scale=scale)
         return params, MomentumState(t=t, velocity=velocity)
 
     return base.optimizer(init, update)

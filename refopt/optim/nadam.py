@@ -6,7 +6,6 @@ import math
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -82,8 +81,16 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
         zeros = base.zeros_like(params)
         return NadamState(t=0, m=zeros, v=zeros, mu_product=1.0)
 
+    def leaf(xp, p, g, m, v, *, lr_t, bc2, coef_g, coef_m):
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * (g * g)
+        denom = xp.sqrt(v / bc2) + eps
+        return p - lr_t * rule.safe_divide(xp, coef_g * g + coef_m * m, denom), m, v
+
+    kernel = rule.leafwise(leaf, reg, n_out=3, name="nadam")
+
     def update(grads: Any, state: NadamState, params: Any) -> tuple[Any, NadamState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         bc2 = 1.0 - beta2 ** t
         if psi is None:
             bc1 = 1.0 - beta1 ** t
@@ -95,14 +102,8 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
             mu_product = state.mu_product * mu_t
             coef_g = (1.0 - mu_t) / (1.0 - mu_product)
             coef_m = mu_next / (1.0 - mu_product * mu_next)
-
-        def leaf(p, g, m, v):
-            m = beta1 * m + (1.0 - beta1) * g
-            v = beta2 * v + (1.0 - beta2) * (g * g)
-            denom = xp.sqrt(v / bc2) + eps
-            return p - lr_t * rule.safe_divide(xp, coef_g * g + coef_m * m, denom), m, v
-
-        params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
+        params, m, v = kernel(xp, (params, grads, state.m, state.v),
+                              lr_t=lr_t, bc2=bc2, coef_g=coef_g, coef_m=coef_m)
         return params, NadamState(t=t, m=m, v=v, mu_product=mu_product)
 
     return base.optimizer(init, update)

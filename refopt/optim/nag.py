@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
+from refopt.elementwise import Kernel
 
 
 @base.register_state
@@ -67,6 +67,23 @@ def nag(lr: Any = 0.01, momentum: Any = 0.9, *, weight_decay: float = 0.0,
         base.check_init_params(params)
         return NAGState(t=0, velocity=base.zeros_like(params))
 
+    def lookahead_leaf(xp, p, v, *, gamma):
+        return p - gamma * v
+
+    def leaf(xp, p, g, v, *, lr_t, gamma):
+        v = gamma * v + lr_t * g
+        return p - v, v
+
+    def regularised(xp, p, g, v, ahead, *, lr_t, gamma):
+        # weight decay and maximize act on the gradient where it is taken: the look-ahead
+        # point (so rule.leafwise, whose L2 term uses θ_{t−1}, does not apply here)
+        g = rule.effective_grad(reg, g, ahead)
+        p = rule.decayed_param(reg, p, lr_t)
+        return leaf(xp, p, g, v, lr_t=lr_t, gamma=gamma)
+
+    lookahead_kernel = Kernel(lookahead_leaf, n_out=1, name="nag_lookahead")
+    kernel = Kernel(regularised, n_out=2, name="nag")
+
     def update(grads: Any, state: NAGState, params: Any, *,
                grad_fn: Callable[[Any], Any] | None = None) -> tuple[Any, NAGState]:
         if grad_fn is None:
@@ -75,20 +92,13 @@ def nag(lr: Any = 0.01, momentum: Any = 0.9, *, weight_decay: float = 0.0,
         if grads is not None:
             raise ValueError("grads must be None for look-ahead NAG (the gradient at θ is not "
                              "used; the rule calls grad_fn at the look-ahead point)")
-        base.check_update_args(params, state, params)  # state vs params before θ − γv is formed
+        xp = base.check_update_args(params, state, params)  # state vs params before θ − γv
         gamma = gamma_of(state.t + 1)
-        lookahead = _tree.map(lambda p, v: p - gamma * v, params, state.velocity,
-                              names=("params", "state.velocity"))
+        (lookahead,) = lookahead_kernel(xp, (params, state.velocity), gamma=gamma)
         g_ahead = grad_fn(lookahead)
-        # weight decay and maximize act on the gradient where it is taken: the look-ahead point
-        _, t, lr_t, g_ahead, _ = rule.begin_step(g_ahead, state, lookahead, lr_fn, reg)
-        params = _tree.map(lambda p: rule.decayed_param(reg, p, lr_t), params)
-
-        def leaf(p, g, v):
-            v = gamma * v + lr_t * g
-            return p - v, v
-
-        params, velocity = _tree.map(leaf, params, g_ahead, state.velocity, n_out=2)
+        xp, t, lr_t = rule.begin(g_ahead, state, lookahead, lr_fn)
+        params, velocity = kernel(xp, (params, g_ahead, state.velocity, lookahead),
+                                  lr_t=lr_t, gamma=gamma)
         return params, NAGState(t=t, velocity=velocity)
 
     return base.optimizer(init, update, {"grad_fn"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -58,15 +57,16 @@ def nag_reparameterised(lr: Any = 0.01, momentum: float = 0.9, *, weight_decay: 
         base.check_init_params(params)
         return NAGReparameterisedState(t=0, buffer=base.zeros_like(params))
 
+    def leaf(xp, p, g, b, *, lr_t):
+        b = gamma * b + g
+        return p - lr_t * (g + gamma * b), b
+
+    kernel = rule.leafwise(leaf, reg, n_out=2, name="nag_reparameterised")
+
     def update(grads: Any, state: NAGReparameterisedState, params: Any
                ) -> tuple[Any, NAGReparameterisedState]:
-        _, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-
-        def leaf(p, g, b):
-            b = gamma * b + g
-            return p - lr_t * (g + gamma * b), b
-
-        params, buffer = _tree.map(leaf, params, grads, state.buffer, n_out=2)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        params, buffer = kernel(xp, (params, grads, state.buffer), lr_t=lr_t)
         return params, NAGReparameterisedState(t=t, buffer=buffer)
 
     return base.optimizer(init, update)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -88,24 +88,29 @@ def radam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
         zeros = base.zeros_like(params)
         return RAdamState(t=0, m=zeros, v=zeros)
 
+    def leaf(xp, p, g, m, v, *, lr_t, bc1, bc2, r_t, rectify):
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * (g * g)
+        m_hat = m / bc1
+        if not rectify:
+            return p - lr_t * m_hat, m, v
+        if eps_hat:
+            return p - lr_t * r_t * bc2 ** 0.5 * (m_hat / (xp.sqrt(v) + eps)), m, v
+        return p - lr_t * r_t * (m_hat / (xp.sqrt(v / bc2) + eps)), m, v
+
+    # whether a step is rectified is decided per step, not per element: one kernel for each
+    # answer, with ``rectify`` bound as a constant (a traced leaf cannot branch on a step scalar)
+    kernels = {r: rule.leafwise(functools.partial(leaf, rectify=r), reg, n_out=3, name="radam")
+               for r in (False, True)}
+
     def update(grads: Any, state: RAdamState, params: Any) -> tuple[Any, RAdamState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
         rho_t = sma_length(t, beta2)
         rectify = rho_t > threshold
         r_t = rectification(rho_t, beta2) if rectify else 0.0
-
-        def leaf(p, g, m, v):
-            m = beta1 * m + (1.0 - beta1) * g
-            v = beta2 * v + (1.0 - beta2) * (g * g)
-            m_hat = m / bc1
-            if not rectify:
-                return p - lr_t * m_hat, m, v
-            if eps_hat:
-                return p - lr_t * r_t * bc2 ** 0.5 * (m_hat / (xp.sqrt(v) + eps)), m, v
-            return p - lr_t * r_t * (m_hat / (xp.sqrt(v / bc2) + eps)), m, v
-
-        params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
+        params, m, v = kernels[rectify](xp, (params, grads, state.m, state.v),
+                                        lr_t=lr_t, bc1=bc1, bc2=bc2, r_t=r_t)
         return params, RAdamState(t=t, m=m, v=v)
 
     return base.optimizer(init, update)

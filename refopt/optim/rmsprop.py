@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -104,34 +103,35 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
         zeros = base.zeros_like(params)
         return State(0, *(zeros for _ in buffers))
 
+    def leaf(xp, p, g, eg2, *rest, lr_t, correction):
+        rest = iter(rest)  # the buffers this configuration keeps, in State's field order
+        eg = next(rest) if centered else None
+        b = next(rest) if mu > 0 else None
+        eg2 = rho * eg2 + (1.0 - rho) * (g * g)
+        var = eg2 / correction
+        if centered:
+            eg = rho * eg + (1.0 - rho) * g
+            mean = eg / correction
+            var = var - mean * mean
+        denom = xp.sqrt(var + eps) if eps_inside else xp.sqrt(var) + eps
+        if mu == 0.0:
+            p = p - lr_t * rule.safe_divide(xp, g, denom)
+        elif lr_in_buffer:
+            b = mu * b + lr_t * rule.safe_divide(xp, g, denom)
+            p = p - b
+        else:
+            b = mu * b + rule.safe_divide(xp, g, denom)
+            p = p - lr_t * b
+        return (p, eg2) + ((eg,) if centered else ()) + ((b,) if mu > 0 else ())
+
+    kernel = rule.leafwise(leaf, reg, n_out=1 + len(buffers), name="rmsprop")
+
     def update(grads: Any, state: Any, params: Any) -> tuple[Any, Any]:
         base.check_state_type("rmsprop", state, State)  # this configuration's own state type
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         correction = 1.0 - rho ** t if bias_correction else 1.0
-
-        def leaf(p, g, eg2, *rest):
-            rest = iter(rest)  # the buffers this configuration keeps, in State's field order
-            eg = next(rest) if centered else None
-            b = next(rest) if mu > 0 else None
-            eg2 = rho * eg2 + (1.0 - rho) * (g * g)
-            var = eg2 / correction
-            if centered:
-                eg = rho * eg + (1.0 - rho) * g
-                mean = eg / correction
-                var = var - mean * mean
-            denom = xp.sqrt(var + eps) if eps_inside else xp.sqrt(var) + eps
-            if mu == 0.0:
-                p = p - lr_t * rule.safe_divide(xp, g, denom)
-            elif lr_in_buffer:
-                b = mu * b + lr_t * rule.safe_divide(xp, g, denom)
-                p = p - b
-            else:
-                b = mu * b + rule.safe_divide(xp, g, denom)
-                p = p - lr_t * b
-            return (p, eg2) + ((eg,) if centered else ()) + ((b,) if mu > 0 else ())
-
         fields = [getattr(state, name) for name in buffers]
-        params, *new = _tree.map(leaf, params, grads, *fields, n_out=1 + len(buffers))
+        params, *new = kernel(xp, (params, grads, *fields), lr_t=lr_t, correction=correction)
         return params, State(t, *new)
 
     return base.optimizer(init, update)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -55,9 +54,14 @@ def sgd(lr: Any = 0.01, *, weight_decay: float = 0.0, decay: rule.Decay = "l2",
         base.check_init_params(params)
         return SGDState(t=0)
 
+    def leaf(xp, p, g, *, lr_t):
+        return p - lr_t * g
+
+    kernel = rule.leafwise(leaf, reg, n_out=1, name="sgd")
+
     def update(grads: Any, state: SGDState, params: Any) -> tuple[Any, SGDState]:
-        _, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-        params = _tree.map(lambda p, g: p - lr_t * g, params, grads)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        (params,) = kernel(xp, (params, grads), lr_t=lr_t)
         return params, SGDState(t=t)
 
     return base.optimizer(init, update)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -75,17 +74,18 @@ def yogi(lr: Any = 1e-2, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
         base.check_init_params(params)
         return YogiState(t=0, m=base.full_like(params, m0), v=base.full_like(params, v0))
 
+    def leaf(xp, p, g, m, v, *, lr_t, bc1, bc2):
+        g2 = g * g
+        m = beta1 * m + (1.0 - beta1) * g
+        v = v - (1.0 - beta2) * xp.sign(v - g2) * g2
+        return p - lr_t * ((m / bc1) / (xp.sqrt(v / bc2) + eps)), m, v
+
+    kernel = rule.leafwise(leaf, reg, n_out=3, name="yogi")
+
     def update(grads: Any, state: YogiState, params: Any) -> tuple[Any, YogiState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
-
-        def leaf(p, g, m, v):
-            g2 = g * g
-            m = beta1 * m + (1.0 - beta1) * g
-            v = v - (1.0 - beta2) * xp.sign(v - g2) * g2
-            return p - lr_t * ((m / bc1) / (xp.sqrt(v / bc2) + eps)), m, v
-
-        params, m, v = _tree.map(leaf, params, grads, state.m, state.v, n_out=3)
+        params, m, v = kernel(xp, (params, grads, state.m, state.v), lr_t=lr_t, bc1=bc1, bc2=bc2)
         return params, YogiState(t=t, m=m, v=v)
 
     return base.optimizer(init, update)
