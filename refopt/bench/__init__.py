@@ -1,0 +1,189 @@
+"""Benchmark: refopt against the bandwidth floor and its peers, as ratios from one run.
+
+``python -m refopt.bench [--backend numpy|cupy] [--dtype float32,float64] [--n 1e6 --n 1e7]
+[--rules all|adam,sgd,...] [--json PATH] [--repeat R] [--quick]`` measures, for each dtype and n:
+
+1. every chosen registry rule (its first configuration) on one leaf of n parameters, under
+   ``refopt.execution("fused")`` and ``("readable")``, beside the bandwidth floor
+   (:mod:`refopt.bench.rules`);
+2. Adam beside torch.optim.Adam (single-tensor, foreach, fused on CUDA), optax.adam under
+   ``jax.jit``, and a hand-written NumPy in-place Adam (CPU) or ``cupy.fuse`` kernel (GPU);
+3. Adam on an MLP-shaped tree of 50 leaves beside one leaf of the same size;
+
+and once, 4. an MLP training step (manual backward + Adam) beside torch autograd + torch Adam.
+On the CPU, NumPy's BLAS, torch and XLA run one thread each. Ratios > 1 mean the peer is faster.
+Wall-clock numbers are never asserted in tests; this command only reports them. The columns
+are explained in ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from refopt.bench import adam_cases, mlp_step, report, rules
+from refopt.bench.backend import Backend
+from refopt.registry import SPECS
+
+SECTIONS = ("rules", "peers", "many_leaves", "mlp")
+DTYPES = ("float32", "float64")
+_DEFAULT_N = {"numpy": [10**6, 10**7], "cupy": [10**6, 10**8]}
+_DEFAULT_DTYPES = {"numpy": ["float64"], "cupy": ["float32", "float64"]}
+QUICK_N = 1000
+
+
+def _size(text: str) -> int:
+    message = f"--n must be a positive integer such as 1e6, got {text!r}"
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(message) from None
+    if not (value.is_integer() and value >= 1):
+        raise argparse.ArgumentTypeError(message)
+    return int(value)
+
+
+def _names(values: list[str] | None, allowed: tuple[str, ...] | list[str], flag: str) -> list[str] | None:
+    if values is None:
+        return None
+    names = [v.strip() for item in values for v in item.split(",") if v.strip()]
+    bad = [v for v in names if v not in allowed]
+    if bad or not names:
+        raise SystemExit(f"{flag} must be a comma-separated subset of {list(allowed)}, got {bad or values}")
+    return list(dict.fromkeys(names))
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m refopt.bench",
+                                 description=(__doc__ or "").strip().split("\n")[0])
+    ap.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
+    ap.add_argument("--dtype", action="append", help="float32, float64 or both (repeatable or a list)")
+    ap.add_argument("--n", action="append", type=_size,
+                    help="parameters (repeatable; default 1e6 and 1e7 on numpy, 1e6 and 1e8 on cupy)")
+    ap.add_argument("--rules", default="adam", help="'all' or a comma-separated list of registry rules")
+    ap.add_argument("--sections", default=",".join(SECTIONS), help=f"a subset of {list(SECTIONS)}")
+    ap.add_argument("--json", metavar="PATH", help="also write the numbers to this JSON file")
+    ap.add_argument("--repeat", type=int, help="timed calls per measurement (default 20; 3 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
+    args = ap.parse_args(argv)
+    if args.repeat is not None and args.repeat < 1:
+        ap.error(f"--repeat must be a positive integer, got {args.repeat}")
+    args.repeat = args.repeat or (3 if args.quick else 20)
+    args.dtype = _names(args.dtype, DTYPES, "--dtype") or _DEFAULT_DTYPES[args.backend]
+    args.n = args.n or ([QUICK_N] if args.quick else _DEFAULT_N[args.backend])
+    args.rule_names = None if args.rules == "all" else _names([args.rules], list(SPECS), "--rules")
+    args.sections = _names([args.sections], SECTIONS, "--sections")
+    return args
+
+
+@contextlib.contextmanager
+def one_thread(backend: Backend) -> Iterator[str]:
+    """On the CPU: BLAS/OpenMP (threadpoolctl) and torch at one thread; restored afterwards."""
+    if backend.on_gpu:
+        yield "GPU run (host threads not limited)"
+        return
+    with contextlib.ExitStack() as stack:
+        notes = []
+        try:
+            from threadpoolctl import threadpool_limits
+            stack.enter_context(threadpool_limits(limits=1))
+            notes.append("BLAS/OpenMP 1 (threadpoolctl)")
+        except ImportError:
+            notes.append("BLAS not limited (threadpoolctl missing; set OMP_NUM_THREADS=1)")
+        try:
+            import torch
+            old = torch.get_num_threads()
+            torch.set_num_threads(1)
+            stack.callback(torch.set_num_threads, old)
+            notes.append("torch 1")
+        except ImportError:
+            pass
+        adam_cases.peers.prepare_jax()
+        notes.append("XLA CPU 1 (XLA_FLAGS, if jax starts in this run)")
+        yield ", ".join(notes)
+
+
+def _restore_jax_x64() -> Any:
+    jax = sys.modules.get("jax")
+    old = bool(jax.config.jax_enable_x64) if jax is not None else False
+    def restore() -> None:
+        if "jax" in sys.modules:
+            sys.modules["jax"].config.update("jax_enable_x64", old)
+    return restore
+
+
+def _progress(items: list, label: str) -> Any:
+    if len(items) <= 3:
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, desc=label, file=sys.stderr, leave=False)
+
+
+def run(args: argparse.Namespace, backend: Backend, threads: str) -> dict:
+    specs, skipped = rules.grad_rules(args.rule_names)
+    settings = {"backend": backend.name, "repeat": args.repeat, "threads": threads, "quick": args.quick,
+                "sizes": args.n, "dtypes": args.dtype, "sections": args.sections}
+    result: dict[str, Any] = {**report.environment(backend, settings), "rules": [],
+                              "skipped_rules": skipped, "rule_errors": [], "peers": [],
+                              "many_leaves": [], "mlp": None}
+    print(report.header_text(result))
+    for dtype in args.dtype:
+        for n in args.n:
+            rng = np.random.default_rng(0)
+            host_p, host_g = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+            if "rules" in args.sections:
+                floor = rules.FloorCache(backend, args.repeat)
+                p, g = backend.asarray(host_p), backend.asarray(host_g)
+                block = {"n": n, "dtype": dtype, "itemsize": host_p.itemsize, "rows": []}
+                for spec in _progress(specs, f"{dtype} n={n:,}"):
+                    try:
+                        block["rows"].append(rules.bench_rule(backend, spec, p, g, args.repeat, floor))
+                    except Exception as err:  # a rule that fails at this size is reported, not fatal
+                        result["rule_errors"].append({"rule": spec.name, "n": n, "dtype": dtype,
+                                                      "reason": f"{type(err).__name__}: {err}"})
+                        backend.free()
+                del p, g
+                backend.free()
+                result["rules"].append(block)
+                print("\n" + report.rules_text(block))
+            if "peers" in args.sections:
+                result["peers"].append(adam_cases.bench_peers(backend, host_p, host_g, args.repeat))
+                print("\n" + report.peers_text(result["peers"][-1]))
+            if "many_leaves" in args.sections:
+                result["many_leaves"].append(adam_cases.bench_many_leaves(backend, n, dtype, args.repeat))
+                print("\n" + report.many_leaves_text(result["many_leaves"][-1]))
+    if "mlp" in args.sections:
+        case = (mlp_step.QUICK_CASE if args.quick
+                else mlp_step.GPU_CASE if backend.on_gpu else mlp_step.CPU_CASE)
+        result["mlp"] = mlp_step.bench_mlp(backend, case, args.repeat)
+        print("\n" + report.mlp_text(result["mlp"]))
+    for s in skipped:
+        print(f"skipped {s['rule']}: {s['reason']}")
+    for e in result["rule_errors"]:
+        print(f"ERROR {e['rule']} ({e['dtype']}, n={e['n']:,}): {e['reason']}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark, print its tables, write ``--json`` if asked, and return the numbers."""
+    args = parse(argv)
+    backend = Backend(args.backend)
+    restore = _restore_jax_x64()
+    try:
+        with one_thread(backend) as threads:
+            result = run(args, backend, threads)
+    finally:
+        restore()
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    return result

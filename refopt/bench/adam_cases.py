@@ -1,0 +1,88 @@
+"""Adam beside its peers, and Adam on a 50-leaf MLP-shaped tree beside one leaf of the same size."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import refopt
+from refopt.bench import peers
+from refopt.bench.rules import EXECUTIONS, time_updates
+
+TORCH_IMPLS = ("single-tensor", "foreach", "fused")
+
+
+def _try(fn: Callable[[], Any]) -> tuple[Any, str | None]:
+    try:
+        return fn(), None
+    except (ImportError, RuntimeError) as err:
+        return None, f"{type(err).__name__}: {err}"
+
+
+def bench_peers(backend: Any, host_p: np.ndarray, host_g: np.ndarray, repeat: int) -> dict:
+    """refopt's Adam (fused and readable) and every peer that runs here, on the same θ₀ and g."""
+    h = peers.adam_hyper()
+    p, g = backend.asarray(host_p), backend.asarray(host_g)
+    opt = refopt.adam(lr=h.lr, beta1=h.beta1, beta2=h.beta2, eps=h.eps)
+    out: dict[str, Any] = {"n": int(host_p.size), "dtype": str(host_p.dtype), "hyper": h._asdict()}
+    for mode in EXECUTIONS:
+        out[f"refopt_{mode}_ms"] = 1e3 * time_updates(backend, opt, p, g, repeat, mode)
+    builders: list[tuple[str, Callable[[], Any]]] = []
+    if backend.on_gpu:
+        builders.append(("cupy.fuse (hand-written)", lambda: peers.cupy_fuse(p, g, h)))
+    else:
+        builders.append(("numpy in-place (hand-written)", lambda: peers.numpy_inplace(host_p, host_g, h)))
+    for impl in TORCH_IMPLS:
+        builders.append((f"torch.optim.Adam {impl}",
+                         lambda impl=impl: peers.torch_adam(host_p, host_g, h, impl, backend.on_gpu)))
+    out["peers"], out["skipped"] = [], []
+    for name, build in builders:
+        step, why = _try(build)
+        if why is None:
+            out["peers"].append({"name": name, "ms": 1e3 * backend.time(step, repeat)})
+        else:
+            out["skipped"].append({"name": name, "reason": why})
+        del step
+        backend.free()
+    built, why = _try(lambda: peers.optax_adam(host_p, host_g, h, backend.on_gpu))
+    if why is None:
+        platform, step = built
+        out["peers"].append({"name": f"optax.adam jit ({platform})", "ms": 1e3 * backend.time(step, repeat)})
+        del built, step
+    else:
+        out["skipped"].append({"name": "optax.adam jit", "reason": why})
+    for row in out["peers"]:   # > 1: the peer is faster
+        for mode in EXECUTIONS:
+            row[f"refopt_{mode}_over_peer"] = out[f"refopt_{mode}_ms"] / row["ms"]
+    return out
+
+
+def mlp_shaped(n: int, layers: int = 25) -> list[tuple[int, ...]]:
+    """Leaf shapes of ``layers`` square dense layers, W (d, d) and b (d,), about n in total."""
+    d = max(1, int(math.sqrt(n / layers)))
+    return [s for _ in range(layers) for s in ((d, d), (d,))]
+
+
+def bench_many_leaves(backend: Any, n: int, dtype: str, repeat: int) -> dict:
+    """Adam on a list of 25 {W, b} dicts (50 leaves) vs one leaf holding as many numbers."""
+    rng = np.random.default_rng(1)
+    shapes = mlp_shaped(n)
+    total = sum(math.prod(s) for s in shapes)
+    host = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    many_p = [{"W": backend.asarray(host[i]), "b": backend.asarray(host[i + 1])}
+              for i in range(0, len(host), 2)]
+    many_g = [{"W": backend.asarray(0.5 * host[i]), "b": backend.asarray(0.5 * host[i + 1])}
+              for i in range(0, len(host), 2)]
+    one_p = backend.asarray(rng.standard_normal(total).astype(dtype))
+    one_g = backend.asarray(rng.standard_normal(total).astype(dtype))
+    opt = refopt.adam(lr=peers.adam_hyper().lr)
+    out: dict[str, Any] = {"n": total, "dtype": dtype, "leaves": len(shapes),
+                           "leaf_shapes": [list(s) for s in shapes[:2]]}
+    for mode in EXECUTIONS:
+        many = 1e3 * time_updates(backend, opt, many_p, many_g, repeat, mode)
+        one = 1e3 * time_updates(backend, opt, one_p, one_g, repeat, mode)
+        out[mode] = {"many_leaves_ms": many, "one_leaf_ms": one, "ratio": many / one}
+    return out
