@@ -69,12 +69,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--rules", default="adam", help="'all' or a comma-separated list of registry rules")
     ap.add_argument("--sections", default=",".join(SECTIONS), help=f"a subset of {list(SECTIONS)}")
     ap.add_argument("--json", metavar="PATH", help="also write the numbers to this JSON file")
-    ap.add_argument("--repeat", type=int, help="timed calls per measurement (default 20; 3 with --quick)")
+    ap.add_argument("--repeat", type=int, help="timed calls per measurement (default 20; 1 with --quick)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
     args = ap.parse_args(argv)
     if args.repeat is not None and args.repeat < 1:
         ap.error(f"--repeat must be a positive integer, got {args.repeat}")
-    args.repeat = args.repeat or (3 if args.quick else 20)
+    args.repeat = args.repeat or (1 if args.quick else 20)
     args.dtype = _names(args.dtype, DTYPES, "--dtype") or _DEFAULT_DTYPES[args.backend]
     args.n = args.n or ([QUICK_N] if args.quick else _DEFAULT_N[args.backend])
     args.rule_names = None if args.rules == "all" else _names([args.rules], list(SPECS), "--rules")
@@ -130,7 +130,8 @@ def _progress(items: list, label: str) -> Any:
 
 def run(args: argparse.Namespace, backend: Backend, threads: str) -> dict:
     specs, skipped = rules.grad_rules(args.rule_names)
-    settings = {"backend": backend.name, "repeat": args.repeat, "threads": threads, "quick": args.quick,
+    settings = {"backend": backend.name, "repeat": args.repeat, "warmup": backend.warmup,
+                "threads": threads, "quick": args.quick,
                 "sizes": args.n, "dtypes": args.dtype, "sections": args.sections}
     result: dict[str, Any] = {**report.environment(backend, settings), "rules": [],
                               "skipped_rules": skipped, "rule_errors": [], "peers": [],
@@ -176,7 +177,7 @@ def run(args: argparse.Namespace, backend: Backend, threads: str) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark, print its tables, write ``--json`` if asked, and return the numbers."""
     args = parse(argv)
-    backend = Backend(args.backend)
+    backend = Backend(args.backend, warmup=1 if args.quick else 2)
     restore = _restore_jax_x64()
     try:
         with one_thread(backend) as threads:

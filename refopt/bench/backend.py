@@ -2,8 +2,8 @@
 
 CuPy is imported only when the ``"cupy"`` backend is asked for, so this module imports without it.
 
-**Timing.** Every measurement is the median over ``repeat`` calls after two warm-up calls (which
-pay for allocation, tracing and compilation). On the CPU a call is timed with
+**Timing.** Every measurement is the median over ``repeat`` calls after ``warmup`` calls (2 by
+default; they pay for allocation, tracing and compilation). On the CPU a call is timed with
 ``time.perf_counter``. On the GPU the device is synchronised before each call, CUDA events are
 recorded on the null stream around it and the device is synchronised again; CuPy and torch both
 launch on that stream (torch's default stream is the legacy null stream), and peers that launch
@@ -28,7 +28,7 @@ BackendName = Literal["numpy", "cupy"]
 class Backend:
     """The array module of one run and how to time work on it."""
 
-    def __init__(self, name: BackendName):
+    def __init__(self, name: BackendName, warmup: int = 2):
         if name not in ("numpy", "cupy"):
             raise ValueError(f"backend must be one of ['numpy', 'cupy'], got {name!r}")
         self.name = name
@@ -37,6 +37,7 @@ class Backend:
             self.xp: Any = cupy
         else:
             self.xp = np
+        self.warmup = warmup
 
     @property
     def on_gpu(self) -> bool:
@@ -58,7 +59,7 @@ class Backend:
 
     def time(self, fn: Callable[[], Any], repeat: int) -> float:
         """Median seconds of one call of ``fn`` (see the module docstring for the method)."""
-        for _ in range(2):
+        for _ in range(self.warmup):
             fn()
         self.sync()
         times = []

@@ -50,7 +50,7 @@ def header_text(env: dict) -> str:
     where = hw.get("gpu", hw["cpu"]) + ("" if "gpu" not in hw else f" (host CPU {hw['cpu']})")
     libs = ", ".join(f"{k} {val}" for k, val in v.items())
     return (f"refopt benchmark, {env['date']}\nhardware: {where}\nversions: {libs}\n"
-            f"backend {s['backend']}, median of {s['repeat']} calls after 2 warm-ups; "
+            f"backend {s['backend']}, median of {s['repeat']} calls after {s['warmup']} warm-up(s); "
             f"threads: {s['threads']}")
 
 
