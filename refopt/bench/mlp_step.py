@@ -7,6 +7,7 @@ mean softmax cross-entropy and dtype — from the same initial weights (refopt's
 
 from __future__ import annotations
 
+import os
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -62,6 +63,9 @@ def bench_mlp(backend: Any, case: MLPCase, repeat: int) -> dict:
     except ImportError as err:
         out["skipped"] = {"name": "torch", "reason": f"ImportError: {err}"}
         return out
+    if backend.on_gpu and not torch.cuda.is_available():
+        out["skipped"] = {"name": "torch", "reason": "this torch build sees no CUDA device"}
+        return out
     device = "cuda" if backend.on_gpu else "cpu"
     act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[case.activation]
     layers: list[Any] = []
@@ -83,6 +87,9 @@ def bench_mlp(backend: Any, case: MLPCase, repeat: int) -> dict:
         torch.nn.functional.cross_entropy(model(tx), ty).backward()
         topt.step()
     out["torch_impl"] = f"autograd + Adam {next(iter(impl))}"
+    if backend.on_gpu:   # float32 GEMMs in full precision on both sides unless these say otherwise
+        out["tf32"] = {"torch.backends.cuda.matmul.allow_tf32": bool(torch.backends.cuda.matmul.allow_tf32),
+                       "CUPY_TF32": os.environ.get("CUPY_TF32", "0")}
     out["torch_ms"] = 1e3 * backend.time(theirs, repeat)
     for mode in EXECUTIONS:
         out[f"refopt_{mode}_over_torch"] = out[f"refopt_{mode}_ms"] / out["torch_ms"]

@@ -88,6 +88,8 @@ def torch_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, impl: str,
     import torch
     if impl == "fused" and not cuda:
         raise RuntimeError("fused is measured on CUDA only")
+    if cuda and not torch.cuda.is_available():
+        raise RuntimeError("this torch build sees no CUDA device")
     device = "cuda" if cuda else "cpu"
     tp = torch.tensor(host_p, device=device)
     tp.grad = torch.tensor(host_g, device=device)
@@ -122,8 +124,8 @@ def optax_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, want_gpu: b
     device = jax.devices("cpu")[0]
     if want_gpu:
         try:
-            device = jax.devices("gpu")[0]
-        except RuntimeError:
+            device = (jax.devices("gpu") or [device])[0]
+        except (RuntimeError, ValueError):   # this jaxlib has no GPU platform: measure on the CPU
             pass
     opt = optax.adam(h.lr, b1=h.beta1, b2=h.beta2, eps=h.eps)
     p, g = jax.device_put(host_p, device), jax.device_put(host_g, device)

@@ -7,8 +7,8 @@ import importlib.metadata
 import platform
 from typing import Any
 
-_PACKAGES = ("refopt", "numpy", "cupy", "cupy-cuda12x", "torch", "jax", "jaxlib", "optax",
-             "threadpoolctl")
+_PACKAGES = ("refopt", "numpy", "cupy", "cupy-cuda12x", "cupy-cuda13x", "torch", "jax", "jaxlib",
+             "optax", "threadpoolctl")
 
 
 def environment(backend: Any, settings: dict) -> dict:
@@ -22,6 +22,7 @@ def environment(backend: Any, settings: dict) -> dict:
     hardware = {"cpu": cpu_model(), "machine": platform.machine()}
     if backend.on_gpu:
         hardware["gpu"] = backend.device_name()
+        versions["cuda_runtime"] = str(backend.xp.cuda.runtime.runtimeGetVersion())
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return {"date": date, "hardware": hardware, "versions": versions, "settings": settings}
 
