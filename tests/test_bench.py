@@ -50,6 +50,13 @@ def test_quick_run_reports_every_plain_gradient_rule(tmp_path):
                               "eps": 1e-8}
     (many,) = data["many_leaves"]
     assert many["leaves"] == 50 and set(many) >= {"fused", "readable"}
+    # the CPU targets this run measured, each the ratio it reports above
+    by_name = {t["target"].split(",")[0]: t for t in data["targets"]}
+    for p in peers["peers"]:
+        if p["name"] == "torch.optim.Adam foreach":   # torch is in the oracles extra
+            assert by_name["Adam fused / torch foreach"]["measured"] == p["refopt_fused_over_peer"]
+    assert by_name["50 leaves / 1 leaf (fused)"]["measured"] == many["fused"]["ratio"]
+    assert all(t["met"] == (t["measured"] <= t["limit"]) for t in data["targets"])
     mlp = data["mlp"]
     if "torch_loss0" in mlp:
         # same weights, same function, float64: only summation order differs

@@ -10,7 +10,8 @@
    ``jax.jit``, and a hand-written NumPy in-place Adam (CPU) or ``cupy.fuse`` kernel (GPU);
 3. Adam on an MLP-shaped tree of 50 leaves beside one leaf of the same size;
 
-and once, 4. an MLP training step (manual backward + Adam) beside torch autograd + torch Adam.
+and once, 4. an MLP training step (manual backward + Adam) beside torch autograd + torch Adam;
+then the issue-12 targets that the run measured, each with its ratio (:mod:`refopt.bench.targets`).
 On the CPU, NumPy's BLAS, torch and XLA run one thread each. Ratios > 1 mean the peer is faster.
 Wall-clock numbers are never asserted in tests; this command only reports them. The columns
 are explained in ``docs/performance.md``.
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from refopt.bench import adam_cases, mlp_step, report, rules
+from refopt.bench import adam_cases, mlp_step, report, rules, targets
 from refopt.bench.backend import Backend
 from refopt.registry import SPECS
 
@@ -167,6 +168,9 @@ def run(args: argparse.Namespace, backend: Backend, threads: str) -> dict:
                 else mlp_step.GPU_CASE if backend.on_gpu else mlp_step.CPU_CASE)
         result["mlp"] = mlp_step.bench_mlp(backend, case, args.repeat)
         print("\n" + report.mlp_text(result["mlp"]))
+    result["targets"] = targets.check(result)
+    if result["targets"]:
+        print("\n" + targets.text(result["targets"]))
     for s in skipped:
         print(f"skipped {s['rule']}: {s['reason']}")
     for e in result["rule_errors"]:
