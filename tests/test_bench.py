@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import refopt
-from refopt.bench import main, rules
+from refopt.bench import main, peers, rules
 from refopt.registry import SPECS
 
 
@@ -114,3 +114,82 @@ def test_bad_arguments_are_refused_before_any_measurement(argv, message, capsys)
     with pytest.raises(SystemExit) as err:
         main(argv)
     assert message in str(err.value) + capsys.readouterr().err
+
+
+def _refopt_adam_trajectory(p0, grads):
+    h = peers.adam_hyper()
+    opt = refopt.adam(lr=h.lr, beta1=h.beta1, beta2=h.beta2, eps=h.eps)
+    p, s = p0, opt.init(p0)
+    for g in grads:
+        p, s = opt.update(g, s, p)
+    return p
+
+
+def _cpu_peers(p0, g):
+    h = peers.adam_hyper()
+    yield "numpy in-place", peers.numpy_inplace(p0, g, h)
+    for impl in ("single-tensor", "foreach"):
+        pytest.importorskip("torch")
+        yield f"torch {impl}", peers.torch_adam(p0, g, h, impl, cuda=False)
+    pytest.importorskip("optax")
+    yield "optax", peers.optax_adam(p0, g, h, want_gpu=False)[1]
+
+
+def _drive(peer, grads):
+    for g in grads:
+        peer.set_grad(g)
+        peer.step()
+    return peer.params()
+
+
+def _problem(dtype):
+    """θ₀ and 5 different gradients: with one constant gradient m̂/√v̂ = sign(g) whatever β₁, β₂."""
+    rng = np.random.default_rng(3)
+    p0 = rng.standard_normal(64).astype(dtype)
+    return p0, [rng.standard_normal(64).astype(dtype) for _ in range(5)]
+
+
+# Same operations in another order over 5 steps: a few ulps of |θ| < 4 (ulp 4.4e-16 in float64,
+# 2.4e-7 in float32); seen ≤ 1 ulp. ε = 1e-6 instead of 1e-8 already moves θ by 2.2e-6.
+TRAJECTORY_ATOL = [("float64", 2e-15), ("float32", 6e-7)]
+
+
+@pytest.mark.parametrize("dtype, atol", TRAJECTORY_ATOL)
+def test_every_cpu_peer_takes_refopts_adam_steps(dtype, atol):
+    p0, grads = _problem(dtype)
+    expected = _refopt_adam_trajectory(p0, grads)
+    for name, peer in _cpu_peers(p0, grads[0]):
+        got = _drive(peer, grads)
+        assert got.dtype == np.dtype(dtype), name             # no silent promotion
+        np.testing.assert_allclose(got, expected, rtol=0, atol=atol, err_msg=name)
+
+
+def _cupy_available() -> bool:
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no cupy, or no driver / GPU
+        return False
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _cupy_available(), reason="CuPy with a GPU is not available")
+@pytest.mark.parametrize("dtype, atol", TRAJECTORY_ATOL)
+def test_gpu_peers_take_refopts_adam_steps(dtype, atol):
+    """An FMA (a·b + c rounded once) in a kernel changes a rounding, not the count of them."""
+    import cupy
+    p0, grads = _problem(dtype)
+    expected = _refopt_adam_trajectory(p0, grads)
+    h = peers.adam_hyper()
+    gpu_peers = [("cupy.fuse", peers.cupy_fuse(cupy.asarray(p0), cupy.asarray(grads[0]), h))]
+    try:
+        import torch
+        if torch.cuda.is_available():
+            gpu_peers += [(f"torch {impl}", peers.torch_adam(p0, grads[0], h, impl, cuda=True))
+                          for impl in ("single-tensor", "foreach", "fused")]
+    except ImportError:
+        pass
+    for name, peer in gpu_peers:
+        got = _drive(peer, grads)
+        assert got.dtype == np.dtype(dtype), name
+        np.testing.assert_allclose(got, expected, rtol=0, atol=atol, err_msg=name)

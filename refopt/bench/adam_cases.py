@@ -40,18 +40,19 @@ def bench_peers(backend: Any, host_p: np.ndarray, host_g: np.ndarray, repeat: in
                          lambda impl=impl: peers.torch_adam(host_p, host_g, h, impl, backend.on_gpu)))
     out["peers"], out["skipped"] = [], []
     for name, build in builders:
-        step, why = _try(build)
+        peer, why = _try(build)
         if why is None:
-            out["peers"].append({"name": name, "ms": 1e3 * backend.time(step, repeat)})
+            out["peers"].append({"name": name, "ms": 1e3 * backend.time(peer.step, repeat)})
         else:
             out["skipped"].append({"name": name, "reason": why})
-        del step
+        del peer
         backend.free()
     built, why = _try(lambda: peers.optax_adam(host_p, host_g, h, backend.on_gpu))
     if why is None:
-        platform, step = built
-        out["peers"].append({"name": f"optax.adam jit ({platform})", "ms": 1e3 * backend.time(step, repeat)})
-        del built, step
+        platform, peer = built
+        out["peers"].append({"name": f"optax.adam jit ({platform})",
+                             "ms": 1e3 * backend.time(peer.step, repeat)})
+        del built, peer
     else:
         out["skipped"].append({"name": "optax.adam jit", "reason": why})
     for row in out["peers"]:   # > 1: the peer is faster

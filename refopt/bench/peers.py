@@ -2,9 +2,12 @@
 
 Every peer does the same math as ``refopt.adam`` with the registry's first configuration —
 θ ← θ − η (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε), same η, β₁, β₂, ε and float dtype, on the backend's
-device — so a ratio compares implementations, not rules. Each builder returns a zero-argument
-step (it advances its own θ, m, v) or raises ``ImportError`` / ``RuntimeError`` with the reason
-it cannot run here; the caller lists those as skipped.
+device — so a ratio compares implementations, not rules. Each builder returns a :class:`Peer`:
+a zero-argument ``step`` (it advances its own θ, m, v with the current gradient), ``params``
+(θ now, as a NumPy array) and ``set_grad`` (the gradient of the next steps, from a NumPy array) —
+the tests drive a peer and refopt through the same gradients and compare θ — or raises
+``ImportError`` / ``RuntimeError`` with the reason it cannot run here; the caller lists those
+as skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ from refopt.optim.adam import adam
 from refopt.registry import SPECS
 
 
+class Peer(NamedTuple):
+    step: Callable[[], Any]
+    params: Callable[[], np.ndarray]
+    set_grad: Callable[[np.ndarray], None]
+
+
 class AdamHyper(NamedTuple):
     lr: float
     beta1: float
@@ -37,9 +46,10 @@ def adam_hyper() -> AdamHyper:
                      float(config["eps"]))
 
 
-def numpy_inplace(p0: np.ndarray, g: np.ndarray, h: AdamHyper) -> Callable[[], None]:
+def numpy_inplace(p0: np.ndarray, g: np.ndarray, h: AdamHyper) -> Peer:
     """Hand-written NumPy Adam: θ, m, v updated in place with one scratch buffer (no temporaries)."""
     p, m, v, tmp, t = p0.copy(), np.zeros_like(p0), np.zeros_like(p0), np.empty_like(p0), [0]
+    g = g.copy()
     dt = p0.dtype.type
 
     def step() -> None:
@@ -57,10 +67,10 @@ def numpy_inplace(p0: np.ndarray, g: np.ndarray, h: AdamHyper) -> Callable[[], N
         np.divide(m, tmp, out=tmp)
         tmp.__imul__(dt(h.lr / (1 - h.beta1 ** t[0])))
         p.__isub__(tmp)
-    return step
+    return Peer(step, p.copy, lambda new: np.copyto(g, new))
 
 
-def cupy_fuse(p0: Any, g: Any, h: AdamHyper) -> Callable[[], None]:
+def cupy_fuse(p0: Any, g: Any, h: AdamHyper) -> Peer:
     """Hand-written Adam as one ``cupy.fuse`` kernel; per-step scalars are kernel arguments."""
     import cupy
 
@@ -70,20 +80,20 @@ def cupy_fuse(p0: Any, g: Any, h: AdamHyper) -> Callable[[], None]:
         v = b2 * v + one_m_b2 * (g * g)
         return p - step_size * m / (cupy.sqrt(v) * inv_sqrt_bc2 + eps), m, v
 
-    s = {"p": p0.copy(), "m": cupy.zeros_like(p0), "v": cupy.zeros_like(p0), "t": 0}
+    s = {"p": p0.copy(), "g": g, "m": cupy.zeros_like(p0), "v": cupy.zeros_like(p0), "t": 0}
     dt = np.dtype(p0.dtype).type   # scalars in the arrays' dtype: no promotion to float64
 
     def step() -> None:
         s["t"] += 1
         t = s["t"]
         s["p"], s["m"], s["v"] = kernel(
-            s["p"], g, s["m"], s["v"], dt(h.beta1), dt(h.beta2), dt(1 - h.beta1), dt(1 - h.beta2),
+            s["p"], s["g"], s["m"], s["v"], dt(h.beta1), dt(h.beta2), dt(1 - h.beta1), dt(1 - h.beta2),
             dt(h.lr / (1 - h.beta1 ** t)), dt(1 / math.sqrt(1 - h.beta2 ** t)), dt(h.eps))
-    return step
+    return Peer(step, lambda: cupy.asnumpy(s["p"]), lambda new: s.update(g=cupy.asarray(new)))
 
 
 def torch_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, impl: str,
-               cuda: bool) -> Callable[[], None]:
+               cuda: bool) -> Peer:
     """``torch.optim.Adam`` with ``impl`` = ``"single-tensor"``, ``"foreach"`` or ``"fused"``."""
     import torch
     if impl == "fused" and not cuda:
@@ -96,12 +106,17 @@ def torch_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, impl: str,
     flags = {"single-tensor": {"foreach": False}, "foreach": {"foreach": True},
              "fused": {"fused": True}}[impl]
     opt = torch.optim.Adam([tp], lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps, **flags)
+    def read() -> np.ndarray:
+        return tp.detach().cpu().numpy().copy()
+
+    def set_grad(new: np.ndarray) -> None:
+        tp.grad.copy_(torch.tensor(new, device=device))
     if cuda and torch.cuda.current_stream().cuda_stream != 0:
         def step() -> None:   # not on the null stream the timer's events are recorded on
             opt.step()
             torch.cuda.synchronize()
-        return step
-    return opt.step
+        return Peer(step, read, set_grad)
+    return Peer(opt.step, read, set_grad)
 
 
 def prepare_jax() -> None:
@@ -114,7 +129,7 @@ def prepare_jax() -> None:
 
 
 def optax_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, want_gpu: bool
-               ) -> tuple[str, Callable[[], None]]:
+               ) -> tuple[str, Peer]:
     """``optax.adam`` + ``apply_updates`` under ``jax.jit``; returns (device kind, step)."""
     prepare_jax()
     import jax
@@ -137,9 +152,10 @@ def optax_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, want_gpu: b
         u, s = opt.update(g, s, p)
         return optax.apply_updates(p, u), s
 
-    box = {"p": p, "s": opt.init(p)}
+    box = {"p": p, "s": opt.init(p), "g": g}
 
     def step() -> None:
-        box["p"], box["s"] = jstep(box["p"], box["s"], g)
+        box["p"], box["s"] = jstep(box["p"], box["s"], box["g"])
         box["p"].block_until_ready()
-    return device.platform, step
+    return device.platform, Peer(step, lambda: np.asarray(box["p"]),
+                                 lambda new: box.update(g=jax.device_put(new, device)))
