@@ -78,6 +78,17 @@ def _progress(items: list, label: str) -> Any:
     return tqdm(items, desc=label, file=sys.stderr, leave=False)
 
 
+def say(text: str) -> None:
+    print(text, flush=True)   # a long GPU run is followed as it goes
+
+
+def save(result: dict, path: str | None) -> None:
+    """Write the numbers so far: a run stopped at a time limit keeps its finished sections."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(result, f, indent=2)
+
+
 def run(args: Any, backend: Backend, threads: str) -> dict:
     specs, skipped = rules.grad_rules(args.rule_names)
     settings = {"backend": backend.name, "repeat": args.repeat, "warmup": backend.warmup,
@@ -86,7 +97,7 @@ def run(args: Any, backend: Backend, threads: str) -> dict:
     result: dict[str, Any] = {**report.environment(backend, settings), "rules": [],
                               "skipped_rules": skipped, "rule_errors": [], "peers": [],
                               "many_leaves": [], "mlp": None}
-    print(report.header_text(result))
+    say(report.header_text(result))
     for dtype in args.dtype:
         for n in args.n:
             rng = np.random.default_rng(0)
@@ -95,6 +106,7 @@ def run(args: Any, backend: Backend, threads: str) -> dict:
                 floor = rules.FloorCache(backend, args.repeat)
                 p, g = backend.asarray(host_p), backend.asarray(host_g)
                 block = {"n": n, "dtype": dtype, "itemsize": host_p.itemsize, "rows": []}
+                result["rules"].append(block)
                 for spec in _progress(specs, f"{dtype} n={n:,}"):
                     try:
                         block["rows"].append(rules.bench_rule(backend, spec, p, g, args.repeat, floor))
@@ -102,28 +114,31 @@ def run(args: Any, backend: Backend, threads: str) -> dict:
                         result["rule_errors"].append({"rule": spec.name, "n": n, "dtype": dtype,
                                                       "reason": f"{type(err).__name__}: {err}"})
                         backend.free()
+                    save(result, args.json)
                 del p, g
                 backend.free()
-                result["rules"].append(block)
-                print("\n" + report.rules_text(block))
+                say("\n" + report.rules_text(block))
             if "peers" in args.sections:
                 result["peers"].append(adam_cases.bench_peers(backend, host_p, host_g, args.repeat))
-                print("\n" + report.peers_text(result["peers"][-1]))
+                say("\n" + report.peers_text(result["peers"][-1]))
+                save(result, args.json)
             if "many_leaves" in args.sections:
                 result["many_leaves"].append(adam_cases.bench_many_leaves(backend, n, dtype, args.repeat))
-                print("\n" + report.many_leaves_text(result["many_leaves"][-1]))
+                say("\n" + report.many_leaves_text(result["many_leaves"][-1]))
+                save(result, args.json)
     if "mlp" in args.sections:
         case = (mlp_step.QUICK_CASE if args.quick
                 else mlp_step.GPU_CASE if backend.on_gpu else mlp_step.CPU_CASE)
         result["mlp"] = mlp_step.bench_mlp(backend, case, args.repeat)
-        print("\n" + report.mlp_text(result["mlp"]))
+        say("\n" + report.mlp_text(result["mlp"]))
+        save(result, args.json)
     result["targets"] = targets.check(result)
     if result["targets"]:
-        print("\n" + targets.text(result["targets"]))
+        say("\n" + targets.text(result["targets"]))
     for s in skipped:
-        print(f"skipped {s['rule']}: {s['reason']}")
+        say(f"skipped {s['rule']}: {s['reason']}")
     for e in result["rule_errors"]:
-        print(f"ERROR {e['rule']} ({e['dtype']}, n={e['n']:,}): {e['reason']}")
+        say(f"ERROR {e['rule']} ({e['dtype']}, n={e['n']:,}): {e['reason']}")
     return result
 
 
@@ -137,7 +152,5 @@ def main(argv: list[str] | None = None) -> dict:
             result = run(args, backend, threads)
     finally:
         restore()
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    save(result, args.json)
     return result
