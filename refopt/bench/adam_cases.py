@@ -15,11 +15,16 @@ from refopt.bench.rules import EXECUTIONS, time_updates
 TORCH_IMPLS = ("single-tensor", "foreach", "fused")
 
 
-def _try(fn: Callable[[], Any]) -> tuple[Any, str | None]:
+def _measure(backend: Any, build: Callable[[], peers.Peer], repeat: int) -> tuple[float | None, str]:
+    """(ms, "") or (None, why): a peer that cannot run here (ImportError, RuntimeError) or that
+    breaks while compiling or running (a CuPy compile error, an out-of-memory) is reported as
+    skipped with its error, and the other peers are still measured."""
     try:
-        return fn(), None
-    except (ImportError, RuntimeError) as err:
+        return 1e3 * backend.time(build().step, repeat), ""
+    except Exception as err:
         return None, f"{type(err).__name__}: {err}"
+    finally:
+        backend.free()
 
 
 def bench_peers(backend: Any, host_p: np.ndarray, host_g: np.ndarray, repeat: int) -> dict:
@@ -38,23 +43,18 @@ def bench_peers(backend: Any, host_p: np.ndarray, host_g: np.ndarray, repeat: in
     for impl in TORCH_IMPLS:
         builders.append((f"torch.optim.Adam {impl}",
                          lambda impl=impl: peers.torch_adam(host_p, host_g, h, impl, backend.on_gpu)))
+    try:   # the row says where XLA ran: on a GPU run without a GPU jaxlib it is the CPU
+        optax_name = f"optax.adam jit ({peers.jax_platform(backend.on_gpu)})"
+    except ImportError:
+        optax_name = "optax.adam jit"
+    builders.append((optax_name, lambda: peers.optax_adam(host_p, host_g, h, backend.on_gpu)))
     out["peers"], out["skipped"] = [], []
     for name, build in builders:
-        peer, why = _try(build)
-        if why is None:
-            out["peers"].append({"name": name, "ms": 1e3 * backend.time(peer.step, repeat)})
-        else:
+        ms, why = _measure(backend, build, repeat)
+        if ms is None:
             out["skipped"].append({"name": name, "reason": why})
-        del peer
-        backend.free()
-    built, why = _try(lambda: peers.optax_adam(host_p, host_g, h, backend.on_gpu))
-    if why is None:
-        platform, peer = built
-        out["peers"].append({"name": f"optax.adam jit ({platform})",
-                             "ms": 1e3 * backend.time(peer.step, repeat)})
-        del built, peer
-    else:
-        out["skipped"].append({"name": "optax.adam jit", "reason": why})
+        else:
+            out["peers"].append({"name": name, "ms": ms})
     for row in out["peers"]:   # > 1: the peer is faster
         for mode in EXECUTIONS:
             row[f"refopt_{mode}_over_peer"] = out[f"refopt_{mode}_ms"] / row["ms"]

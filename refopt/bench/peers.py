@@ -128,20 +128,15 @@ def prepare_jax() -> None:
                               "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 
-def optax_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, want_gpu: bool
-               ) -> tuple[str, Peer]:
-    """``optax.adam`` + ``apply_updates`` under ``jax.jit``; returns (device kind, step)."""
+def optax_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, want_gpu: bool) -> Peer:
+    """``optax.adam`` + ``apply_updates`` under ``jax.jit``, on the GPU if asked and JAX has one
+    (else the CPU: :func:`jax_platform` says which)."""
     prepare_jax()
     import jax
     import optax
     if host_p.dtype == np.float64:
         jax.config.update("jax_enable_x64", True)
-    device = jax.devices("cpu")[0]
-    if want_gpu:
-        try:
-            device = (jax.devices("gpu") or [device])[0]
-        except (RuntimeError, ValueError):   # this jaxlib has no GPU platform: measure on the CPU
-            pass
+    device = jax.devices(jax_platform(want_gpu))[0]
     opt = optax.adam(h.lr, b1=h.beta1, b2=h.beta2, eps=h.eps)
     p, g = jax.device_put(host_p, device), jax.device_put(host_g, device)
     if p.dtype != host_p.dtype:
@@ -157,5 +152,17 @@ def optax_adam(host_p: np.ndarray, host_g: np.ndarray, h: AdamHyper, want_gpu: b
     def step() -> None:
         box["p"], box["s"] = jstep(box["p"], box["s"], box["g"])
         box["p"].block_until_ready()
-    return device.platform, Peer(step, lambda: np.asarray(box["p"]),
-                                 lambda new: box.update(g=jax.device_put(new, device)))
+    return Peer(step, lambda: np.asarray(box["p"]), lambda new: box.update(g=jax.device_put(new, device)))
+
+
+def jax_platform(want_gpu: bool) -> str:
+    """Where :func:`optax_adam` runs: ``"gpu"`` when asked and JAX has a GPU, else ``"cpu"``."""
+    prepare_jax()
+    import jax
+    if want_gpu:
+        try:
+            if jax.devices("gpu"):
+                return "gpu"
+        except (RuntimeError, ValueError):   # this jaxlib has no GPU platform
+            pass
+    return "cpu"
