@@ -41,25 +41,25 @@ def test_quick_run_reports_every_plain_gradient_rule(tmp_path):
         assert row["fused_speedup"] == pytest.approx(row["readable_ms"] / row["fused_ms"])
         # reads exceed writes by exactly the gradient: θ and the state are read and written
         assert row["bytes_read"] - row["bytes_written"] == n * itemsize
-    (peers,) = data["peers"]
-    names = [p["name"] for p in peers["peers"]]
+    (adam_block,) = data["peers"]
+    names = [p["name"] for p in adam_block["peers"]]
     assert "numpy in-place (hand-written)" in names
-    for p in peers["peers"]:
-        assert p["refopt_fused_over_peer"] == pytest.approx(peers["refopt_fused_ms"] / p["ms"])
-    assert {s["name"] for s in peers["skipped"]} >= {"torch.optim.Adam fused"}  # CUDA only
+    for p in adam_block["peers"]:
+        assert p["refopt_fused_over_peer"] == pytest.approx(adam_block["refopt_fused_ms"] / p["ms"])
+    assert {s["name"] for s in adam_block["skipped"]} >= {"torch.optim.Adam fused"}  # CUDA only
     # a peer is skipped only for not running here, never for breaking
-    assert all(s["reason"].startswith(("ImportError", "RuntimeError")) for s in peers["skipped"])
+    assert all(s["reason"].startswith(("ImportError", "RuntimeError")) for s in adam_block["skipped"])
     if importlib.util.find_spec("torch"):
         assert {"torch.optim.Adam single-tensor", "torch.optim.Adam foreach"} <= set(names)
     if importlib.util.find_spec("optax"):
         assert "optax.adam jit (cpu)" in names
-    assert peers["hyper"] == {"lr": SPECS["adam"].configs[0]["lr"], "beta1": 0.9, "beta2": 0.999,
+    assert adam_block["hyper"] == {"lr": SPECS["adam"].configs[0]["lr"], "beta1": 0.9, "beta2": 0.999,
                               "eps": 1e-8}
     (many,) = data["many_leaves"]
     assert many["leaves"] == 50 and set(many) >= {"fused", "readable"}
     # the CPU targets this run measured, each the ratio it reports above
     by_name = {t["target"].split(",")[0]: t for t in data["targets"]}
-    for p in peers["peers"]:
+    for p in adam_block["peers"]:
         if p["name"] == "torch.optim.Adam foreach":   # torch is in the oracles extra
             assert by_name["Adam fused / torch foreach"]["measured"] == p["refopt_fused_over_peer"]
     assert by_name["50 leaves / 1 leaf (fused)"]["measured"] == many["fused"]["ratio"]
