@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime
 import importlib.metadata
+import os
 import platform
 from typing import Any
 
 _PACKAGES = ("refopt", "numpy", "cupy", "cupy-cuda12x", "cupy-cuda13x", "torch", "jax", "jaxlib",
              "optax", "threadpoolctl")
+
+_ENV_PREFIXES = ("OMP_", "OPENBLAS_", "MKL_", "MALLOC_", "XLA_", "JAX_", "REFOPT_", "CUPY_",
+                 "CUDA_VISIBLE_DEVICES", "NVIDIA_TF32")
 
 
 def environment(backend: Any, settings: dict) -> dict:
@@ -24,7 +28,10 @@ def environment(backend: Any, settings: dict) -> dict:
         hardware["gpu"] = backend.device_name()
         versions["cuda_runtime"] = str(backend.xp.cuda.runtime.runtimeGetVersion())
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return {"date": date, "hardware": hardware, "versions": versions, "settings": settings}
+    # variables that change what is measured (threads, allocator, XLA, execution mode, TF32)
+    env = {k: v for k, v in sorted(os.environ.items()) if k.startswith(_ENV_PREFIXES)}
+    return {"date": date, "hardware": hardware, "versions": versions,
+            "settings": {**settings, "environment": env}}
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -52,7 +59,8 @@ def header_text(env: dict) -> str:
     libs = ", ".join(f"{k} {val}" for k, val in v.items())
     return (f"refopt benchmark, {env['date']}\nhardware: {where}\nversions: {libs}\n"
             f"backend {s['backend']}, median of {s['repeat']} calls after {s['warmup']} warm-up(s); "
-            f"threads: {s['threads']}")
+            f"threads: {s['threads']}"
+            + "".join(f"\n{k}={v}" for k, v in s["environment"].items()))
 
 
 def rules_text(block: dict) -> str:
