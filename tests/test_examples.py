@@ -46,11 +46,3 @@ def test_research_examples_run(tmp_path):
     assert firsts == sorted(firsts)
     bb = load("bigbatch_trajectories").main(["--iters", "10", "--out", str(tmp_path / "c.png")])
     assert all(h["batch_size"] == sorted(h["batch_size"]) for h in bb.values())  # never shrinks
-
-
-def test_benchmark_command_runs_and_reports_ratios(capsys):
-    """The benchmark only reports (never asserts) timings; this keeps the command working."""
-    from refopt.bench import main
-    main(["--n", "1000", "--repeat", "2"])
-    out = capsys.readouterr().out
-    assert "refopt/peer" in out and "Adam update" in out and "MLP training step" in out

@@ -74,13 +74,15 @@ def rules_text(block: dict) -> str:
 
 
 def peers_text(block: dict) -> str:
-    rows = [["refopt.adam fused", block["refopt_fused_ms"], 1.0, ""],
-            ["refopt.adam readable", block["refopt_readable_ms"], "", 1.0]]
-    rows += [[p["name"], p["ms"], p["refopt_fused_over_peer"], p["refopt_readable_over_peer"]]
-             for p in block["peers"]]
+    rows = [["refopt.adam fused", block["refopt_fused_ms"], 1.0, "", ""],
+            ["refopt.adam readable", block["refopt_readable_ms"], "", 1.0, ""],
+            ["refopt.adam fused, donate=True", block["refopt_donated_ms"], "", "", 1.0]]
+    rows += [[p["name"], p["ms"], p["refopt_fused_over_peer"], p["refopt_readable_over_peer"],
+              p["refopt_donated_over_peer"]] for p in block["peers"]]
     out = (f"Adam update, {block['n']:,} {block['dtype']} parameters (one leaf), ms; "
            f"refopt/peer > 1: the peer is faster\n")
-    out += table(["implementation", "ms", "refopt/peer (fused)", "refopt/peer (readable)"], rows)
+    out += table(["implementation", "ms", "refopt/peer (fused)", "refopt/peer (readable)",
+                  "refopt/peer (donated)"], rows)
     for s in block["skipped"]:
         out += f"\n  skipped {s['name']}: {s['reason']}"
     return out
@@ -88,7 +90,7 @@ def peers_text(block: dict) -> str:
 
 def many_leaves_text(block: dict) -> str:
     rows = [[mode, block[mode]["many_leaves_ms"], block[mode]["one_leaf_ms"], block[mode]["ratio"]]
-            for mode in ("fused", "readable")]
+            for mode in ("fused", "readable", "donated")]
     return (f"Adam on {block['leaves']} MLP-shaped leaves vs one leaf, {block['n']:,} "
             f"{block['dtype']} numbers, ms (target ratio ≤ 1.2)\n"
             + table(["execution", f"{block['leaves']} leaves", "1 leaf", "ratio"], rows))

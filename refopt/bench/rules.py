@@ -61,12 +61,15 @@ def time_updates(backend: Any, opt: refopt.Optimizer, params: Any, grads: Any, r
     """Median seconds of one ``opt.update`` under execution ``mode``, chaining the updates from
     a fresh ``init`` (the state evolves as in training)."""
     kw = update_kwargs(opt)
+    donate = mode == "donated"   # fused, writing θ and the state into the buffers passed in
+    if donate:  # the caller's θ must survive for the other measurements
+        params = refopt.tree.map(lambda a: a.copy(), params)
     box = {"p": params, "s": opt.init(params)}
 
     def step() -> None:
         box["p"], box["s"] = opt.update(grads, box["s"], box["p"], **kw)
 
-    with refopt.execution(mode):
+    with refopt.execution("fused" if donate else mode, donate=donate):
         t = backend.time(step, repeat)
     box.clear()
     backend.free()

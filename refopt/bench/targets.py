@@ -39,12 +39,14 @@ def check(result: dict) -> list[dict]:
                              peers["torch.optim.Adam fused"]["refopt_fused_over_peer"],
                              ADAM_OVER_FUSED[block["n"]]))
         if not gpu and block["dtype"] == "float64" and "torch.optim.Adam foreach" in peers:
-            rows.append(_row(f"Adam fused / torch foreach, {where}",
-                             peers["torch.optim.Adam foreach"]["refopt_fused_over_peer"],
-                             ADAM_OVER_FOREACH))
+            for mode in ("fused", "donated"):
+                rows.append(_row(f"Adam {mode} / torch foreach, {where}",
+                                 peers["torch.optim.Adam foreach"][f"refopt_{mode}_over_peer"],
+                                 ADAM_OVER_FOREACH))
     for block in result["many_leaves"]:
-        rows.append(_row(f"50 leaves / 1 leaf (fused), n={block['n']:.0e} {block['dtype']}",
-                         block["fused"]["ratio"], MANY_OVER_ONE))
+        for mode in ("fused", "donated") if not gpu else ("fused",):
+            rows.append(_row(f"50 leaves / 1 leaf ({mode}), n={block['n']:.0e} {block['dtype']}",
+                             block[mode]["ratio"], MANY_OVER_ONE))
     mlp = result.get("mlp") or {}
     if "refopt_fused_over_torch" in mlp:
         rows.append(_row(f"MLP step / torch, {mlp['case']}", mlp["refopt_fused_over_torch"],
