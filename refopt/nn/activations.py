@@ -32,6 +32,14 @@ def real_part(z: Any) -> Any:
     return xp.real(z) if xp.isdtype(z.dtype, "complex floating") else z
 
 
+def _times_into(dz: Any, da: Any) -> Any:
+    """dz ⊙ da, written into the fresh ``dz`` when the product keeps its dtype (else promoted)."""
+    if dz.dtype == da.dtype:
+        dz *= da
+        return dz
+    return dz * da
+
+
 def _identity_fwd(z):
     return z
 
@@ -42,12 +50,20 @@ def _identity_bwd(z, a, da):
 
 def _relu_fwd(z):
     xp = _xp(z)
-    return xp.where(real_part(z) > 0, z, xp.zeros_like(z))
+    if xp.isdtype(z.dtype, "complex floating"):  # max is undefined on ℂ: branch on Re z
+        return xp.where(xp.real(z) > 0, z, xp.zeros_like(z))
+    # one pass, no zeros array; NumPy's where branches per element and runs ~10x slower here
+    return xp.maximum(z, 0.0)
 
 
 def _relu_bwd(z, a, da):
-    xp = _xp(z)
-    return xp.where(real_part(z) > 0, da, xp.zeros_like(da))  # σ'(0) := 0, as torch
+    # dz = [z > 0] ⊙ da (σ'(0) := 0, as torch): the indicator is cast into da's dtype once and
+    # multiplied by da in place, so dz is the only (N, d) array made; a * 0 may give −0.0 where
+    # where(z > 0, da, 0) gave +0.0 (equal values)
+    xp = _xp(da)
+    dz = xp.astype(real_part(z) > 0, da.dtype)
+    dz *= da
+    return dz
 
 
 def leaky_relu(slope: float = 0.01) -> Activation:
@@ -69,7 +85,7 @@ def _tanh_fwd(z):
 
 
 def _tanh_bwd(z, a, da):
-    return (1.0 - a * a) * da
+    return _times_into(1.0 - a * a, da)  # reuses the forward output a = tanh z
 
 
 def _sigmoid_fwd(z):
@@ -81,7 +97,9 @@ def _sigmoid_fwd(z):
 
 
 def _sigmoid_bwd(z, a, da):
-    return a * (1.0 - a) * da
+    dz = 1.0 - a  # (1 − a)·a·da: the same products as a·(1 − a)·da, in one array
+    dz *= a
+    return _times_into(dz, da)
 
 
 def _softplus_fwd(z):
@@ -93,7 +111,7 @@ def _softplus_fwd(z):
 
 
 def _softplus_bwd(z, a, da):
-    return _sigmoid_fwd(z) * da
+    return _times_into(_sigmoid_fwd(z), da)
 
 
 _GELU_C = math.sqrt(2.0 / math.pi)

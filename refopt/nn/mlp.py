@@ -18,7 +18,7 @@ from refopt.nn import activations as _act
 from refopt.nn import batchnorm as _bn
 from refopt.nn.activations import ActivationName
 from refopt.nn.init import Scheme, init_weight
-from refopt.nn.layers import dense_backward, dense_forward, dense_per_example_sq_norms
+from refopt.nn.layers import affine, dense_param_grads, dense_per_example_sq_norms
 from refopt.nn.losses import LOSSES, LossName, _check_finite
 
 
@@ -106,9 +106,20 @@ class MLP:
 
     # ----------------------------------------------------------------------------- forward
     def _check(self, params: Any, x: Any) -> Any:
+        """All validation of a call, once (the layer loops then run unchecked); returns xp."""
         if not isinstance(params, list) or len(params) != len(self.sizes) - 1:
             raise ValueError(f"params must be a list of {len(self.sizes) - 1} layer dicts")
         xp = _xp.namespace(params, x, names=("params", "x"))
+        for i, (layer, d_in, d_out) in enumerate(zip(params, self.sizes[:-1], self.sizes[1:])):
+            if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
+                got = sorted(layer) if isinstance(layer, dict) else type(layer).__name__
+                raise ValueError(f"params[{i}] must be a dict with 'W' and 'b', got {got}")
+            shapes = {k: tuple(v.shape) for k, v in layer.items()}
+            want = {"W": (d_in, d_out), "b": (d_out,)}
+            if "gamma" in layer or "beta" in layer:
+                want.update(gamma=(d_out,), beta=(d_out,))
+            if shapes != want:
+                raise ValueError(f"params[{i}] must have shapes {want}, got {shapes}")
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"x must have shape (N, {self.sizes[0]}), got {tuple(x.shape)}")
         if not xp.isdtype(x.dtype, "real floating"):
@@ -123,7 +134,7 @@ class MLP:
     def _forward(self, params: list, x: Any, running: list | None = None) -> tuple[Any, list]:
         h, caches = x, []
         for i, (layer, act) in enumerate(zip(params, self.activations)):
-            z = dense_forward(h, layer["W"], layer["b"])
+            z = affine(h, layer["W"], layer["b"])  # shapes checked once in _check
             bn = stats = None
             if "gamma" in layer:      # batch norm: train mode (batch statistics) or eval mode
                 if running is None:
@@ -184,12 +195,13 @@ class MLP:
             if bn is not None:
                 dz, dgamma, dbeta = _bn.batchnorm_backward(bn, dz)
                 extra = {"gamma": dgamma, "beta": dbeta}
-            dx, dW, db = dense_backward(h, params[i]["W"], dz)
+            dW, db = dense_param_grads(xp, h, dz)
             grads[i] = {"W": dW, "b": db, **extra}
             if per_example_scale:
                 layer = dense_per_example_sq_norms(h, per_example_scale * dz)
                 sq_norms = layer if sq_norms is None else sq_norms + layer
-            dh = dx
+            # dh = dz Wᵀ (Wᵀ a view); the input x needs no gradient, so layer 0 skips that GEMM
+            dh = dz @ params[i]["W"].T if i else None
         return grads, sq_norms, xp
 
     def loss_and_grad(self, params: list, x: Any, y: Any) -> tuple[Any, list]:
