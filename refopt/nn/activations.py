@@ -3,7 +3,11 @@
 Each :class:`Activation` has ``forward(z) -> a`` and ``backward(z, a, da) -> dz`` (the
 vector–Jacobian product; every activation is element-wise, so dz = σ'(z) ⊙ da). The smooth ones
 are written with complex-analytic formulas (branches chosen on the real part only), so a
-complex-step derivative check applies to them; ``smooth`` says which.
+complex-step derivative check applies to them; ``smooth`` says which. Where σ' is a function of
+a = σ(z) alone (relu: [a > 0]; tanh: 1 − a²; sigmoid: a(1 − a)), ``uses_z=False`` says so and
+the MLP frees z right after the forward pass. Backward passes return a fresh array and never write
+``z``, ``a`` or ``da``; they build dz in one array (the derivative times da, in place), in da's
+dtype with Python-scalar constants only, so float32 stays float32.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ class Activation(NamedTuple):
     forward: Callable[[Any], Any]
     backward: Callable[[Any, Any, Any], Any]
     smooth: bool  # analytic: valid under complex-step differentiation
+    uses_z: bool = True  # backward reads z; False: it reads only a, da (z may be freed)
 
 
 def _xp(z):
@@ -57,11 +62,11 @@ def _relu_fwd(z):
 
 
 def _relu_bwd(z, a, da):
-    # dz = [z > 0] ⊙ da (σ'(0) := 0, as torch): the indicator is cast into da's dtype once and
-    # multiplied by da in place, so dz is the only (N, d) array made; a * 0 may give −0.0 where
-    # where(z > 0, da, 0) gave +0.0 (equal values)
+    # dz = [z > 0] ⊙ da = [a > 0] ⊙ da (σ'(0) := 0, as torch): the indicator is cast into da's
+    # dtype and multiplied by da in place, so dz is the only (N, d) array made (da·0 can be −0.0
+    # where where(z > 0, da, 0) gave +0.0: equal values)
     xp = _xp(da)
-    dz = xp.astype(real_part(z) > 0, da.dtype)
+    dz = xp.astype(real_part(a) > 0, da.dtype)
     dz *= da
     return dz
 
@@ -131,13 +136,13 @@ def _gelu_bwd(z, a, da):
 
 
 #: z ↦ z
-identity = Activation("identity", _identity_fwd, _identity_bwd, smooth=True)
+identity = Activation("identity", _identity_fwd, _identity_bwd, smooth=True, uses_z=False)
 #: z ↦ max(z, 0), derivative [z > 0]
-relu = Activation("relu", _relu_fwd, _relu_bwd, smooth=False)
+relu = Activation("relu", _relu_fwd, _relu_bwd, smooth=False, uses_z=False)
 #: z ↦ tanh z, derivative 1 − a²
-tanh = Activation("tanh", _tanh_fwd, _tanh_bwd, smooth=True)
+tanh = Activation("tanh", _tanh_fwd, _tanh_bwd, smooth=True, uses_z=False)
 #: z ↦ 1/(1 + e^{−z}), derivative a(1 − a)
-sigmoid = Activation("sigmoid", _sigmoid_fwd, _sigmoid_bwd, smooth=True)
+sigmoid = Activation("sigmoid", _sigmoid_fwd, _sigmoid_bwd, smooth=True, uses_z=False)
 #: z ↦ log(1 + e^z), derivative sigmoid(z)
 softplus = Activation("softplus", _softplus_fwd, _softplus_bwd, smooth=True)
 #: GELU, tanh approximation

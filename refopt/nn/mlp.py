@@ -142,8 +142,9 @@ class MLP:
                 else:
                     z = _bn.batchnorm_eval(z, layer["gamma"], layer["beta"], running[i])
             a = act.forward(z)
-            caches.append((h, z, a, bn, stats))
+            caches.append((h, z if act.uses_z else None, a, bn, stats))
             h = a
+            del z, a  # an unused z is freed before the next product is allocated
         return h, caches
 
     def forward(self, params: list, x: Any, *, running: list | None = None) -> Any:
@@ -190,7 +191,9 @@ class MLP:
         dh = dout
         for i in range(len(params) - 1, -1, -1):
             h, z, a, bn, _ = caches[i]
+            caches[i] = None  # release layer i's arrays as soon as they are used
             dz = self.activations[i].backward(z, a, dh)
+            z = a = dh = None  # drop the references: their memory serves the next arrays
             extra = {}
             if bn is not None:
                 dz, dgamma, dbeta = _bn.batchnorm_backward(bn, dz)
