@@ -29,6 +29,12 @@ class MLP:
 
     .. math:: dz = σ'(z) ⊙ dh',\quad dW = h^T dz,\quad db = Σ_n dz_n,\quad dh = dz\, W^T
 
+    Each product is one BLAS call on transposed *views* (hᵀ, Wᵀ: no copies); the bias is added
+    into the fresh product in place; σ'(z) ⊙ dh' is formed in one array (tanh reuses a = tanh z:
+    (1 − a²) ⊙ dh'); dh is not formed for the input x, which gets no gradient; each layer's
+    arrays are released as soon as the backward pass has used them; validation runs once per
+    call. Constants are Python scalars, so float32 networks compute in float32 throughout.
+
     Args:
       sizes: layer widths ``[d_in, h_1, ..., d_out]`` (at least two).
       activation: hidden activation name or :class:`~refopt.nn.activations.Activation`, or a
