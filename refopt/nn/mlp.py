@@ -137,7 +137,9 @@ class MLP:
         _check_finite("x", x)
         return xp
 
-    def _forward(self, params: list, x: Any, running: list | None = None) -> tuple[Any, list]:
+    def _forward(self, params: list, x: Any, running: list | None = None, *,
+                 keep: bool = True) -> tuple[Any, list]:
+        """(output, per-layer caches); ``keep=False`` (output only) holds no layer's arrays."""
         h, caches = x, []
         for i, (layer, act) in enumerate(zip(params, self.activations)):
             z = affine(h, layer["W"], layer["b"])  # shapes checked once in _check
@@ -148,7 +150,8 @@ class MLP:
                 else:
                     z = _bn.batchnorm_eval(z, layer["gamma"], layer["beta"], running[i])
             a = act.forward(z)
-            caches.append((h, z if act.uses_z else None, a, bn, stats))
+            if keep:
+                caches.append((h, z if act.uses_z else None, a, bn, stats))
             h = a
             del z, a  # an unused z is freed before the next product is allocated
         return h, caches
@@ -158,7 +161,7 @@ class MLP:
         ``running`` (one :class:`~refopt.nn.RunningStats` per batch-norm layer, None
         elsewhere) batch norm runs in eval mode."""
         self._check(params, x)
-        return self._forward(params, x, running)[0]
+        return self._forward(params, x, running, keep=False)[0]
 
     def batch_statistics(self, params: list, x: Any) -> list:
         """Each layer's batch-norm (μ, biased σ²) on the batch x (None for layers without),
@@ -175,12 +178,12 @@ class MLP:
 
     def loss(self, params: list, x: Any, y: Any) -> Any:
         self._check(params, x)
-        out = self._forward(params, x)[0]
+        out = self._forward(params, x, keep=False)[0]
         return self._loss(out, self._target(out, y))[0]
 
     def per_example_losses(self, params: list, x: Any, y: Any) -> Any:
         self._check(params, x)
-        out = self._forward(params, x)[0]
+        out = self._forward(params, x, keep=False)[0]
         return self._per_example_loss(out, self._target(out, y))
 
     # ---------------------------------------------------------------------------- backward
