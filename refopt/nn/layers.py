@@ -15,13 +15,31 @@ def dense_forward(x: Any, W: Any, b: Any) -> Any:
     if x.shape[1] != W.shape[0] or W.shape[1] != b.shape[0]:
         raise ValueError(f"dense_forward: x {tuple(x.shape)}, W {tuple(W.shape)} and "
                          f"b {tuple(b.shape)} do not fit together")
-    return x @ W + b
+    return affine(x, W, b)
+
+
+def affine(x: Any, W: Any, b: Any) -> Any:
+    """x W + b for shapes already checked: the bias is added into the fresh product in place.
+
+    Same operations and rounding as ``x @ W + b`` with one (N, d_out) array instead of two; when
+    b's dtype differs from the product's (a complex-step b on real x W) the sum promotes instead.
+    """
+    z = x @ W
+    if z.dtype == b.dtype:
+        z += b
+        return z
+    return z + b
 
 
 def dense_backward(x: Any, W: Any, dy: Any) -> tuple[Any, Any, Any]:
     """Given dy = ∂L/∂y: dx = dy Wᵀ, dW = xᵀ dy, db = Σ_n dy_n."""
     xp = array_api_compat.array_namespace(x, W, dy)
-    return dy @ xp.matrix_transpose(W), xp.matrix_transpose(x) @ dy, xp.sum(dy, axis=0)
+    return (dy @ W.T,) + dense_param_grads(xp, x, dy)
+
+
+def dense_param_grads(xp: Any, x: Any, dy: Any) -> tuple[Any, Any]:
+    """(dW, db) = (xᵀ dy, Σ_n dy_n); xᵀ is a view, so the BLAS reads x transposed in place."""
+    return x.T @ dy, xp.sum(dy, axis=0)
 
 
 def dense_per_example_sq_norms(x: Any, dy_per_example: Any) -> Any:

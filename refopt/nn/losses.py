@@ -50,7 +50,11 @@ def mse(pred: Any, target: Any) -> tuple[Any, Any]:
     size = 1
     for s in pred.shape:
         size *= s
-    return xp.sum(diff * diff) / size, (2.0 / size) * diff
+    loss = xp.sum(diff * diff) / size
+    if not xp.isdtype(diff.dtype, ("real floating", "complex floating")):
+        return loss, (2.0 / size) * diff   # integer predictions: the scaling promotes
+    diff *= 2.0 / size  # diff is ours: the gradient (2/size)·diff in place
+    return loss, diff
 
 
 def _validate_mse(pred, target):
@@ -85,7 +89,8 @@ def _log_softmax(logits: Any) -> Any:
     xp = array_api_compat.array_namespace(logits)
     shift = xp.max(real_part(logits), axis=1, keepdims=True)  # a constant: keeps analyticity
     z = logits - shift
-    return z - xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))
+    z -= xp.log(xp.sum(xp.exp(z), axis=1, keepdims=True))  # z is ours: in place, same rounding
+    return z
 
 
 def per_example_softmax_cross_entropy(logits: Any, labels: Any) -> Any:
@@ -103,8 +108,11 @@ def softmax_cross_entropy(logits: Any, labels: Any) -> tuple[Any, Any]:
     y = _one_hot(logits, labels)
     logp = _log_softmax(logits)
     n = logits.shape[0]
-    # Σ_k y_nk = 1 for each row, so ∂ℓ_n/∂z_n = softmax(z_n) − y_n
-    return -xp.sum(y * logp) / n, (xp.exp(logp) - y) / n
+    # Σ_k y_nk = 1 for each row, so ∂ℓ_n/∂z_n = softmax(z_n) − y_n: formed once, in one array
+    grad = xp.exp(logp)
+    grad -= y
+    grad /= n
+    return -xp.sum(y * logp) / n, grad
 
 
 def _binary_targets(logits: Any, labels: Any) -> Any:

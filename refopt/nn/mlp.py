@@ -18,7 +18,7 @@ from refopt.nn import activations as _act
 from refopt.nn import batchnorm as _bn
 from refopt.nn.activations import ActivationName
 from refopt.nn.init import Scheme, init_weight
-from refopt.nn.layers import dense_backward, dense_forward, dense_per_example_sq_norms
+from refopt.nn.layers import affine, dense_param_grads, dense_per_example_sq_norms
 from refopt.nn.losses import LOSSES, LossName, _check_finite
 
 
@@ -28,6 +28,12 @@ class MLP:
     Backward (chain rule, one layer at a time, z = h W + b, h' = σ(z)):
 
     .. math:: dz = σ'(z) ⊙ dh',\quad dW = h^T dz,\quad db = Σ_n dz_n,\quad dh = dz\, W^T
+
+    Each product is one BLAS call on transposed *views* (hᵀ, Wᵀ: no copies); the bias is added
+    into the fresh product in place; σ'(z) ⊙ dh' is formed in one array (tanh reuses a = tanh z:
+    (1 − a²) ⊙ dh'); dh is not formed for the input x, which gets no gradient; each layer's
+    arrays are released as soon as the backward pass has used them; validation runs once per
+    call. Constants are Python scalars, so float32 networks compute in float32 throughout.
 
     Args:
       sizes: layer widths ``[d_in, h_1, ..., d_out]`` (at least two).
@@ -106,9 +112,20 @@ class MLP:
 
     # ----------------------------------------------------------------------------- forward
     def _check(self, params: Any, x: Any) -> Any:
+        """All validation of a call, once (the layer loops then run unchecked); returns xp."""
         if not isinstance(params, list) or len(params) != len(self.sizes) - 1:
             raise ValueError(f"params must be a list of {len(self.sizes) - 1} layer dicts")
         xp = _xp.namespace(params, x, names=("params", "x"))
+        for i, (layer, d_in, d_out) in enumerate(zip(params, self.sizes[:-1], self.sizes[1:])):
+            if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
+                got = sorted(layer) if isinstance(layer, dict) else type(layer).__name__
+                raise ValueError(f"params[{i}] must be a dict with 'W' and 'b', got {got}")
+            shapes = {k: tuple(v.shape) for k, v in layer.items()}
+            want = {"W": (d_in, d_out), "b": (d_out,)}
+            if "gamma" in layer or "beta" in layer:
+                want.update(gamma=(d_out,), beta=(d_out,))
+            if shapes != want:
+                raise ValueError(f"params[{i}] must have shapes {want}, got {shapes}")
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"x must have shape (N, {self.sizes[0]}), got {tuple(x.shape)}")
         if not xp.isdtype(x.dtype, "real floating"):
@@ -120,10 +137,12 @@ class MLP:
         _check_finite("x", x)
         return xp
 
-    def _forward(self, params: list, x: Any, running: list | None = None) -> tuple[Any, list]:
+    def _forward(self, params: list, x: Any, running: list | None = None, *,
+                 keep: bool = True) -> tuple[Any, list]:
+        """(output, per-layer caches); ``keep=False`` (output only) holds no layer's arrays."""
         h, caches = x, []
         for i, (layer, act) in enumerate(zip(params, self.activations)):
-            z = dense_forward(h, layer["W"], layer["b"])
+            z = affine(h, layer["W"], layer["b"])  # shapes checked once in _check
             bn = stats = None
             if "gamma" in layer:      # batch norm: train mode (batch statistics) or eval mode
                 if running is None:
@@ -131,8 +150,10 @@ class MLP:
                 else:
                     z = _bn.batchnorm_eval(z, layer["gamma"], layer["beta"], running[i])
             a = act.forward(z)
-            caches.append((h, z, a, bn, stats))
+            if keep:
+                caches.append((h, z if act.uses_z else None, a, bn, stats))
             h = a
+            del z, a  # an unused z is freed before the next product is allocated
         return h, caches
 
     def forward(self, params: list, x: Any, *, running: list | None = None) -> Any:
@@ -140,7 +161,7 @@ class MLP:
         ``running`` (one :class:`~refopt.nn.RunningStats` per batch-norm layer, None
         elsewhere) batch norm runs in eval mode."""
         self._check(params, x)
-        return self._forward(params, x, running)[0]
+        return self._forward(params, x, running, keep=False)[0]
 
     def batch_statistics(self, params: list, x: Any) -> list:
         """Each layer's batch-norm (μ, biased σ²) on the batch x (None for layers without),
@@ -157,12 +178,12 @@ class MLP:
 
     def loss(self, params: list, x: Any, y: Any) -> Any:
         self._check(params, x)
-        out = self._forward(params, x)[0]
+        out = self._forward(params, x, keep=False)[0]
         return self._loss(out, self._target(out, y))[0]
 
     def per_example_losses(self, params: list, x: Any, y: Any) -> Any:
         self._check(params, x)
-        out = self._forward(params, x)[0]
+        out = self._forward(params, x, keep=False)[0]
         return self._per_example_loss(out, self._target(out, y))
 
     # ---------------------------------------------------------------------------- backward
@@ -179,17 +200,20 @@ class MLP:
         dh = dout
         for i in range(len(params) - 1, -1, -1):
             h, z, a, bn, _ = caches[i]
+            caches[i] = None  # release layer i's arrays as soon as they are used
             dz = self.activations[i].backward(z, a, dh)
+            z = a = dh = None  # drop the references: their memory serves the next arrays
             extra = {}
             if bn is not None:
                 dz, dgamma, dbeta = _bn.batchnorm_backward(bn, dz)
                 extra = {"gamma": dgamma, "beta": dbeta}
-            dx, dW, db = dense_backward(h, params[i]["W"], dz)
+            dW, db = dense_param_grads(xp, h, dz)
             grads[i] = {"W": dW, "b": db, **extra}
             if per_example_scale:
                 layer = dense_per_example_sq_norms(h, per_example_scale * dz)
                 sq_norms = layer if sq_norms is None else sq_norms + layer
-            dh = dx
+            # dh = dz Wᵀ (Wᵀ a view); the input x needs no gradient, so layer 0 skips that GEMM
+            dh = dz @ params[i]["W"].T if i else None
         return grads, sq_norms, xp
 
     def loss_and_grad(self, params: list, x: Any, y: Any) -> tuple[Any, list]:
