@@ -54,6 +54,9 @@ def _n(rule, ours, target, theirs, note=""):
 _LRB = {"lr_in_buffer": False, "buffer_init": "first_grad"}   # torch's momentum buffer
 _TORCH_FLOAT64_EPS = 2.220446049250313e-16   # torch.optim.Adafactor's ε1 = finfo(float64).eps
 _CALLS: dict[int, str] = {}   # id of a rule object in a row -> the call that built it (for the table)
+# (name, keyword arguments) -> the rule object: one object per call, so ids are never reused
+_BUILT: dict[tuple, object] = {}
+_ARGS: dict[int, tuple[str, dict]] = {}   # id of such an object -> (name, its arguments by keyword)
 
 
 def _literal(v: object) -> str:
@@ -68,12 +71,27 @@ def _literal(v: object) -> str:
 
 def _rule(name: str, *args: object, **kwargs: object) -> object:
     """``refopt.<name>(*args, **kwargs)`` as a row's argument (Muon's ``fallback``), remembered by
-    its call so the table prints the call, not the object."""
+    its call so the table prints the call, not the object, and :func:`nested_rule` can rebuild
+    it (``diagnose`` gives it the fitted η)."""
+    import inspect
+
     from refopt import optim
-    opt = getattr(optim, name)(*args, **kwargs)
-    shown = [*map(_literal, args), *(f"{k}={_literal(v)}" for k, v in kwargs.items())]
-    _CALLS[id(opt)] = f"refopt.{name}({', '.join(shown)})"
-    return opt
+    factory = getattr(optim, name)
+    bound = dict(inspect.signature(factory).bind(*args, **kwargs).arguments)
+    key = (name, tuple(sorted((k, repr(v)) for k, v in bound.items())))
+    if key not in _BUILT:
+        opt = factory(*args, **kwargs)
+        shown = [*map(_literal, args), *(f"{k}={_literal(v)}" for k, v in kwargs.items())]
+        _CALLS[id(opt)] = f"refopt.{name}({', '.join(shown)})"
+        _ARGS[id(opt)] = (name, bound)
+        _BUILT[key] = opt
+    return _BUILT[key]
+
+
+def nested_rule(value: object) -> tuple[str, dict] | None:
+    """(name, keyword arguments) of a rule object built for a row by ``_rule``; None otherwise
+    (``_BUILT`` keeps every such object alive, so no other object can have its id)."""
+    return _ARGS.get(id(value))
 
 
 def beta2_in_float32(t: int) -> float:
