@@ -123,8 +123,7 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
     lr_fn = base.as_schedule("lr", lr)
     c1 = base.check_real("c1", c1, low=0.0, high=1.0, low_open=True, high_open=True)
     c2 = base.check_real("c2", c2, low=c1, high=1.0, low_open=True, high_open=True)
-    if isinstance(max_ls, bool) or not isinstance(max_ls, int) or max_ls < 1:
-        raise ValueError(f"max_ls must be an integer >= 1, got {max_ls!r}")
+    max_ls = base.check_int("max_ls", max_ls, low=1)
 
     def update(grads: Any, state: LBFGSState, params: Any, *, objective: Any = None
                ) -> tuple[Any, LBFGSState]:
@@ -140,7 +139,7 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
         state, d, step_size = search_direction(state, g, lr_fn(t), first_step_norm, min_curvature,
                                                True)
         slope0 = treemath.vdot(g, d)
-        if slope0 > -tolerance_change:
+        if slope0 > -tolerance_change or step_size == 0.0:   # η_t = 0: the trial point is θ itself
             return params, state._replace(t=t, k=state.k + 1, prev_grad=g,
                                           prev_step=base.zeros_like(params))
 
