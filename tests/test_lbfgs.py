@@ -42,3 +42,18 @@ def test_lbfgs_wolfe_rejects_bad_calls_and_configs():
         refopt.lbfgs_wolfe(c1=0.5, c2=0.4)
     with pytest.raises(ValueError, match="max_ls must be an integer >= 1"):
         refopt.lbfgs_wolfe(max_ls=0)
+    with pytest.raises(TypeError, match="max_ls must be an integer >= 1"):
+        refopt.lbfgs_wolfe(max_ls=True)                 # a boolean is not a count
+
+
+def test_lbfgs_wolfe_with_a_zero_learning_rate_takes_no_step():
+    """η_t = 0 makes the first trial point θ itself: no step (it divided 0/0 in the cubic before),
+    and the next non-zero η moves as from a fresh start."""
+    from refopt.problems import Quadratic
+    f = Quadratic([1.0, 3.0], seed=0)
+    opt = refopt.lbfgs_wolfe(lr=lambda t: 0.0 if t == 1 else 1.0)
+    x0 = np.array([2.0, -1.0])
+    x1, s = opt.update(None, opt.init(x0), x0, objective=f)
+    np.testing.assert_array_equal(x1, x0)
+    x2, _ = opt.update(None, s, x1, objective=f)
+    assert f.value(x2) < f.value(x0)
