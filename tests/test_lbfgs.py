@@ -57,3 +57,36 @@ def test_lbfgs_wolfe_with_a_zero_learning_rate_takes_no_step():
     np.testing.assert_array_equal(x1, x0)
     x2, _ = opt.update(None, s, x1, objective=f)
     assert f.value(x2) < f.value(x0)
+
+
+def test_three_point_cubic_and_quadratic_fits_are_exact():
+    """p(t) = (t − 1)³ − 3(t − 1) + 2 has its local minimum at t = 2; the cubic through (0, p, p'),
+    (3, p) and (−1, p) recovers it; the quadratic (t − 0.5)² through (0, p, p') and (2, p) gives 0.5.
+    Degenerate fits (two equal points) give NaN, which the zoom treats as "no interpolated point"."""
+    import math
+
+    from refopt.optim.zoom import cubic_through, quadratic_through
+
+    def p(t):
+        return (t - 1.0) ** 3 - 3.0 * (t - 1.0) + 2.0
+    assert cubic_through(0.0, p(0.0), 0.0, 3.0, p(3.0), -1.0, p(-1.0)) == pytest.approx(2.0, abs=1e-14)
+    assert quadratic_through(0.0, 0.25, -1.0, 2.0, 2.25) == pytest.approx(0.5, abs=1e-15)
+    assert math.isnan(cubic_through(0.0, 1.0, -1.0, 0.0, 1.0, 2.0, 3.0))
+    assert math.isnan(quadratic_through(1.0, 1.0, -1.0, 1.0, 1.0))
+
+
+@pytest.mark.parametrize("guess", [1e-3, 1.0, 40.0])   # double many times, accept, zoom back
+@pytest.mark.parametrize("approx", [None, 1e-6])
+def test_doubling_zoom_step_satisfies_both_conditions(guess, approx):
+    """φ(t) = (t − 3)² + 0.1 sin(5t) (as above): the returned step has decrease error 0 (Armijo
+    here: φ is far from flat, so the approximate test cannot be what accepts it) and small curvature."""
+    from refopt.optim.zoom import doubling_zoom
+
+    def phi(t):
+        return (t - 3.0) ** 2 + 0.1 * np.sin(5 * t), None, 2 * (t - 3.0) + 0.5 * np.cos(5 * t)
+
+    f0, _, s0 = phi(0.0)
+    t, f, _ = doubling_zoom(phi, guess, f0, None, s0, c1=1e-4, c2=0.9, max_ls=30,
+                            approx_decrease=approx, interval_threshold=1e-9)
+    assert f <= f0 + 1e-4 * t * s0
+    assert abs(phi(t)[2]) <= 0.9 * abs(s0)

@@ -12,7 +12,7 @@ For the few rules whose first update is not linear in η (``conventions.LR_SEARC
 closed form, Rprop's one-step-late form whose first update is 0), η is searched instead over the
 values of the rule's table rows and its default: such a rule is recovered only at those η.
 A rule argument that is itself a rule (Muon's ``fallback``, from a table row) takes the fitted η
-too (:func:`~refopt.conformance.space.with_lr`), as the frameworks give it; a fallback with an η of
+too (``space.with_lr``), as the frameworks give it; a fallback with an η of
 its own is not searched.
 
 1. Step 1 of every configuration on three probes; keep those within 1e-9 (at most 64).
