@@ -37,7 +37,7 @@ CONSTANT_LR_TIES = {"lr_in_buffer", "buffer_init"}
 # rows (4608 configurations), too slow for every CI run, so here the first row is recovered from
 # the space it spans alone (64 configurations; the second row's own space, 2048 configurations,
 # was recovered by hand in 19 s); these probes hold no matrix, so the Muon tests add the pytree probe.
-NOT_DIAGNOSABLE = {"muon"}
+DIAGNOSED_WITH_ITS_OWN_ROW = {"muon"}
 
 
 def _require(framework):
@@ -61,8 +61,8 @@ def test_diagnose_recovers_every_table_row(row):
     # only once the rectified step starts
     # Rprop's bounds Δmin, Δmax bind only after several sign flips / agreements (Δ0 · 1.1^15 > 0.2)
     steps = {"radam": 8, "rprop": 20}.get(row.rule, 4)
-    if row.rule in NOT_DIAGNOSABLE:
-        pytest.skip(f"{row.rule}: searched with its own row's space below (see NOT_DIAGNOSABLE)")
+    if row.rule in DIAGNOSED_WITH_ITS_OWN_ROW:
+        pytest.skip(f"{row.rule}: searched with its own row's space below (see DIAGNOSED_WITH_ITS_OWN_ROW)")
     d = diagnose(from_target(row.target, **row.kwargs), row.rule, probes=DIAG_PROBES, steps=steps)
     assert d.match is not None, str(d)
     found, table = minimal(row.rule, d.match.kwargs), minimal(row.rule, row.refopt_kwargs)
