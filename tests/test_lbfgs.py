@@ -90,3 +90,27 @@ def test_doubling_zoom_step_satisfies_both_conditions(guess, approx):
                             approx_decrease=approx, interval_threshold=1e-9)
     assert f <= f0 + 1e-4 * t * s0
     assert abs(phi(t)[2]) <= 0.9 * abs(s0)
+
+
+def test_strong_wolfe_with_zero_tolerance_change_stops_on_a_zero_width_bracket():
+    """With tolerance_change = 0 nothing else ends a zoom whose bracket has shrunk to one point;
+    the cubic through two equal points divided by zero there (this logistic regression reached
+    it at iteration 15). The search now returns that point, and the run converges."""
+    from refopt.problems.classification import LogisticRegression
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5))
+    y = (X @ rng.standard_normal(5) + 0.5 * rng.standard_normal(40) > 0).astype(float)
+    prob = LogisticRegression(X, y, l2=0.01)
+
+    class Objective:
+        def value_and_grad(self, x):
+            return prob.value(x), prob.grad(x)
+
+    opt = refopt.lbfgs_wolfe(tolerance_change=0.0, tolerance_grad=0.0, first_step_norm="l2",
+                             min_curvature=None)
+    x = x0 = rng.standard_normal(5)
+    state = opt.init(x)
+    for _ in range(40):
+        x, state = opt.update(None, state, x, objective=Objective())
+    # converged to where the line search's values stop resolving (measured ‖g‖ = 5.6e-10)
+    assert np.linalg.norm(prob.grad(x)) < 1e-8 * np.linalg.norm(prob.grad(x0))
