@@ -114,3 +114,47 @@ def test_strong_wolfe_with_zero_tolerance_change_stops_on_a_zero_width_bracket()
         x, state = opt.update(None, state, x, objective=Objective())
     # converged to where the line search's values stop resolving (measured ‖g‖ = 5.6e-10)
     assert np.linalg.norm(prob.grad(x)) < 1e-8 * np.linalg.norm(prob.grad(x0))
+
+
+def test_lbfgs_wolfe_first_two_steps_match_exact_arithmetic():
+    """f = ½xᵀAx, A = diag(1, 3), x₀ = (2, −1), in exact rationals (SymPy): step 1 tries
+    t = 1/‖g₀‖₁ = 1/5 along −g₀, which satisfies both Wolfe conditions (checked exactly), so
+    x₁ = (8/5, −2/5); step 2 is d = −H₁g₁ with H₁ the BFGS update of γI (γ = ⟨s, y⟩/⟨y, y⟩)
+    by (s, y), tried at t = 1 and again accepted (checked). rtol 1e-14: a few float roundings."""
+    import sympy as sp
+    R = sp.Rational
+    A = sp.diag(1, 3)
+
+    def f(x):
+        return (x.T * A * x)[0] / 2
+
+    def wolfe(x, d, t, c1=R(1, 10**4), c2=R(9, 10)):
+        slope0, slope_t = (A * x).dot(d), (A * (x + t * d)).dot(d)
+        return f(x + t * d) <= f(x) + c1 * t * slope0 and abs(slope_t) <= c2 * abs(slope0)
+
+    x0 = sp.Matrix([2, -1])
+    g0 = A * x0
+    d0 = -g0
+    t0 = 1 / sum(abs(v) for v in g0)
+    assert wolfe(x0, d0, t0)
+    x1 = x0 + t0 * d0
+    g1 = A * x1
+    s, y = x1 - x0, g1 - g0
+    rho, gamma = 1 / s.dot(y), s.dot(y) / y.dot(y)
+    V = sp.eye(2) - rho * y * s.T
+    H = V.T * (gamma * sp.eye(2)) * V + rho * s * s.T
+    d1 = -H * g1
+    assert wolfe(x1, d1, 1)
+    x2 = x1 + d1
+
+    class Objective:
+        def value_and_grad(self, x):
+            return 0.5 * x @ np.diag([1.0, 3.0]) @ x, np.diag([1.0, 3.0]) @ x
+
+    opt = refopt.lbfgs_wolfe()
+    x, state = np.array([2.0, -1.0]), opt.init(np.zeros(2))
+    got = []
+    for _ in range(2):
+        x, state = opt.update(None, state, x, objective=Objective())
+        got.append(x)
+    np.testing.assert_allclose(got, np.array([list(x1), list(x2)], dtype=float), rtol=1e-14, atol=0)
