@@ -128,7 +128,9 @@ def test_lbfgs_wolfe_first_two_steps_match_exact_arithmetic():
     def f(x):
         return (x.T * A * x)[0] / 2
 
-    def wolfe(x, d, t, c1=R(1, 10**4), c2=R(9, 10)):
+    c1, c2 = R(1, 10**4), R(9, 10)   # lbfgs_wolfe's defaults
+
+    def wolfe(x, d, t):
         slope0, slope_t = (A * x).dot(d), (A * (x + t * d)).dot(d)
         return f(x + t * d) <= f(x) + c1 * t * slope0 and abs(slope_t) <= c2 * abs(slope0)
 
