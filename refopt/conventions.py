@@ -247,9 +247,9 @@ CONVENTIONS: tuple[Convention, ...] = (
     # Not rows (they hold only with the framework's narrowed intermediates removed; both sides
     # pinned in tests/test_layerwise.py and stated on the proof pages): keras.optimizers.Adafactor
     # = adafactor defaults and keras.optimizers.Muon = muon(buffer="sum", eps=1e-7,
-    # shape_scale="max_dim", ...) differ by 1e-9..9e-9 because Keras reduces float64 in float32 on
-    # its JAX/torch backends; torch.optim.Muon = muon(buffer="average", norm_eps="floor",
-    # weight_decay=0.1) runs Newton–Schulz in bfloat16.
+    # shape_scale="max_dim", ...) differ by 1e-9..9e-9 because Keras reduces float64 in float32
+    # on its non-TensorFlow backends (measured on JAX); torch.optim.Muon = muon(buffer="average",
+    # norm_eps="floor", weight_decay=0.1) runs Newton–Schulz in bfloat16.
     _o('muon', {'lr': 0.02, 'buffer': 'average', 'bias_correction': True, 'eps': 1e-08, 'shape_scale': 'cols_over_rows', 'fallback': _rule('nadam', 0.02, eps=1e-08, momentum_decay=math.inf)}, 'contrib.muon', {'learning_rate': 0.02}),
     _o('muon', {'lr': 0.02, 'buffer': 'average', 'bias_correction': True, 'eps': 1e-08, 'shape_scale': 'max_dim', 'fallback': _rule('adam', 0.02, eps=1e-08), 'momentum': 0.9, 'nesterov': False, 'ns_steps': 4, 'weight_decay': 0.1, 'ns_coefficients': (2.0, -1.5, 0.5)}, 'contrib.muon', {'learning_rate': 0.02, 'beta': 0.9, 'nesterov': False, 'ns_steps': 4, 'weight_decay': 0.1, 'consistent_rms': 0.2, 'ns_coeffs': (2.0, -1.5, 0.5)}),
     _o('sm3', {'lr': 0.1}, 'sm3', {'learning_rate': 0.1}),

@@ -347,9 +347,10 @@ def _import_keras():
 
 
 def _keras_float64(monkeypatch):
-    """Keras 3 (JAX/torch backends) in float64 throughout: floatx float64 (Muon computes its shape
-    factor √max(m, n) from integers in floatx) and 64-bit type promotion (Keras maps float64 to
-    float32 in ``result_type``, so ``ops.mean`` and ``ops.norm`` reduce float64 arrays in float32)."""
+    """Keras 3 in float64 throughout (JAX backend here; by Keras's dtypes.py every backend but
+    TensorFlow narrows): floatx float64 (Muon computes its shape factor √max(m, n) from integers
+    in floatx) and 64-bit type promotion (Keras maps float64 to float32 in ``result_type``, so
+    ``ops.mean`` and ``ops.norm`` reduce float64 arrays in float32)."""
     import keras
     from keras.src.backend.common import dtypes
     previous = keras.config.floatx()
