@@ -403,9 +403,10 @@ def test_keras_reduces_float64_arrays_in_float32():
 @pytest.mark.oracle
 @pytest.mark.parametrize("target", list(KERAS_NARROWED))
 def test_keras_rule_is_refopts_configuration_up_to_float32_reductions(target, monkeypatch):
-    """Unpatched: more than 1e-12 apart (measured 6.2e-9 and 2.9e-9; 8.7e-9 and 1.7e-9 with seed 1) but within 1e-7 ≈ 2 float32 unit
-    roundoffs (2⁻²⁴ ≈ 6e-8 per reduced statistic; the square root in Adafactor's V̂ halves it,
-    Muon's normalisation passes it on once). In float64 throughout: 1e-12 as every oracle row."""
+    """Unpatched: more than 1e-12 apart (measured 6.2e-9 and 2.9e-9; seed 1: 8.7e-9 and 1.7e-9)
+    but within 1e-7 ≈ 2 float32 unit roundoffs (2⁻²⁴ ≈ 6e-8 per reduced statistic; the square
+    root in Adafactor's V̂ halves it, Muon's normalisation passes it on once). In float64
+    throughout: 1e-12 as every oracle row."""
     _import_keras()
     make, kwargs = KERAS_NARROWED[target]
     gap = _oracle_gap(make(), target, 0, **kwargs)   # one seed, as test_oracles.py for Keras
