@@ -54,6 +54,9 @@ def _n(rule, ours, target, theirs, note=""):
 _LRB = {"lr_in_buffer": False, "buffer_init": "first_grad"}   # torch's momentum buffer
 _TORCH_FLOAT64_EPS = 2.220446049250313e-16   # torch.optim.Adafactor's ε1 = finfo(float64).eps
 _CALLS: dict[int, str] = {}   # id of a rule object in a row -> the call that built it (for the table)
+# (name, keyword arguments) -> the rule object: one object per call, so ids are never reused
+_BUILT: dict[tuple, object] = {}
+_ARGS: dict[int, tuple[str, dict]] = {}   # id of such an object -> (name, its arguments by keyword)
 
 
 def _literal(v: object) -> str:
@@ -68,12 +71,27 @@ def _literal(v: object) -> str:
 
 def _rule(name: str, *args: object, **kwargs: object) -> object:
     """``refopt.<name>(*args, **kwargs)`` as a row's argument (Muon's ``fallback``), remembered by
-    its call so the table prints the call, not the object."""
+    its call so the table prints the call, not the object, and :func:`nested_rule` can rebuild
+    it (``diagnose`` gives it the fitted η)."""
+    import inspect
+
     from refopt import optim
-    opt = getattr(optim, name)(*args, **kwargs)
-    shown = [*map(_literal, args), *(f"{k}={_literal(v)}" for k, v in kwargs.items())]
-    _CALLS[id(opt)] = f"refopt.{name}({', '.join(shown)})"
-    return opt
+    factory = getattr(optim, name)
+    bound = dict(inspect.signature(factory).bind(*args, **kwargs).arguments)
+    key = (name, tuple(sorted((k, repr(v)) for k, v in bound.items())))
+    if key not in _BUILT:
+        opt = factory(*args, **kwargs)
+        shown = [*map(_literal, args), *(f"{k}={_literal(v)}" for k, v in kwargs.items())]
+        _CALLS[id(opt)] = f"refopt.{name}({', '.join(shown)})"
+        _ARGS[id(opt)] = (name, bound)
+        _BUILT[key] = opt
+    return _BUILT[key]
+
+
+def nested_rule(value: object) -> tuple[str, dict] | None:
+    """(name, keyword arguments) of a rule object built for a row by ``_rule``; None otherwise
+    (``_BUILT`` keeps every such object alive, so no other object can have its id)."""
+    return _ARGS.get(id(value))
 
 
 def beta2_in_float32(t: int) -> float:
@@ -226,11 +244,12 @@ CONVENTIONS: tuple[Convention, ...] = (
     _t('adafactor', {'lr': 0.05, 'eps1': _TORCH_FLOAT64_EPS, 'eps1_mode': 'clamp_estimate', 'decay_exponent': 0.5, 'eps2': 0.01, 'clip_threshold': 1.2, 'weight_decay': 0.1, 'decay': 'decoupled', 'maximize': True}, 'Adafactor', {'lr': 0.05, 'beta2_decay': -0.5, 'eps': (None, 0.01), 'd': 1.2, 'weight_decay': 0.1, 'maximize': True}),
     _o('adafactor', {'lr': 0.01, 'relative_step': False, 'factored': 'two_largest', 'min_dim_size_to_factor': 128, 'beta2': beta2_in_float32}, 'adafactor', {'learning_rate': 0.01}),
     _o('adafactor', {'lr': 0.01, 'relative_step': False, 'factored': 'two_largest', 'min_dim_size_to_factor': 2, 'beta2': beta2_in_float32, 'clip_threshold': None, 'weight_decay': 0.01, 'decay': 'fixed'}, 'adafactor', {'learning_rate': 0.01, 'min_dim_size_to_factor': 2, 'clipping_threshold': None, 'weight_decay_rate': 0.01}),
-    # keras.optimizers.Adafactor follows the paper's defaults but agrees only to ~1.5e-8 relative:
-    # its column accumulator carries float32-level rounding (0.09999999 for 0.1)
-    # keras.optimizers.Muon (sum buffer, ‖·‖_F + 1e−7, shape_scale "max_dim" or "none" with
-    # rms_rate=None, fallback adam(eps_hat=True, eps=1e-7) with decoupled decay 0.004)
-    # agrees only to 1e-9..2e-8 relative over 60 float64 steps, on both kinds of leaf
+    # Not rows (they hold only with the framework's narrowed intermediates removed; both sides
+    # pinned in tests/test_layerwise.py and stated on the proof pages): keras.optimizers.Adafactor
+    # = adafactor defaults and keras.optimizers.Muon = muon(buffer="sum", eps=1e-7,
+    # shape_scale="max_dim", ...) differ by 1e-9..9e-9 because Keras reduces float64 in float32
+    # on its non-TensorFlow backends (measured on JAX); torch.optim.Muon = muon(buffer="average",
+    # norm_eps="floor", weight_decay=0.1) runs Newton–Schulz in bfloat16.
     _o('muon', {'lr': 0.02, 'buffer': 'average', 'bias_correction': True, 'eps': 1e-08, 'shape_scale': 'cols_over_rows', 'fallback': _rule('nadam', 0.02, eps=1e-08, momentum_decay=math.inf)}, 'contrib.muon', {'learning_rate': 0.02}),
     _o('muon', {'lr': 0.02, 'buffer': 'average', 'bias_correction': True, 'eps': 1e-08, 'shape_scale': 'max_dim', 'fallback': _rule('adam', 0.02, eps=1e-08), 'momentum': 0.9, 'nesterov': False, 'ns_steps': 4, 'weight_decay': 0.1, 'ns_coefficients': (2.0, -1.5, 0.5)}, 'contrib.muon', {'learning_rate': 0.02, 'beta': 0.9, 'nesterov': False, 'ns_steps': 4, 'weight_decay': 0.1, 'consistent_rms': 0.2, 'ns_coeffs': (2.0, -1.5, 0.5)}),
     _o('sm3', {'lr': 0.1}, 'sm3', {'learning_rate': 0.1}),

@@ -58,6 +58,7 @@ from refopt.optim.schedule_free import schedule_free, schedule_free_adamw, sched
 from refopt.optim.sgd import sgd
 from refopt.optim.signum import signum
 from refopt.optim.sm3 import sm3
+from refopt.optim.wolfe import lbfgs_wolfe
 from refopt.optim.yogi import yogi
 from refopt.research.agd import agd
 from refopt.research.bigbatch import bigbatch
@@ -722,6 +723,32 @@ SPECS.update({s.name: s for s in [
                  Invalid({"scale_init": 1}, TypeError, "scale_init must be True or False"),
                  Invalid({"tolerance_grad": -1.0}, ValueError, "tolerance_grad must be in")),
         elementwise=False),                                   # inner products couple coordinates
+]})
+
+
+# --- issue 17 part B: L-BFGS with a strong-Wolfe line search -----------------------------------
+
+SPECS.update({s.name: s for s in [
+    Spec(
+        "lbfgs_wolfe", lbfgs_wolfe, "quasi_newton", "Nocedal 1980; Nocedal & Wright 2006 §3.5",
+        "rule-lbfgs",
+        configs=({},                                          # torch's strong_wolfe conventions
+                 {"history_size": 3, "c2": 0.5, "max_ls": 5},   # a stricter curvature condition
+                 {"lr": 0.5, "first_step_norm": "l2", "min_curvature": None},
+                 {"line_search": "doubling", "max_ls": 20, "approx_decrease": 1e-6,   # optax's
+                  "first_step_norm": "l2", "min_curvature": None, "tolerance_grad": 0.0,
+                  "tolerance_change": 0.0}),
+        invalid=(Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+                 Invalid({"history_size": 0}, ValueError, "history_size must be in"),
+                 Invalid({"c1": 0.0}, ValueError, "c1 must be in"),
+                 Invalid({"c1": 0.5, "c2": 0.4}, ValueError, "c2 must be in"),
+                 Invalid({"max_ls": 0}, ValueError, "max_ls must be an integer >= 1"),
+                 Invalid({"max_ls": True}, TypeError, "max_ls must be an integer >= 1"),
+                 Invalid({"first_step_norm": "linf"}, ValueError, "first_step_norm must be one of"),
+                 Invalid({"line_search": "armijo"}, ValueError, "line_search must be one of"),
+                 Invalid({"approx_decrease": -1e-6}, ValueError, "approx_decrease must be in"),
+                 Invalid({"interval_threshold": float("nan")}, ValueError, "interval_threshold must be in")),
+        elementwise=False),                                   # inner products and the line search
 ]})
 
 

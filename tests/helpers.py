@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,20 @@ class GradFiniteSum:
             xp = _ns(gl)
             out.append(gl[None, ...] + xp.asarray(e[np.asarray(idx)], dtype=gl.dtype))
         return tree.unflatten(self.treedef, out)
+
+    def value_and_grad(self, params: Any) -> tuple[float, Any]:
+        """(ℓ(θ) − ℓ(0), ∇ℓ(θ)) of the full mean, for rules that evaluate the loss (a line search).
+
+        ℓ(θ) − ℓ(0) = ∫₀¹⟨∇ℓ(τθ), θ⟩dτ = ⟨∇ℓ(θ/2), θ⟩: the midpoint rule, exact because the
+        integrand is linear in τ when ∇ℓ is affine with a symmetric matrix — true of every
+        gradient oracle of the contract tests (diagonal quadratics and zero). A gradient of
+        another structure, shape or namespace gives NaN here and is passed on for the rule to refuse.
+        """
+        mid, p = tree_to_numpy(self.grad_fn(treemath.scale(0.5, params))), tree_to_numpy(params)
+        (a, adef), (b, bdef) = tree.flatten(mid), tree.flatten(p)
+        if adef != bdef or any(np.shape(x) != np.shape(y) for x, y in zip(a, b)):
+            return math.nan, self.grad_fn(params)
+        return float(sum(np.vdot(x, y) for x, y in zip(a, b))), self.grad_fn(params)
 
     def batch_grad(self, params: Any, idx: Any) -> Any:
         return tree.map(lambda a: _ns(a).mean(a, axis=0), self.example_grads(params, idx))

@@ -546,6 +546,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "sam": empirical_claims("sam", {"lr": 0.05, "rho": 0.05}, _scaled_lr("sam", 0.0),
                             ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED),
     "lbfgs": empirical_claims("lbfgs", {"lr": 0.5}, _scaled_lr("lbfgs", 0.0), best=True, cost_scale=_WRAPPED),
+    "lbfgs_wolfe": empirical_claims("lbfgs_wolfe", {"lr": 1.0}, _scaled_lr("lbfgs_wolfe", 0.0), best=True,
+                                    cost_scale=_WRAPPED),
     "prodigy": empirical_claims("prodigy", {"lr": 1.0}, best=True, cost_scale=_WRAPPED),
     "dadapt_adamw": empirical_claims("dadapt_adamw", {"lr": 1.0}, best=True, cost_scale=_WRAPPED),
     # a step of η‖θ‖ does not move θ = 0: the norm floor min_norm starts it

@@ -315,6 +315,9 @@ def test_every_registered_rule_has_an_exact_case():
     covered |= {"muon"}
     # SM3 on a matrix with a fixed gradient sequence: test_sm3_matrix_matches_exact_arithmetic
     covered |= {"sm3"}
+    # L-BFGS with a line search needs the objective: two exact steps in
+    # tests/test_lbfgs.py::test_lbfgs_wolfe_first_two_steps_match_exact_arithmetic
+    covered |= {"lbfgs_wolfe"}
     assert set(SPECS) <= covered, set(SPECS) - covered
 
 

@@ -331,3 +331,135 @@ def test_muon_mask_sends_an_excluded_matrix_to_the_fallback_and_rejects_non_matr
         np.testing.assert_array_equal(a["w"], b[1])
     with pytest.raises(ValueError, match="muon_mask may select only rank-2 leaves"):
         refopt.muon(muon_mask={"w": True, "b": True}).init(PARAMS)
+
+
+# ---- frameworks whose float64 runs round some intermediates to a narrower type. Each test
+# pins both sides: with the narrowing removed (test-side patch of the framework only) the
+# framework equals refopt's configuration at 1e-12 over 60 float64 steps, so the rounding is the
+# whole difference; unpatched it differs by more than 1e-12 and stays within a bound derived from
+# the narrower type. The rules' proof pages state these facts; they are not conventions-table rows
+# because the table's rows hold at 1e-12 for the framework call exactly as a user makes it.
+
+def _import_keras():
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "jax")   # as test_oracles.py: Keras 3 on JAX
+    return pytest.importorskip("keras")
+
+
+def _keras_float64(monkeypatch):
+    """Keras 3 in float64 throughout (JAX backend here; by Keras's dtypes.py every backend but
+    TensorFlow narrows): floatx float64 (Muon computes its shape factor √max(m, n) from integers
+    in floatx) and 64-bit type promotion (Keras maps float64 to float32 in ``result_type``, so
+    ``ops.mean`` and ``ops.norm`` reduce float64 arrays in float32)."""
+    import keras
+    from keras.src.backend.common import dtypes
+    previous = keras.config.floatx()
+    keras.config.set_floatx("float64")
+    monkeypatch.setattr(keras.config, "floatx", lambda: "float64")
+    keras.config.set_floatx(previous)
+    monkeypatch.setitem(dtypes.BIT64_TO_BIT32_DTYPE, "float64", "float64")
+
+
+def _oracle_gap(ours, target, seed, **kwargs):
+    """Max |θ_ours − θ_theirs| / max(1, |θ_theirs|) over test_oracles' 60-step float64 problem."""
+    from refopt.conformance.targets import from_target
+    from tests.test_oracles import CoupledNoisyQuadratic, _run
+    prob = CoupledNoisyQuadratic(seed)
+    a, b = _run(ours, prob), _run(from_target(target, **kwargs), prob)
+    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
+
+
+def _keras_muon_configuration():
+    """keras.optimizers.Muon(learning_rate=0.02) as refopt: sum buffer, ‖M‖_F + 1e−7, 0.2·√max(m, n),
+    decoupled decay 0.004 on both kinds of leaf, the ε̂-form Adam (ε = 1e−7) on non-matrices."""
+    return refopt.muon(lr=0.02, buffer="sum", eps=1e-7, shape_scale="max_dim", weight_decay=0.004,
+                       fallback=refopt.adam(0.02, eps_hat=True, eps=1e-7, weight_decay=0.004,
+                                            decay="decoupled"))
+
+
+KERAS_NARROWED = {   # target: refopt configuration
+    "keras.optimizers.Adafactor": (lambda: refopt.adafactor(lr=0.01), {"learning_rate": 0.01}),
+    "keras.optimizers.Muon": (_keras_muon_configuration, {"learning_rate": 0.02}),
+}
+
+
+@pytest.mark.oracle
+def test_keras_reduces_float64_arrays_in_float32():
+    """The framework fact behind the Keras rows below: ops.mean / ops.norm of a float64 array
+    return float64 holding the float32 result."""
+    _import_keras()
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    from keras import ops
+    x = np.array([[0.3, -1.2], [2.0, 0.7]])
+    mean = np.asarray(ops.mean(x, axis=-1))
+    assert mean.dtype == np.float64
+    np.testing.assert_array_equal(mean, np.mean(x.astype(np.float32), axis=-1).astype(np.float64))
+    assert np.max(np.abs(mean - x.mean(axis=-1))) > 1e-9
+    norm = float(np.asarray(ops.norm(x, axis=(-2, -1))))
+    assert norm == float(np.float32(norm)) and abs(norm - np.linalg.norm(x)) > 1e-9
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("target", list(KERAS_NARROWED))
+def test_keras_rule_is_refopts_configuration_up_to_float32_reductions(target, monkeypatch):
+    """Unpatched: more than 1e-12 apart (measured 6.2e-9 and 2.9e-9; seed 1: 8.7e-9 and 1.7e-9)
+    but within 1e-7 ≈ 2 float32 unit roundoffs (2⁻²⁴ ≈ 6e-8 per reduced statistic; the square
+    root in Adafactor's V̂ halves it, Muon's normalisation passes it on once). In float64
+    throughout: 1e-12 as every oracle row."""
+    _import_keras()
+    make, kwargs = KERAS_NARROWED[target]
+    gap = _oracle_gap(make(), target, 0, **kwargs)   # one seed, as test_oracles.py for Keras
+    assert 1e-12 < gap < 1e-7, gap
+    _keras_float64(monkeypatch)
+    assert _oracle_gap(make(), target, 0, **kwargs) <= 1e-12
+
+
+def _torch_muon_gap(torch, steps=60, **kwargs):
+    """Max |θ_refopt − θ_torch| over ``steps`` float64 steps on a 4×6 and a 6×4 matrix (torch's
+    Muon takes matrices only), refopt in its torch configuration."""
+    ours_kw = {"nesterov": kwargs.get("nesterov", True), "momentum": kwargs.get("momentum", 0.95),
+               "weight_decay": kwargs.get("weight_decay", 0.1),
+               "shape_scale": {"original": "rows_over_cols", "match_rms_adamw": "max_dim"}[
+                   kwargs.get("adjust_lr_fn", "original")]}
+    opt = refopt.muon(lr=kwargs["lr"], buffer="average", norm_eps="floor", **ours_kw)
+    rng = np.random.default_rng(6)
+    p0 = {"a": rng.uniform(-1, 1, (4, 6)), "b": rng.uniform(-1, 1, (6, 4))}
+    scale = {k: rng.uniform(0.5, 2.0, v.shape) for k, v in p0.items()}
+
+    def grad(p, t):
+        return {k: scale[k] * p[k] + 0.1 * np.random.default_rng([6, t]).standard_normal(p[k].shape)
+                for k in p}
+
+    ours, state = dict(p0), opt.init(p0)
+    tensors = {k: torch.tensor(v) for k, v in p0.items()}
+    topt = torch.optim.Muon(list(tensors.values()), **kwargs)
+    gap = 0.0
+    for t in range(steps):
+        ours, state = opt.update(grad(ours, t), state, ours)
+        g = grad({k: v.numpy() for k, v in tensors.items()}, t)
+        for k, v in tensors.items():
+            v.grad = torch.tensor(g[k])
+        topt.step()
+        gap = max(gap, max(float(np.max(np.abs(ours[k] - tensors[k].numpy()))) for k in p0))
+    return gap
+
+
+TORCH_MUON_CALLS = [{"lr": 0.02},
+                    {"lr": 0.02, "momentum": 0.9, "nesterov": False, "weight_decay": 0.05,
+                     "adjust_lr_fn": "match_rms_adamw"}]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("kwargs", TORCH_MUON_CALLS, ids=["defaults", "plain-momentum-rms"])
+def test_torch_muon_is_refopts_configuration_up_to_its_bfloat16_newton_schulz(kwargs, monkeypatch):
+    """torch.optim.Muon casts M_t to bfloat16 before Newton–Schulz (8 significant bits). Unpatched:
+    one step already differs by more than 1e-5 (a float64 or float32 iteration would not; measured
+    2e-4 – 4e-4) and 60 steps stay within 2e-2 (measured 1.2e-3 – 7e-3: bfloat16's unit roundoff
+    2⁻⁸ ≈ 4e-3 on steps of size η·κ). With the cast made a copy in the input's dtype (test-side
+    patch), torch equals refopt at 1e-12 over 60 float64 steps: the cast is the whole difference."""
+    torch = pytest.importorskip("torch")
+    assert _torch_muon_gap(torch, steps=1, **kwargs) > 1e-5
+    assert _torch_muon_gap(torch, **kwargs) < 2e-2
+    monkeypatch.setattr(torch.Tensor, "bfloat16", lambda self, *a, **k: self.clone())
+    assert _torch_muon_gap(torch, **kwargs) <= 1e-12

@@ -42,3 +42,121 @@ def test_lbfgs_wolfe_rejects_bad_calls_and_configs():
         refopt.lbfgs_wolfe(c1=0.5, c2=0.4)
     with pytest.raises(ValueError, match="max_ls must be an integer >= 1"):
         refopt.lbfgs_wolfe(max_ls=0)
+    with pytest.raises(TypeError, match="max_ls must be an integer >= 1"):
+        refopt.lbfgs_wolfe(max_ls=True)                 # a boolean is not a count
+
+
+def test_lbfgs_wolfe_with_a_zero_learning_rate_takes_no_step():
+    """η_t = 0 makes the first trial point θ itself: no step (it divided 0/0 in the cubic before),
+    and the next non-zero η moves as from a fresh start."""
+    from refopt.problems import Quadratic
+    f = Quadratic([1.0, 3.0], seed=0)
+    opt = refopt.lbfgs_wolfe(lr=lambda t: 0.0 if t == 1 else 1.0)
+    x0 = np.array([2.0, -1.0])
+    x1, s = opt.update(None, opt.init(x0), x0, objective=f)
+    np.testing.assert_array_equal(x1, x0)
+    x2, _ = opt.update(None, s, x1, objective=f)
+    assert f.value(x2) < f.value(x0)
+
+
+def test_three_point_cubic_and_quadratic_fits_are_exact():
+    """p(t) = (t − 1)³ − 3(t − 1) + 2 has its local minimum at t = 2; the cubic through (0, p, p'),
+    (3, p) and (−1, p) recovers it; the quadratic (t − 0.5)² through (0, p, p') and (2, p) gives 0.5.
+    Degenerate fits (two equal points) give NaN, which the zoom treats as "no interpolated point"."""
+    import math
+
+    from refopt.optim.zoom import cubic_through, quadratic_through
+
+    def p(t):
+        return (t - 1.0) ** 3 - 3.0 * (t - 1.0) + 2.0
+    assert cubic_through(0.0, p(0.0), 0.0, 3.0, p(3.0), -1.0, p(-1.0)) == pytest.approx(2.0, abs=1e-14)
+    assert quadratic_through(0.0, 0.25, -1.0, 2.0, 2.25) == pytest.approx(0.5, abs=1e-15)
+    assert math.isnan(cubic_through(0.0, 1.0, -1.0, 0.0, 1.0, 2.0, 3.0))
+    assert math.isnan(quadratic_through(1.0, 1.0, -1.0, 1.0, 1.0))
+
+
+@pytest.mark.parametrize("guess", [1e-3, 1.0, 40.0])   # double many times, accept, zoom back
+@pytest.mark.parametrize("approx", [None, 1e-6])
+def test_doubling_zoom_step_satisfies_both_conditions(guess, approx):
+    """φ(t) = (t − 3)² + 0.1 sin(5t) (as above): the returned step has decrease error 0 (Armijo
+    here: φ is far from flat, so the approximate test cannot be what accepts it) and small curvature."""
+    from refopt.optim.zoom import doubling_zoom
+
+    def phi(t):
+        return (t - 3.0) ** 2 + 0.1 * np.sin(5 * t), None, 2 * (t - 3.0) + 0.5 * np.cos(5 * t)
+
+    f0, _, s0 = phi(0.0)
+    t, f, _ = doubling_zoom(phi, guess, f0, None, s0, c1=1e-4, c2=0.9, max_ls=30,
+                            approx_decrease=approx, interval_threshold=1e-9)
+    assert f <= f0 + 1e-4 * t * s0
+    assert abs(phi(t)[2]) <= 0.9 * abs(s0)
+
+
+def test_strong_wolfe_with_zero_tolerance_change_stops_on_a_zero_width_bracket():
+    """With tolerance_change = 0 nothing else ends a zoom whose bracket has shrunk to one point;
+    the cubic through two equal points divided by zero there (this logistic regression reached
+    it at iteration 15). The search now returns that point, and the run converges."""
+    from refopt.problems.classification import LogisticRegression
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5))
+    y = (X @ rng.standard_normal(5) + 0.5 * rng.standard_normal(40) > 0).astype(float)
+    prob = LogisticRegression(X, y, l2=0.01)
+
+    class Objective:
+        def value_and_grad(self, x):
+            return prob.value(x), prob.grad(x)
+
+    opt = refopt.lbfgs_wolfe(tolerance_change=0.0, tolerance_grad=0.0, first_step_norm="l2",
+                             min_curvature=None)
+    x = x0 = rng.standard_normal(5)
+    state = opt.init(x)
+    for _ in range(40):
+        x, state = opt.update(None, state, x, objective=Objective())
+    # converged to where the line search's values stop resolving (measured ‖g‖ = 5.6e-10)
+    assert np.linalg.norm(prob.grad(x)) < 1e-8 * np.linalg.norm(prob.grad(x0))
+
+
+def test_lbfgs_wolfe_first_two_steps_match_exact_arithmetic():
+    """f = ½xᵀAx, A = diag(1, 3), x₀ = (2, −1), in exact rationals (SymPy): step 1 tries
+    t = 1/‖g₀‖₁ = 1/5 along −g₀, which satisfies both Wolfe conditions (checked exactly), so
+    x₁ = (8/5, −2/5); step 2 is d = −H₁g₁ with H₁ the BFGS update of γI (γ = ⟨s, y⟩/⟨y, y⟩)
+    by (s, y), tried at t = 1 and again accepted (checked). rtol 1e-14: a few float roundings."""
+    import sympy as sp
+    R = sp.Rational
+    A = sp.diag(1, 3)
+
+    def f(x):
+        return (x.T * A * x)[0] / 2
+
+    c1, c2 = R(1, 10**4), R(9, 10)   # lbfgs_wolfe's defaults
+
+    def wolfe(x, d, t):
+        slope0, slope_t = (A * x).dot(d), (A * (x + t * d)).dot(d)
+        return f(x + t * d) <= f(x) + c1 * t * slope0 and abs(slope_t) <= c2 * abs(slope0)
+
+    x0 = sp.Matrix([2, -1])
+    g0 = A * x0
+    d0 = -g0
+    t0 = 1 / sum(abs(v) for v in g0)
+    assert wolfe(x0, d0, t0)
+    x1 = x0 + t0 * d0
+    g1 = A * x1
+    s, y = x1 - x0, g1 - g0
+    rho, gamma = 1 / s.dot(y), s.dot(y) / y.dot(y)
+    V = sp.eye(2) - rho * y * s.T
+    H = V.T * (gamma * sp.eye(2)) * V + rho * s * s.T
+    d1 = -H * g1
+    assert wolfe(x1, d1, 1)
+    x2 = x1 + d1
+
+    class Objective:
+        def value_and_grad(self, x):
+            return 0.5 * x @ np.diag([1.0, 3.0]) @ x, np.diag([1.0, 3.0]) @ x
+
+    opt = refopt.lbfgs_wolfe()
+    x, state = np.array([2.0, -1.0]), opt.init(np.zeros(2))
+    got = []
+    for _ in range(2):
+        x, state = opt.update(None, state, x, objective=Objective())
+        got.append(x)
+    np.testing.assert_allclose(got, np.array([list(x1), list(x2)], dtype=float), rtol=1e-14, atol=0)

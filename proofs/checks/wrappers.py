@@ -1,7 +1,19 @@
-"""Exact checks for the wrapper pages: gradient transforms, parameter averaging, Lookahead."""
+"""Exact checks for the wrapper pages: gradient transforms, parameter averaging, Lookahead.
+
+Where the rule's arithmetic allows it, a check also runs refopt's own code on :mod:`_symbolic`
+values (masked decay, Lookahead, L-BFGS's two-loop recursion), with dyadic hyperparameters so
+every float operation inside is exact; the rest derive the page's algebra in SymPy.
+"""
+
+import contextlib
 
 import sympy as sp
+from _symbolic import Sym, exact
 from _util import is_zero, wrong
+
+import refopt
+from refopt import tree, treemath
+from refopt.optim.lbfgs import two_loop
 
 c, eps, n = sp.symbols("c epsilon n", positive=True)
 beta, alpha, eta, lam = sp.symbols("beta alpha eta lambda", positive=True)
@@ -34,11 +46,20 @@ def check_centralization_is_an_orthogonal_projection(denominator=lambda m: m):
 @wrong(no_lr=dict(decayed=lambda th, u, m: (th - eta * u) - m * lam * th))
 def check_masked_decoupled_decay(decayed=lambda th, u, m: (th - eta * u) - m * eta * lam * th):
     """rule-gradient-transforms: masked decoupled decay gives θ' − mηλθ: m = 1 is AdamW's
-    θ(1 − ηλ) − ηu, m = 0 the rule's own step."""
+    θ(1 − ηλ) − ηu, m = 0 the rule's own step; refopt's wrapper, run on symbolic θ and u, gives
+    the claim at η = 1/4, λ = 1/2."""
     th, u, m = sp.symbols("theta u m")
     wrapped = decayed(th, u, m)
     assert is_zero(wrapped.subs(m, 1) - (th * (1 - eta * lam) - eta * u))
     assert is_zero(wrapped.subs(m, 0) - (th - eta * u))
+    # refopt's masked_weight_decay around SGD (η = 1/4, λ = 1/2) on a masked and an unmasked leaf
+    a, b, ua, ub = sp.symbols("a b u_a u_b")
+    rule = refopt.masked_weight_decay(refopt.sgd(lr=0.25), 0.5, {"a": True, "b": False}, lr=0.25)
+    params = {"a": Sym(a), "b": Sym(b)}
+    new, _ = rule.update({"a": Sym(ua), "b": Sym(ub)}, rule.init(params), params)
+    at = {eta: sp.Rational(1, 4), lam: sp.Rational(1, 2)}
+    assert is_zero(new["a"].e - decayed(a, ua, 1).subs(at))
+    assert is_zero(new["b"].e - decayed(b, ub, 0).subs(at))
 
 
 @wrong(not_debiased=dict(weight=lambda t: 1 - beta))
@@ -58,7 +79,9 @@ def check_recursive_average_is_debiased_ema(weight=lambda t: (1 - beta) / (1 - b
 @wrong(no_slow_weight=dict(factor=lambda alpha, rho, k: alpha * rho ** k))
 def check_lookahead_on_a_quadratic(factor=lambda alpha, rho, k: 1 - alpha + alpha * rho ** k):
     """rule-lookahead: SGD on ℓ = λθ²/2 with k fast steps multiplies θ by ρ = 1 − ηλ each; one
-    outer step multiplies φ by 1 − α + αρ^k (k = 3); α = 1 is k plain steps, α = 0 freezes φ."""
+    outer step multiplies φ by 1 − α + αρ^k (k = 3); α = 1 is k plain steps, α = 0 freezes φ.
+    refopt's lookahead around SGD, run on a symbolic φ, gives the claim at η = 1/4, λ = 1/2,
+    α = 3/4."""
     phi = sp.symbols("phi")
     rho = 1 - eta * lam
     k = 3
@@ -69,6 +92,15 @@ def check_lookahead_on_a_quadratic(factor=lambda alpha, rho, k: 1 - alpha + alph
     assert is_zero(new_phi - factor(alpha, rho, k) * phi)
     assert is_zero(new_phi.subs(alpha, 1) - rho ** k * phi)
     assert new_phi.subs(alpha, 0) == phi
+    # refopt's lookahead(sgd) on λθ²/2 with η = 1/4, λ = 1/2, α = 3/4: φ after one sync
+    rule = refopt.lookahead(refopt.sgd(lr=0.25), sync_period=k, slow_step_size=0.75)
+    x = Sym(phi)
+    state = rule.init(x)
+    for _ in range(k):
+        x, state = rule.update(Sym(sp.Rational(1, 2) * x.e), state, x)
+    at = {eta: sp.Rational(1, 4), lam: sp.Rational(1, 2)}
+    expected = factor(sp.Rational(3, 4), rho.subs(at), k) * phi
+    assert is_zero(state.slow.e - expected) and is_zero(x.e - expected)   # fast weights reset to φ
 
 
 @wrong(one_more=dict(c_of=lambda t: sp.Rational(1, t + 1)))
@@ -135,6 +167,27 @@ def _two_loop(g, pairs, gamma):
     return r
 
 
+@contextlib.contextmanager
+def _symbolic_vdot():
+    """refopt's ``treemath.vdot`` returns a Python float; on :mod:`_symbolic` leaves the code's
+    two-loop recursion needs the exact sum ⟨a, b⟩ instead (the only change)."""
+    real = treemath.vdot
+    treemath.vdot = lambda a, b: sum(exact(x) * exact(y) for x, y in zip(tree.leaves(a), tree.leaves(b)))
+    try:
+        yield
+    finally:
+        treemath.vdot = real
+
+
+def _code_two_loop(g, pairs, gamma):
+    """refopt's ``two_loop`` on SymPy column vectors (as lists of :mod:`_symbolic` leaves)."""
+    def leaves(v):
+        return [Sym(e) for e in v]
+    code_pairs = tuple((leaves(s), leaves(y), 1 / (s.T * y)[0]) for s, y in pairs)
+    with _symbolic_vdot():
+        return sp.Matrix([exact(e) for e in two_loop(leaves(g), code_pairs, Sym(gamma))])
+
+
 def _bfgs_inverse(pairs, gamma, n):
     H = gamma * sp.eye(n)
     for s, y in pairs:
@@ -148,23 +201,26 @@ def _bfgs_inverse(pairs, gamma, n):
 def check_two_loop_is_the_limited_memory_bfgs_product(inverse=_bfgs_inverse):
     """rule-lbfgs: the two-loop recursion returns H g with H the BFGS inverse update of γI by the
     stored pairs: fully symbolic for one pair in 2-d, and with symbolic g, γ and two fixed
-    rational pairs in 3-d."""
+    rational pairs in 3-d — the page's recursion and refopt's ``two_loop`` (run on symbols)."""
     s1, s2, y1, y2, g1, g2, gam = sp.symbols("s1 s2 y1 y2 g1 g2 gamma")
     pair = (sp.Matrix([s1, s2]), sp.Matrix([y1, y2]))
     g = sp.Matrix([g1, g2])
-    assert is_zero((_two_loop(g, [pair], gam) - inverse([pair], gam, 2) * g).norm() ** 2)
+    for recursion in (_two_loop, _code_two_loop):
+        assert is_zero((recursion(g, [pair], gam) - inverse([pair], gam, 2) * g).norm() ** 2)
     R = sp.Rational
     pairs = [(sp.Matrix([1, R(1, 2), -1]), sp.Matrix([2, 1, R(-1, 3)])),
              (sp.Matrix([R(1, 4), -1, 2]), sp.Matrix([1, -3, R(5, 2)]))]
     g = sp.Matrix(sp.symbols("h1:4"))
-    diff = _two_loop(g, pairs, gam) - inverse(pairs, gam, 3) * g
-    assert all(is_zero(e) for e in diff)
+    for recursion in (_two_loop, _code_two_loop):
+        diff = recursion(g, pairs, gam) - inverse(pairs, gam, 3) * g
+        assert all(is_zero(e) for e in diff)
 
 
 @wrong(maps_to_y=dict(image=lambda s, y: y))
 def check_lbfgs_secant_condition(image=lambda s, y: s):
     """rule-lbfgs: the newest pair's update gives H y = s for any symmetric H before it
-    (2-d, all symbolic), and H stays symmetric."""
+    (2-d, all symbolic), and H stays symmetric; refopt's ``two_loop`` (run on symbols) maps y to
+    the same image."""
     s = sp.Matrix(sp.symbols("s1 s2"))
     y = sp.Matrix(sp.symbols("y1 y2"))
     a, b, d = sp.symbols("a b d")
@@ -174,6 +230,8 @@ def check_lbfgs_secant_condition(image=lambda s, y: s):
     H = V.T * H0 * V + rho * s * s.T
     assert all(is_zero(e) for e in H * y - image(s, y))
     assert all(is_zero(e) for e in H - H.T)
+    # refopt's two_loop with that one pair and H0 = γI returns exactly the claimed image of y
+    assert all(is_zero(e) for e in _code_two_loop(y, [(s, y)], sp.Symbol("gamma")) - image(s, y))
 
 
 @wrong(minus_b=dict(step=lambda h, a, b, d1, d2: h - h * ((d2 - b - a) / (d2 - d1 - 2 * b))))

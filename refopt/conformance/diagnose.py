@@ -11,6 +11,9 @@ a factor is compared at its likely learning rate rather than at one that absorbs
 For the few rules whose first update is not linear in η (``conventions.LR_SEARCHED``: FTRL's
 closed form, Rprop's one-step-late form whose first update is 0), η is searched instead over the
 values of the rule's table rows and its default: such a rule is recovered only at those η.
+A rule argument that is itself a rule (Muon's ``fallback``, from a table row) takes the fitted η
+too (``space.with_lr``), as the frameworks give it; a fallback with an η of
+its own is not searched.
 
 1. Step 1 of every configuration on three probes; keep those within 1e-9 (at most 64).
 2. Steps 1–3 on every probe; keep the ten best.
@@ -39,7 +42,7 @@ from refopt.conformance.adapters import Candidate, from_step
 from refopt.conformance.compare import F64_TOL, rel_error, trajectory
 from refopt.conformance.probes import select
 from refopt.conformance.report import Diagnosis, Match
-from refopt.conformance.space import first_step_fit, fixed_lr_steps, minimal, same, unit_steps
+from refopt.conformance.space import first_step_fit, fixed_lr_steps, minimal, same, unit_steps, with_lr
 from refopt.registry import SPECS
 
 _STAGE1 = ("quadratic", "eps_sized", "weight_decay")
@@ -108,7 +111,7 @@ def _diagnose(candidate: Candidate, rule: str, probes, steps: int) -> Diagnosis:
         tries = first_step_fit(d, c, x0 + o)
         if tries:
             fits.append((min(e for _, e in tries), len(minimal(rule, cfg)),
-                         [{"lr": lr, **cfg} for lr, e in sorted(tries, key=lambda x: x[1])]))
+                         [with_lr(cfg, lr) for lr, e in sorted(tries, key=lambda x: x[1])]))
     searched = rule in conventions.LR_SEARCHED
     if searched:   # η is searched over the table's values instead of fitted
         for cfg, theta in zip(*fixed_lr_steps(rule, tuple(stage1))):

@@ -52,7 +52,29 @@ def space(rule: str) -> dict[str, list]:
 
 
 def same(a, b) -> bool:
+    """Equal values; two nested rules (Muon's ``fallback``) are the same call up to their η."""
+    na, nb = conventions.nested_rule(a), conventions.nested_rule(b)
+    if na is not None and nb is not None:
+        return na[0] == nb[0] and _without_lr(na[1]) == _without_lr(nb[1])
     return type(a) is type(b) and a == b
+
+
+def _without_lr(kwargs: dict) -> dict:
+    return {k: repr(v) for k, v in kwargs.items() if k != "lr"}
+
+
+def with_lr(kwargs: dict, lr: float) -> dict:
+    """``kwargs`` at learning rate ``lr`` (first), a nested rule of a table row included: the
+    frameworks give the leaves of Muon's fallback the Muon η (optax passes it on, keras scales
+    it by ``adam_lr_ratio`` = 1), so one fitted η sets both. A fallback with an η of its own is
+    therefore not searched (a stated limit of ``diagnose``)."""
+    out = {"lr": lr}
+    for k, v in kwargs.items():
+        if k == "lr":
+            continue
+        nested = conventions.nested_rule(v)
+        out[k] = v if nested is None else conventions._rule(nested[0], **{**nested[1], "lr": lr})
+    return out
 
 
 def minimal(rule: str, kwargs: dict) -> dict:
@@ -97,7 +119,7 @@ def unit_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray, np.nda
             try:
                 steps = []
                 for lr in ((unit, 0.0) if fixed else (unit,)):
-                    opt = SPECS[rule].build(lr=lr, **cfg)
+                    opt = SPECS[rule].build(**with_lr(cfg, lr))
                     d = [opt.update(g, opt.init(x), x, **e)[0] for x, g, e in zip(x0s, g1s, extra)]
                     # in the probes' key order (a rule may return its dict with the keys sorted)
                     steps.append(np.concatenate([np.ravel(tree[k]) for tree, x in zip(d, x0s) for k in x]))
@@ -132,11 +154,11 @@ def fixed_lr_steps(rule: str, probes: tuple) -> tuple[list[dict], np.ndarray]:
             continue
         for lr in lrs:
             try:
-                opt = SPECS[rule].build(lr=lr, **cfg)
+                opt = SPECS[rule].build(**with_lr(cfg, lr))
                 out = [opt.update(g, opt.init(x), x, **e)[0] for x, g, e in zip(x0s, g1s, extra)]
             except (TypeError, ValueError, ZeroDivisionError, FloatingPointError):
                 continue
-            cfgs.append({"lr": lr, **cfg})
+            cfgs.append(with_lr(cfg, lr))
             thetas.append(np.concatenate([np.ravel(tree[k]) for tree, x in zip(out, x0s) for k in x]))
     return cfgs, np.array(thetas)
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, get_args
 
 from refopt import base, treemath
 from refopt.optim.lbfgs import FirstStepNorm, LBFGSState, lbfgs, max_abs, search_direction
+from refopt.optim.zoom import doubling_zoom
+
+LineSearch = Literal["cubic_extrapolation", "doubling"]
 
 
 def cubic_minimiser(t1: float, f1: float, d1: float, t2: float, f2: float, d2: float,
@@ -57,7 +60,7 @@ def strong_wolfe(phi: Callable[[float], tuple], t: float, f0: float, slope0: flo
     stalled = False
     while not done and evals < max_ls:
         (ta, fa, _, sa), (tb, fb, _, sb) = bracket
-        if abs(tb - ta) * d_norm < tolerance_change:
+        if abs(tb - ta) * d_norm < tolerance_change or tb == ta:   # a point: nothing left to zoom
             break
         left, right = min(ta, tb), max(ta, tb)
         trial = cubic_minimiser(ta, fa, sa, tb, fb, sb, left, right)
@@ -88,7 +91,9 @@ def strong_wolfe(phi: Callable[[float], tuple], t: float, f0: float, slope0: flo
 def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: float = 0.9,
                 max_ls: int = 25, first_step_norm: FirstStepNorm = "l1",
                 min_curvature: float | None = 1e-10, tolerance_grad: float = 1e-7,
-                tolerance_change: float = 1e-9) -> base.Optimizer:
+                tolerance_change: float = 1e-9, line_search: LineSearch = "cubic_extrapolation",
+                approx_decrease: float | None = None, interval_threshold: float = 1e-5
+                ) -> base.Optimizer:
     r"""L-BFGS (:func:`refopt.lbfgs`'s direction d) with a strong-Wolfe line search along d.
 
     The step t starts at :func:`refopt.lbfgs`'s step size and is accepted when
@@ -96,13 +101,22 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
     .. math:: \ell(\theta + t d) \le \ell(\theta) + c_1 t\,\langle g, d\rangle,\qquad
               \lvert\langle\nabla\ell(\theta + t d), d\rangle\rvert \le c_2\,\lvert\langle g, d\rangle\rvert
 
-    (bracketing, then zoom with safeguarded cubic interpolation; Nocedal & Wright Alg. 3.5–3.6).
+    (bracketing, then zoom; Nocedal & Wright Alg. 3.5–3.6). ``line_search`` picks the procedure:
+    ``"cubic_extrapolation"`` grows t by cubic extrapolation in [t + 0.01Δt, 10t] and zooms by
+    safeguarded two-point cubics (:func:`refopt.optim.wolfe.strong_wolfe`); ``"doubling"``
+    searches along η_t·d from t = 1, doubling t, and zooms by three-point cubics, quadratics or
+    bisection (:func:`refopt.optim.zoom.doubling_zoom`), where ``approx_decrease`` = δ also accepts the
+    approximate Wolfe decrease φ'(t) ≤ (2c₁ − 1)φ'(0) when f(t) ≤ f₀ + δ|f₀| (Hager & Zhang 2006)
+    and ``interval_threshold`` ends a zoom whose interval is that short.
     The rule needs function values, so it declares ``extra_args={"objective"}``:
     ``update(None, state, params, objective=f)`` with ``f.value_and_grad(params)``.
 
     **Conventions.** ``torch.optim.LBFGS(lr, max_iter=1, max_eval=1 + max_ls, history_size=m,
     line_search_fn="strong_wolfe")``. torch's default ``max_eval`` (= ⌊5·max_iter/4⌋) leaves
     ``max_iter=1`` no line-search evaluations, and then it returns t = 0 (no step).
+    ``optax.lbfgs()`` (its default zoom line search): ``line_search="doubling"``, ``max_ls=20``,
+    ``approx_decrease=1e-6``, with optax's L-BFGS conventions ``first_step_norm="l2"``,
+    ``min_curvature=None``, ``tolerance_grad=tolerance_change=0``.
 
     Example (Hessian I: the first step is cut to t = 1/‖g‖₁; then y = s, so H = I, d is the
     Newton step and t = 1 satisfies both conditions — the second step lands on the minimiser):
@@ -116,15 +130,19 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
     >>> print(bool(np.linalg.norm(f.grad(p)) < 1e-8))
     True
 
-    References: Nocedal & Wright, *Numerical Optimization* §3.5. Proof page: :ref:`rule-lbfgs`.
+    References: Nocedal & Wright, *Numerical Optimization* §3.5; Hager & Zhang, "Algorithm 851:
+    CG_DESCENT", ACM TOMS 32 (2006) (the approximate Wolfe test). Proof page: :ref:`rule-lbfgs`.
     """
     plain = lbfgs(lr, history_size, first_step_norm=first_step_norm, min_curvature=min_curvature,
                   tolerance_grad=tolerance_grad, tolerance_change=tolerance_change)  # validation
     lr_fn = base.as_schedule("lr", lr)
     c1 = base.check_real("c1", c1, low=0.0, high=1.0, low_open=True, high_open=True)
     c2 = base.check_real("c2", c2, low=c1, high=1.0, low_open=True, high_open=True)
-    if isinstance(max_ls, bool) or not isinstance(max_ls, int) or max_ls < 1:
-        raise ValueError(f"max_ls must be an integer >= 1, got {max_ls!r}")
+    max_ls = base.check_int("max_ls", max_ls, low=1)
+    base.check_choice("line_search", line_search, get_args(LineSearch))
+    if approx_decrease is not None:
+        approx_decrease = base.check_real("approx_decrease", approx_decrease, low=0.0)
+    interval_threshold = base.check_real("interval_threshold", interval_threshold, low=0.0)
 
     def update(grads: Any, state: LBFGSState, params: Any, *, objective: Any = None
                ) -> tuple[Any, LBFGSState]:
@@ -140,7 +158,7 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
         state, d, step_size = search_direction(state, g, lr_fn(t), first_step_norm, min_curvature,
                                                True)
         slope0 = treemath.vdot(g, d)
-        if slope0 > -tolerance_change:
+        if slope0 > -tolerance_change or step_size == 0.0:   # η_t = 0: the trial point is θ itself
             return params, state._replace(t=t, k=state.k + 1, prev_grad=g,
                                           prev_step=base.zeros_like(params))
 
@@ -148,8 +166,15 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
             f, g_t = objective.value_and_grad(treemath.add_scaled(params, step, d))
             return float(f), g_t, treemath.vdot(g_t, d)
 
-        step_size, _, _ = strong_wolfe(phi, step_size, float(f0), slope0, max_abs(d), c1=c1, c2=c2,
-                                       tolerance_change=tolerance_change, max_ls=max_ls)
+        if line_search == "doubling":   # the search runs along η_t·d from t = 1
+            d = treemath.scale(step_size, d)
+            slope0 = treemath.vdot(g, d)
+            step_size, _, _ = doubling_zoom(phi, 1.0, float(f0), g, slope0, c1=c1, c2=c2, max_ls=max_ls,
+                                            approx_decrease=approx_decrease,
+                                            interval_threshold=interval_threshold)
+        else:
+            step_size, _, _ = strong_wolfe(phi, step_size, float(f0), slope0, max_abs(d), c1=c1, c2=c2,
+                                           tolerance_change=tolerance_change, max_ls=max_ls)
         step = treemath.scale(step_size, d)
         return (treemath.add_scaled(params, step_size, d),
                 state._replace(t=t, k=state.k + 1, prev_grad=g, prev_step=step))
