@@ -23,7 +23,7 @@ from refopt.base import (
                          step_decay,
                          warmup,
 )
-from refopt.execution import execution, get_donation, get_execution, set_execution
+from refopt.execution_mode import execution, get_donation, get_execution, set_execution
 from refopt.optim import (
                          adabelief,
                          adadelta,

@@ -43,7 +43,7 @@ from typing import Any
 
 from refopt import _trace
 from refopt import tree as _tree
-from refopt.execution import get_donation, get_execution
+from refopt.execution_mode import get_donation, get_execution
 
 _FUSABLE = ("numpy", "cupy")
 
