@@ -33,7 +33,6 @@ NOT_FUSED: dict[str, str] = {
     "radam": "not converted yet",
     "adabelief": "not converted yet",
     "yogi": "not converted yet",
-    "agd": "not converted yet",
     "euler": "not converted yet",
     "heun": "not converted yet",
     "midpoint": "not converted yet",
