@@ -41,12 +41,6 @@ NOT_FUSED: dict[str, str] = {
     "ab2": "not converted yet",
     "four_instant": "not converted yet",
     "leapfrog": "not converted yet",
-    "clip_by_value": "not converted yet",
-    "average_params": "not converted yet",
-    "lookahead": "not converted yet",
-    "schedule_free_sgd": "not converted yet",
-    "schedule_free_adamw": "not converted yet",
-    "schedule_free": "not converted yet",
 }
 
 ELEMENTWISE = [s for s in registry.SPECS.values() if s.elementwise]
