@@ -33,9 +33,6 @@ NOT_FUSED: dict[str, str] = {
     "radam": "not converted yet",
     "adabelief": "not converted yet",
     "yogi": "not converted yet",
-    "ab2": "not converted yet",
-    "four_instant": "not converted yet",
-    "leapfrog": "not converted yet",
 }
 
 ELEMENTWISE = [s for s in registry.SPECS.values() if s.elementwise]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal, NamedTuple, get_args
 
-from refopt import base, rule, treemath
+from refopt import _xp, base, rule
 from refopt import tree as _tree
 from refopt.elementwise import Kernel
 from refopt.ode import multistep as _ms
@@ -213,8 +213,25 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
     a = [float(x) for x in m.a]
     bcoef = [float(x) for x in m.b]
 
-    def force(g: Any, p: Any) -> Any:
-        return _tree.map(lambda gi, pi: -rule.effective_grad(reg, gi, pi), g, p)
+    def force_leaf(xp, p, g):
+        return -rule.effective_grad(reg, g, p)
+
+    # per leaf, past = (θ_{k−1}, …, θ_{k−s+1}, F(θ_{k−1}), …, F(θ_{k−s+1})), newest first
+    def step(xp, p, g, *past):
+        f_now = force_leaf(xp, p, g)
+        thetas = [rule.decayed_param(reg, p, h)] + list(past[:s - 1])   # θ_k, θ_{k−1}, …
+        forces = [f_now] + list(past[s - 1:])
+        new = xp.zeros_like(p)
+        for c, y in [(a[j], thetas[j]) for j in range(s)] + [(h * bcoef[j], forces[j]) for j in range(s)]:
+            if c != 0.0:   # left out, and the rest added left to right, as treemath.lincomb does
+                new = new + c * y
+        return new, f_now
+
+    force_kernel = Kernel(force_leaf, 1, f"multistep_{m.name}_force")
+    step_kernel = Kernel(step, 2, f"multistep_{m.name}")
+
+    def force(xp: Any, g: Any, p: Any) -> Any:
+        return force_kernel(xp, (p, g))[0]
 
     def init(params: Any, *, past: list | None = None,
              grad_fn: Callable[[Any], Any] | None = None) -> MultistepState:
@@ -231,31 +248,26 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
             _tree.assert_same_structure(("params", f"past[{i}]"), (params, p))
             base.check_leafwise_compatible("params", params, f"past[{i}]", p)
         return MultistepState(t=0, filled=s - 1, past_params=tuple(past),
-                              past_forces=tuple(force(grad_fn(p), p) for p in past))
+                              past_forces=tuple(force(_xp.namespace(p), grad_fn(p), p) for p in past))
 
     def update(grads: Any, state: MultistepState, params: Any, *,
                grad_fn: Callable[[Any], Any] | None = None) -> tuple[Any, MultistepState]:
         grads = _first_gradient(grads, params, grad_fn)
-        base.check_update_args(grads, state, params)
+        xp = base.check_update_args(grads, state, params)
         if len(state.past_params) != s - 1 or len(state.past_forces) != s - 1:
             raise ValueError(f"state holds {len(state.past_params)} past iterates, {m.name} needs {s - 1}")
-        f_now = force(grads, params)
+        if state.filled < s - 1:  # start-up: one bootstrap step
+            f_now = force(xp, grads, params)
+            new, _ = starter.update(grads, RKState(t=state.t), params, grad_fn=grad_fn)
+            filled = state.filled + 1
+        else:
+            new, f_now = step_kernel(xp, (params, grads, *reversed(state.past_params),
+                                          *reversed(state.past_forces)))
+            filled = state.filled
         # shift the history window: drop the oldest slot, append (θ_k, F(θ_k))
         past_p = (state.past_params + (params,))[1:]
         past_f = (state.past_forces + (f_now,))[1:]
-        if state.filled < s - 1:  # start-up: one bootstrap step
-            new, _ = starter.update(grads, RKState(t=state.t), params, grad_fn=grad_fn)
-            return new, MultistepState(t=state.t + 1, filled=state.filled + 1,
-                                       past_params=past_p, past_forces=past_f)
-        if reg.decay != "l2" and reg.weight_decay:
-            params_d = _tree.map(lambda p: rule.decayed_param(reg, p, h), params)
-        else:
-            params_d = params
-        thetas = [params_d] + list(reversed(state.past_params))   # θ_k, θ_{k−1}, …
-        forces = [f_now] + list(reversed(state.past_forces))
-        new = treemath.lincomb(base.zeros_like(params), [(a[j], thetas[j]) for j in range(s)]
-                       + [(h * bcoef[j], forces[j]) for j in range(s)])
-        return new, MultistepState(t=state.t + 1, filled=state.filled, past_params=past_p,
+        return new, MultistepState(t=state.t + 1, filled=filled, past_params=past_p,
                                    past_forces=past_f)
 
     # a multi-stage bootstrap evaluates the gradient at its stage points during start-up
