@@ -19,32 +19,7 @@ from tests.conftest import _cupy_available
 from tests.helpers import DiagonalQuadratic, assert_trees_equal, describe, run, tree_from_numpy
 
 # element-wise rules whose update does not go through a fused kernel, and why
-NOT_FUSED: dict[str, str] = {
-    "lion": "not converted yet",
-    "signum": "not converted yet",
-    "agd": "not converted yet",
-    "euler": "not converted yet",
-    "heun": "not converted yet",
-    "midpoint": "not converted yet",
-    "ralston": "not converted yet",
-    "rk4": "not converted yet",
-    "ab2": "not converted yet",
-    "four_instant": "not converted yet",
-    "leapfrog": "not converted yet",
-    "rprop": "not converted yet",
-    "ademamix": "not converted yet",
-    "optimistic_gd": "not converted yet",
-    "optimistic_adam": "not converted yet",
-    "asgd": "not converted yet",
-    "adan": "not converted yet",
-    "ftrl": "not converted yet",
-    "clip_by_value": "not converted yet",
-    "average_params": "not converted yet",
-    "lookahead": "not converted yet",
-    "schedule_free_sgd": "not converted yet",
-    "schedule_free_adamw": "not converted yet",
-    "schedule_free": "not converted yet",
-}
+NOT_FUSED: dict[str, str] = {}
 
 ELEMENTWISE = [s for s in registry.SPECS.values() if s.elementwise]
 CASES = [pytest.param(spec, cfg, id=f"{spec.name}-{describe(cfg)}")
@@ -65,7 +40,7 @@ def _problem(xp, dtype):
     return tree_from_numpy(xp, params), grad_fn
 
 
-def _compare(xp, spec, cfg, dtype, steps=4):
+def _compare(xp, spec, cfg, dtype, steps=6):
     opt = spec.build(**cfg)
     params, grad_fn = _problem(xp, dtype)
     before = sum(elementwise.FUSED_LEAVES.values())

@@ -9,10 +9,12 @@ decoupled and fixed decay shrink θ before the step.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Literal, NamedTuple, get_args
 
-from refopt import base, rule, treemath
+from refopt import _xp, base, rule
 from refopt import tree as _tree
+from refopt.elementwise import Kernel
 from refopt.ode import multistep as _ms
 from refopt.ode import tableau as _tab
 
@@ -89,21 +91,49 @@ def runge_kutta(tab: _tab.ButcherTableau | TableauName, lr: Any = 0.01, *,
         base.check_init_params(params)
         return RKState(t=0)
 
+    # The element-wise work between two gradient evaluations, per leaf: k_i = F(point_i), then
+    # the next stage point θ + η Σ_{j≤i} a_{i+1,j} k_j (θ_t = θ + η Σ_j b_j k_j after the last
+    # stage). θ is the decayed θ_{t−1}; ``used`` lists the j whose coefficient c_j = η·a or η·b
+    # is not 0 (treemath.lincomb leaves zero terms out; which are zero depends on η_t, so it
+    # selects the kernel, as does ``last``).
+    def stage(xp, p, g, point, *ks, lr_t, used, last, **cs):
+        ks = ks + (-rule.effective_grad(reg, g, point),)
+        p = rule.decayed_param(reg, p, lr_t)
+        for j in used:   # added left to right, as treemath.lincomb adds them
+            p = p + cs[f"c{j}"] * ks[j]
+        return p if last else (ks[-1], p)
+
+    kernels: dict[tuple, Kernel] = {}
+
+    def stage_kernel(i: int, used: tuple[int, ...]) -> Kernel:
+        last = i == tab.stages - 1
+        if (i, used) not in kernels:
+            kernels[i, used] = Kernel(partial(stage, used=used, last=last), 1 if last else 2,
+                                      f"runge_kutta_{tab.name}")
+        return kernels[i, used]
+
     def update(grads: Any, state: RKState, params: Any, *,
                grad_fn: Callable[[Any], Any] | None = None) -> tuple[Any, RKState]:
         grads = _first_gradient(grads, params, grad_fn)
         if tab.stages > 1 and grad_fn is None:
             raise ValueError(f"grad_fn is required: {tab.name} evaluates the gradient at "
                              f"{tab.stages - 1} further stage point(s)")
-        _, t, h, g1, params = rule.begin_step(grads, state, params, lr_fn, reg)
-        ks = [_tree.map(lambda g: -g, g1)]
-        for i in range(1, tab.stages):
-            point = treemath.lincomb(params, [(h * A[i][j], ks[j]) for j in range(i)])
+        xp, t, h = rule.begin(grads, state, params, lr_fn)
+        ks: list[Any] = []
+        g, point = grads, params   # stage 1 is at θ_{t−1} itself (before decoupled decay)
+        for i in range(tab.stages):
+            row = A[i + 1] if i + 1 < tab.stages else b
+            coef = [h * row[j] for j in range(i + 1)]
+            used = tuple(j for j, c in enumerate(coef) if c != 0.0)
+            out = stage_kernel(i, used)(xp, (params, g, point, *ks), lr_t=h,
+                                        **{f"c{j}": coef[j] for j in used})
+            if i + 1 == tab.stages:
+                break
+            k, point = out
+            ks.append(k)
             g = grad_fn(point)
             base.check_update_args(g, state, point)
-            ks.append(_tree.map(lambda g, p: -rule.effective_grad(reg, g, p), g, point))
-        params = treemath.lincomb(params, [(h * b[i], ks[i]) for i in range(tab.stages)])
-        return params, RKState(t=t)
+        return out[0], RKState(t=t)
 
     return base.optimizer(init, update, {"grad_fn"} if tab.stages > 1 else frozenset())
 
@@ -183,8 +213,25 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
     a = [float(x) for x in m.a]
     bcoef = [float(x) for x in m.b]
 
-    def force(g: Any, p: Any) -> Any:
-        return _tree.map(lambda gi, pi: -rule.effective_grad(reg, gi, pi), g, p)
+    def force_leaf(xp, p, g):
+        return -rule.effective_grad(reg, g, p)
+
+    # per leaf, past = (θ_{k−1}, …, θ_{k−s+1}, F(θ_{k−1}), …, F(θ_{k−s+1})), newest first
+    def step(xp, p, g, *past):
+        f_now = force_leaf(xp, p, g)
+        thetas = [rule.decayed_param(reg, p, h)] + list(past[:s - 1])   # θ_k, θ_{k−1}, …
+        forces = [f_now] + list(past[s - 1:])
+        new = xp.zeros_like(p)
+        for c, y in [(a[j], thetas[j]) for j in range(s)] + [(h * bcoef[j], forces[j]) for j in range(s)]:
+            if c != 0.0:   # left out, and the rest added left to right, as treemath.lincomb does
+                new = new + c * y
+        return new, f_now
+
+    force_kernel = Kernel(force_leaf, 1, f"multistep_{m.name}_force")
+    step_kernel = Kernel(step, 2, f"multistep_{m.name}")
+
+    def force(xp: Any, g: Any, p: Any) -> Any:
+        return force_kernel(xp, (p, g))[0]
 
     def init(params: Any, *, past: list | None = None,
              grad_fn: Callable[[Any], Any] | None = None) -> MultistepState:
@@ -201,31 +248,26 @@ def linear_multistep(method: _ms.Multistep | MultistepName, lr: float = 0.01, *,
             _tree.assert_same_structure(("params", f"past[{i}]"), (params, p))
             base.check_leafwise_compatible("params", params, f"past[{i}]", p)
         return MultistepState(t=0, filled=s - 1, past_params=tuple(past),
-                              past_forces=tuple(force(grad_fn(p), p) for p in past))
+                              past_forces=tuple(force(_xp.namespace(p), grad_fn(p), p) for p in past))
 
     def update(grads: Any, state: MultistepState, params: Any, *,
                grad_fn: Callable[[Any], Any] | None = None) -> tuple[Any, MultistepState]:
         grads = _first_gradient(grads, params, grad_fn)
-        base.check_update_args(grads, state, params)
+        xp = base.check_update_args(grads, state, params)
         if len(state.past_params) != s - 1 or len(state.past_forces) != s - 1:
             raise ValueError(f"state holds {len(state.past_params)} past iterates, {m.name} needs {s - 1}")
-        f_now = force(grads, params)
+        if state.filled < s - 1:  # start-up: one bootstrap step
+            f_now = force(xp, grads, params)
+            new, _ = starter.update(grads, RKState(t=state.t), params, grad_fn=grad_fn)
+            filled = state.filled + 1
+        else:
+            new, f_now = step_kernel(xp, (params, grads, *reversed(state.past_params),
+                                          *reversed(state.past_forces)))
+            filled = state.filled
         # shift the history window: drop the oldest slot, append (θ_k, F(θ_k))
         past_p = (state.past_params + (params,))[1:]
         past_f = (state.past_forces + (f_now,))[1:]
-        if state.filled < s - 1:  # start-up: one bootstrap step
-            new, _ = starter.update(grads, RKState(t=state.t), params, grad_fn=grad_fn)
-            return new, MultistepState(t=state.t + 1, filled=state.filled + 1,
-                                       past_params=past_p, past_forces=past_f)
-        if reg.decay != "l2" and reg.weight_decay:
-            params_d = _tree.map(lambda p: rule.decayed_param(reg, p, h), params)
-        else:
-            params_d = params
-        thetas = [params_d] + list(reversed(state.past_params))   # θ_k, θ_{k−1}, …
-        forces = [f_now] + list(reversed(state.past_forces))
-        new = treemath.lincomb(base.zeros_like(params), [(a[j], thetas[j]) for j in range(s)]
-                       + [(h * bcoef[j], forces[j]) for j in range(s)])
-        return new, MultistepState(t=state.t + 1, filled=state.filled, past_params=past_p,
+        return new, MultistepState(t=state.t + 1, filled=filled, past_params=past_p,
                                    past_forces=past_f)
 
     # a multi-stage bootstrap evaluates the gradient at its stage points during start-up

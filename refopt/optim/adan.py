@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 DIFF_SCALES = ("beta2", "one_minus_beta2")
 DECAYS = ("proximal",) + rule.DECAY_KINDS
@@ -83,24 +83,29 @@ def adan(lr: Any = 1e-3, beta1: float = 0.98, beta2: float = 0.92, beta3: float 
         zeros = base.zeros_like(params)
         return AdanState(t=0, m=zeros, v=zeros, n=zeros, prev_grad=zeros)
 
+    # first: t = 1 (a Python bool, so that the fused path chooses between two kernels)
+    def leaf(xp, p, g, m, v, n, g_prev, *, lr_t, bc1, bc2, bc3, first):
+        diff = xp.zeros_like(g) if first else g - g_prev
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * diff
+        extrapolated = g + c * diff
+        n = beta3 * n + (1.0 - beta3) * (extrapolated * extrapolated)
+        step = rule.safe_divide(xp, m / bc1 + c * (v / bc2), xp.sqrt(n / bc3 + eps_root) + eps)
+        p = p - lr_t * step
+        if proximal and lam != 0.0:
+            p = p / (1.0 + lr_t * lam)
+        # g·1 = g bit for bit, in a new array: the caller may reuse its gradient buffer
+        return p, m, v, n, g * 1.0
+
+    kernels = {first: rule.leafwise(partial(leaf, first=first), reg, n_out=5, name="adan")
+               for first in (True, False)}
+
     def update(grads: Any, state: AdanState, params: Any) -> tuple[Any, AdanState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         bc1, bc2, bc3 = 1.0 - beta1 ** t, 1.0 - beta2 ** t, 1.0 - beta3 ** t
-
-        def leaf(p, g, m, v, n, g_prev):
-            diff = xp.zeros_like(g) if t == 1 else g - g_prev
-            m = beta1 * m + (1.0 - beta1) * g
-            v = beta2 * v + (1.0 - beta2) * diff
-            extrapolated = g + c * diff
-            n = beta3 * n + (1.0 - beta3) * (extrapolated * extrapolated)
-            step = rule.safe_divide(xp, m / bc1 + c * (v / bc2), xp.sqrt(n / bc3 + eps_root) + eps)
-            p = p - lr_t * step
-            if proximal and lam != 0.0:
-                p = p / (1.0 + lr_t * lam)
-            return p, m, v, n, xp.asarray(g, copy=True)
-
-        params, m, v, n, g_prev = _tree.map(leaf, params, grads, state.m, state.v, state.n,
-                                            state.prev_grad, n_out=5)
+        params, m, v, n, g_prev = kernels[t == 1](
+            xp, (params, grads, state.m, state.v, state.n, state.prev_grad),
+            lr_t=lr_t, bc1=bc1, bc2=bc2, bc3=bc3)
         return params, AdanState(t=t, m=m, v=v, n=n, prev_grad=g_prev)
 
     return base.optimizer(init, update)

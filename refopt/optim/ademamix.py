@@ -6,7 +6,6 @@ import math
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -81,24 +80,26 @@ def ademamix(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, beta3: An
         zeros = base.zeros_like(params)
         return AdEMAMixState(t=0, m1=zeros, m2=zeros, nu=zeros)
 
+    def leaf(xp, p, g, m1, m2, nu, *, lr_t, bc1, bc2, beta3_t, alpha_t):
+        m1 = beta1 * m1 + (1.0 - beta1) * g
+        m2 = beta3_t * m2 + (1.0 - beta3_t) * g
+        nu = beta2 * nu + (1.0 - beta2) * (g * g)
+        mix = m1 / bc1 + alpha_t * m2
+        return p - lr_t * rule.safe_divide(xp, mix, xp.sqrt(nu / bc2 + eps_root) + eps), m1, m2, nu
+
+    kernel = rule.leafwise(leaf, reg, n_out=4, name="ademamix")
+
     def update(grads: Any, state: AdEMAMixState, params: Any) -> tuple[Any, AdEMAMixState]:
         t = state.t + 1
         beta3_t, alpha_t = beta3_fn(t), alpha_fn(t)   # validated before anything changes
         if beta3_t >= 1.0:
             raise ValueError(f"schedule beta3 returned an invalid value at t={t}: "
                              f"beta3({t}) must be in [0.0, 1.0), got {beta3_t!r}")
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         bc1 = 1.0 - beta1 ** t
         bc2 = 1.0 - beta2 ** t
-
-        def leaf(p, g, m1, m2, nu):
-            m1 = beta1 * m1 + (1.0 - beta1) * g
-            m2 = beta3_t * m2 + (1.0 - beta3_t) * g
-            nu = beta2 * nu + (1.0 - beta2) * (g * g)
-            mix = m1 / bc1 + alpha_t * m2
-            return p - lr_t * rule.safe_divide(xp, mix, xp.sqrt(nu / bc2 + eps_root) + eps), m1, m2, nu
-
-        params, m1, m2, nu = _tree.map(leaf, params, grads, state.m1, state.m2, state.nu, n_out=4)
+        params, m1, m2, nu = kernel(xp, (params, grads, state.m1, state.m2, state.nu), lr_t=lr_t,
+                                    bc1=bc1, bc2=bc2, beta3_t=beta3_t, alpha_t=alpha_t)
         return params, AdEMAMixState(t=t, m1=m1, m2=m2, nu=nu)
 
     return base.optimizer(init, update)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -75,17 +75,22 @@ def asgd(lr: float = 0.01, lambd: float = 1e-4, alpha: float = 0.75, t0: int = 0
         base.check_init_params(params)
         return ASGDState(t=0, avg=base.zeros_like(params))
 
+    # restart: μ_t = 1 (a Python bool, so that the fused path chooses between two kernels)
+    def leaf(xp, p, g, avg, *, lr_t, shrink, mu, restart):
+        eta_t = lr_t
+        p = p * shrink - eta_t * g
+        # θ·1 = θ bit for bit, in a new array: the state must not share an array with the params
+        return p, (p * 1.0 if restart else avg + (p - avg) * mu)
+
+    kernels = {restart: rule.leafwise(partial(leaf, restart=restart), reg, n_out=2, name="asgd")
+               for restart in (True, False)}
+
     def update(grads: Any, state: ASGDState, params: Any) -> tuple[Any, ASGDState]:
-        xp, t, eta_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, eta_t = rule.begin(grads, state, params, lr_fn)
         shrink = 1.0 - lambd * eta_t
         mu = 1.0 / (t - t0) if t > t0 else 1.0
-
-        def leaf(p, g, avg):
-            p = p * shrink - eta_t * g
-            # a copy while θ̄ = θ: the state must not share an array with the returned params
-            return p, (xp.asarray(p, copy=True) if mu == 1.0 else avg + (p - avg) * mu)
-
-        params, avg = _tree.map(leaf, params, grads, state.avg, n_out=2)
+        params, avg = kernels[mu == 1.0](xp, (params, grads, state.avg), lr_t=eta_t, shrink=shrink,
+                                         mu=mu)
         return params, ASGDState(t=t, avg=avg)
 
     return base.optimizer(init, update)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple, get_args
 
-from refopt import base, rule
-from refopt import tree as _tree
+from refopt import _xp, base, rule
+from refopt.elementwise import Kernel
 
 Weights = Literal["exponential", "uniform"]
 
@@ -65,13 +65,17 @@ def average_params(inner: base.Optimizer, decay: float = 0.999, *, weights: Weig
     def init(params: Any) -> AveragedState:
         return AveragedState(t=0, inner=inner.init(params), average=base.zeros_like(params))
 
+    def leaf(xp, a, p, *, c):
+        return a + c * (p - a)
+
+    kernel = Kernel(leaf, 1, "average_params")
+
     def update(grads: Any, state: AveragedState, params: Any, **oracles: Any
                ) -> tuple[Any, AveragedState]:
         params, inner_state = inner.update(grads, state.inner, params, **oracles)
         t = state.t + 1
         c = weight(t)
-        average = _tree.map(lambda a, p: a + c * (p - a), state.average, params,
-                            names=("state.average", "params"))
+        (average,) = kernel(_xp.namespace(params), (state.average, params), c=c)
         return params, AveragedState(t=t, inner=inner_state, average=average)
 
     return base.optimizer(init, update, inner.extra_args)

@@ -7,6 +7,7 @@ from typing import Any
 
 from refopt import _xp, base, rule, treemath
 from refopt import tree as _tree
+from refopt.elementwise import Kernel
 
 
 @base.rule_factory("clip_by_value", None)
@@ -30,8 +31,14 @@ def clip_by_value(inner: base.Optimizer, max_delta: float) -> base.Optimizer:
     """
     c = base.check_real("max_delta", max_delta, low=0.0, low_open=True)
 
+    def leaf(xp, g):
+        return xp.clip(g, -c, c)
+
+    kernel = Kernel(leaf, 1, "clip_by_value")
+
     def transform(grads: Any, params: Any) -> Any:
-        return _tree.map(lambda g: _xp.namespace(g).clip(g, -c, c), grads)
+        (grads,) = kernel(_xp.namespace(grads), (grads,))
+        return grads
 
     return rule.gradient_transform(inner, transform)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -80,19 +79,21 @@ def ftrl(lr: float = 0.1, l1: float = 0.0, l2: float = 0.0, beta: float = 1.0, *
         base.check_init_params(params)
         return FTRLState(t=0, z=base.zeros_like(params), n=base.full_like(params, n0))
 
+    # lr_t (the constant α) enters only through decoupled weight decay
+    def leaf(xp, p, g, z, n, *, lr_t):
+        n_new = n + g * g
+        sigma = (n_new ** power - n ** power) / lr
+        z = z + ((g + shrink2 * p) - sigma * p)
+        quadratic = n_new ** power / lr + (l2 + beta / lr)
+        soft = xp.clip(z, min=-l1, max=l1) - z
+        safe = xp.where(quadratic > 0, quadratic, xp.ones_like(quadratic))
+        return xp.where(quadratic > 0, soft / safe, p), z, n_new
+
+    kernel = rule.leafwise(leaf, reg, n_out=3, name="ftrl")
+
     def update(grads: Any, state: FTRLState, params: Any) -> tuple[Any, FTRLState]:
-        xp, t, _, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-
-        def leaf(p, g, z, n):
-            n_new = n + g * g
-            sigma = (n_new ** power - n ** power) / lr
-            z = z + ((g + shrink2 * p) - sigma * p)
-            quadratic = n_new ** power / lr + (l2 + beta / lr)
-            soft = xp.clip(z, min=-l1, max=l1) - z
-            safe = xp.where(quadratic > 0, quadratic, xp.ones_like(quadratic))
-            return xp.where(quadratic > 0, soft / safe, p), z, n_new
-
-        params, z, n = _tree.map(leaf, params, grads, state.z, state.n, n_out=3)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        params, z, n = kernel(xp, (params, grads, state.z, state.n), lr_t=lr_t)
         return params, FTRLState(t=t, z=z, n=n)
 
     return base.optimizer(init, update)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -62,14 +61,15 @@ def lion(lr: Any = 1e-4, beta1: float = 0.9, beta2: float = 0.99, *, weight_deca
         base.check_init_params(params)
         return LionState(t=0, m=base.zeros_like(params))
 
+    def leaf(xp, p, g, m, *, lr_t):
+        c = beta1 * m + (1.0 - beta1) * g
+        return p - lr_t * xp.sign(c), beta2 * m + (1.0 - beta2) * g
+
+    kernel = rule.leafwise(leaf, reg, n_out=2, name="lion")
+
     def update(grads: Any, state: LionState, params: Any) -> tuple[Any, LionState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-
-        def leaf(p, g, m):
-            c = beta1 * m + (1.0 - beta1) * g
-            return p - lr_t * xp.sign(c), beta2 * m + (1.0 - beta2) * g
-
-        params, m = _tree.map(leaf, params, grads, state.m, n_out=2)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        params, m = kernel(xp, (params, grads, state.m), lr_t=lr_t)
         return params, LionState(t=t, m=m)
 
     return base.optimizer(init, update)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any, NamedTuple
 
-from refopt import base, rule
-from refopt import tree as _tree
+from refopt import _xp, base, rule
+from refopt.elementwise import Kernel
 
 
 @base.register_state
@@ -59,14 +59,18 @@ def lookahead(inner: base.Optimizer, sync_period: int = 5, slow_step_size: float
     def init(params: Any) -> LookaheadState:
         return LookaheadState(t=0, inner=inner.init(params), slow=params)
 
+    def leaf(xp, s, f):
+        return s + alpha * (f - s)
+
+    kernel = Kernel(leaf, 1, "lookahead")
+
     def update(grads: Any, state: LookaheadState, params: Any, **oracles: Any
                ) -> tuple[Any, LookaheadState]:
         fast, inner_state = inner.update(grads, state.inner, params, **oracles)
         t = state.t + 1
         if t % k:
             return fast, LookaheadState(t=t, inner=inner_state, slow=state.slow)
-        slow = _tree.map(lambda s, f: s + alpha * (f - s), state.slow, fast,
-                         names=("state.slow", "params"))
+        (slow,) = kernel(_xp.namespace(fast), (state.slow, fast))
         if reset_state:
             inner_state = inner.init(params)
         return slow, LookaheadState(t=t, inner=inner_state, slow=slow)

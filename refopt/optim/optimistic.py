@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 PREV_INITS = ("first_grad", "zero")
 
@@ -24,10 +24,13 @@ def check_optimism(lr: Any, alpha: float, beta: float, prev_init: str) -> tuple:
             base.check_real("beta", beta, low=0.0), base.check_choice("prev_init", prev_init, PREV_INITS))
 
 
-def optimistic_step(p: Any, d: Any, d_prev: Any, t: int, lr: float, alpha: float, beta: float,
+def optimistic_step(p: Any, d: Any, d_prev: Any, first: bool, lr: float, alpha: float, beta: float,
                     prev_init: str) -> Any:
-    """θ_t = θ_{t−1} − η((α+β) d_t − β d_{t−1}); d_0 = d_1 ("first_grad") or 0 ("zero")."""
-    if t == 1 and prev_init == "first_grad":
+    """θ_t = θ_{t−1} − η((α+β) d_t − β d_{t−1}); d_0 = d_1 ("first_grad") or 0 ("zero").
+
+    ``first`` is t = 1, a Python bool: the fused path chooses between two kernels with it.
+    """
+    if first and prev_init == "first_grad":
         d_prev = d
     return p - lr * ((alpha + beta) * d - beta * d_prev)
 
@@ -76,14 +79,16 @@ def optimistic_gd(lr: Any = 0.01, alpha: float = 1.0, beta: float = 1.0, *,
         base.check_init_params(params)
         return OptimisticState(t=0, prev=base.zeros_like(params))
 
+    def leaf(xp, p, g, g_prev, *, lr_t, first):
+        # g·1 = g bit for bit, in a new array: the caller may reuse its gradient buffer
+        return optimistic_step(p, g, g_prev, first, lr_t, alpha, beta, prev_init), g * 1.0
+
+    kernels = {first: rule.leafwise(partial(leaf, first=first), reg, n_out=2, name="optimistic_gd")
+               for first in (True, False)}
+
     def update(grads: Any, state: OptimisticState, params: Any) -> tuple[Any, OptimisticState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-
-        def leaf(p, g, g_prev):
-            # a copy: the caller may reuse its gradient buffer after this update
-            return optimistic_step(p, g, g_prev, t, lr_t, alpha, beta, prev_init), xp.asarray(g, copy=True)
-
-        params, prev = _tree.map(leaf, params, grads, state.prev, n_out=2)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        params, prev = kernels[t == 1](xp, (params, grads, state.prev), lr_t=lr_t)
         return params, OptimisticState(t=t, prev=prev)
 
     return base.optimizer(init, update)

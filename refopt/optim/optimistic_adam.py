@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 from refopt.optim.optimistic import check_optimism, optimistic_step
 
 
@@ -70,20 +70,25 @@ def optimistic_adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *,
         zeros = base.zeros_like(params)
         return OptimisticAdamState(t=0, m=zeros, v=zeros, prev=zeros)
 
+    # bc1 = 1 − β1^t, bc1_next = 1 − β1^(t+1), bc2 = 1 − β2^t: the step's bias corrections
+    def leaf(xp, p, g, m, v, r_prev, *, lr_t, bc1, bc1_next, bc2, first):
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * (g * g)
+        if nesterov:
+            m_hat = beta1 * (m / bc1_next) + (1.0 - beta1) * (g / bc1)
+        else:
+            m_hat = m / bc1
+        r = rule.safe_divide(xp, m_hat, xp.sqrt(v / bc2 + eps_root) + eps)
+        return optimistic_step(p, r, r_prev, first, lr_t, alpha, beta, prev_init), m, v, r
+
+    kernels = {first: rule.leafwise(partial(leaf, first=first), reg, n_out=4, name="optimistic_adam")
+               for first in (True, False)}
+
     def update(grads: Any, state: OptimisticAdamState, params: Any) -> tuple[Any, OptimisticAdamState]:
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-
-        def leaf(p, g, m, v, r_prev):
-            m = beta1 * m + (1.0 - beta1) * g
-            v = beta2 * v + (1.0 - beta2) * (g * g)
-            if nesterov:
-                m_hat = beta1 * (m / (1.0 - beta1 ** (t + 1))) + (1.0 - beta1) * (g / (1.0 - beta1 ** t))
-            else:
-                m_hat = m / (1.0 - beta1 ** t)
-            r = rule.safe_divide(xp, m_hat, xp.sqrt(v / (1.0 - beta2 ** t) + eps_root) + eps)
-            return optimistic_step(p, r, r_prev, t, lr_t, alpha, beta, prev_init), m, v, r
-
-        params, m, v, r = _tree.map(leaf, params, grads, state.m, state.v, state.prev, n_out=4)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        params, m, v, r = kernels[t == 1](
+            xp, (params, grads, state.m, state.v, state.prev), lr_t=lr_t,
+            bc1=1.0 - beta1 ** t, bc1_next=1.0 - beta1 ** (t + 1), bc2=1.0 - beta2 ** t)
         return params, OptimisticAdamState(t=t, m=m, v=v, prev=r)
 
     return base.optimizer(init, update)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 SIGN_CHANGES = ("backtrack", "skip")
 
@@ -92,25 +91,27 @@ def rprop(lr: float = 0.01, eta_minus: float = 0.5, eta_plus: float = 1.2, *,
         zeros = base.zeros_like(params)
         return RpropState(t=0, step=base.full_like(params, lr), prev_grad=zeros, prev_update=zeros)
 
+    def leaf(xp, p, g, step, g_prev, du_prev, *, lr_t):
+        agree = g_prev * g
+        grow = xp.clip(step * eta_plus, max=max_step)
+        shrink = xp.clip(step * eta_minus, min=min_step)
+        step = xp.where(agree > 0, grow, xp.where(agree < 0, shrink, step))
+        flipped = agree < 0
+        zero = xp.zeros_like(g)
+        proposal = xp.where(flipped, zero, -xp.sign(g) * step)
+        if delayed:
+            move = xp.where(flipped, zero, du_prev)
+            return p + move, step, xp.where(flipped, zero, g), proposal
+        move = xp.where(flipped, -du_prev, proposal) if sign_change == "backtrack" else proposal
+        return p + move, step, xp.where(flipped, zero, g), move
+
+    # lr_t (the constant Δ_0) enters only through decoupled weight decay
+    kernel = rule.leafwise(leaf, reg, n_out=4, name="rprop")
+
     def update(grads: Any, state: RpropState, params: Any) -> tuple[Any, RpropState]:
-        xp, t, _, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
-
-        def leaf(p, g, step, g_prev, du_prev):
-            agree = g_prev * g
-            grow = xp.clip(step * eta_plus, max=max_step)
-            shrink = xp.clip(step * eta_minus, min=min_step)
-            step = xp.where(agree > 0, grow, xp.where(agree < 0, shrink, step))
-            flipped = agree < 0
-            zero = xp.zeros_like(g)
-            proposal = xp.where(flipped, zero, -xp.sign(g) * step)
-            if delayed:
-                move = xp.where(flipped, zero, du_prev)
-                return p + move, step, xp.where(flipped, zero, g), proposal
-            move = xp.where(flipped, -du_prev, proposal) if sign_change == "backtrack" else proposal
-            return p + move, step, xp.where(flipped, zero, g), move
-
-        params, step, g_prev, du = _tree.map(leaf, params, grads, state.step, state.prev_grad,
-                                             state.prev_update, n_out=4)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
+        params, step, g_prev, du = kernel(xp, (params, grads, state.step, state.prev_grad,
+                                               state.prev_update), lr_t=lr_t)
         return params, RpropState(t=t, step=step, prev_grad=g_prev, prev_update=du)
 
     return base.optimizer(init, update)

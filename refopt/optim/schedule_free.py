@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from refopt import base, rule
-from refopt import tree as _tree
+from refopt import _xp, base, rule
+from refopt.elementwise import Kernel
 from refopt.optim.adam import adam
 from refopt.optim.sgd import sgd
 
@@ -69,21 +69,27 @@ def schedule_free(inner: base.Optimizer, lr: Any, *, b1: float = 0.9,
         return ScheduleFreeState(t=0, inner=inner.init(params), z=params, x=params,
                                  weight_sum=0.0, max_lr=0.0)
 
+    def leaf(xp, z, m, y, x, *, c):
+        z = z + (m - y)
+        # written as moves toward z, so that x = z (a fixed point, g = 0) is kept exactly
+        x = x + c * (z - x)
+        return z + beta * (x - z), z, x
+
+    kernel = Kernel(leaf, 3, "schedule_free")
+
     def update(grads: Any, state: ScheduleFreeState, params: Any, **oracles: Any
                ) -> tuple[Any, ScheduleFreeState]:
         if grads is not None:   # z and x are checked against params too (grad_fn: by inner)
-            base.check_update_args(grads, state, params)
+            xp = base.check_update_args(grads, state, params)
+        else:
+            xp = _xp.namespace(params)
         t = state.t + 1
         max_lr = max(state.max_lr, lr_fn(t))
         weight = max_lr ** power
         weight_sum = state.weight_sum + weight
         c = weight / weight_sum if weight_sum > 0 else 0.0
         moved, inner_state = inner.update(grads, state.inner, params, **oracles)
-        z = _tree.map(lambda z, m, y: z + (m - y), state.z, moved, params,
-                      names=("state.z", "inner step", "params"))
-        # written as moves toward z, so that x = z (a fixed point, g = 0) is kept exactly
-        x = _tree.map(lambda x, z: x + c * (z - x), state.x, z)
-        y = _tree.map(lambda x, z: z + beta * (x - z), x, z)
+        y, z, x = kernel(xp, (state.z, moved, params, state.x), c=c)
         return y, ScheduleFreeState(t=t, inner=inner_state, z=z, x=x, weight_sum=weight_sum,
                                     max_lr=max_lr)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from refopt import base, rule
-from refopt import tree as _tree
 
 
 @base.register_state
@@ -66,17 +65,23 @@ def signum(lr: Any = 1e-3, momentum: float = 0.9, *, weight_decay: float = 0.0,
             return SignSGDState(t=0)
         return SignumState(t=0, m=base.zeros_like(params))
 
+    def sign_leaf(xp, p, g, *, lr_t):
+        return p - lr_t * xp.sign(g)
+
+    def leaf(xp, p, g, m, *, lr_t):
+        m = beta * m + (1.0 - beta) * g
+        return p - lr_t * xp.sign(m), m
+
+    sign_kernel = rule.leafwise(sign_leaf, reg, n_out=1, name="sign_sgd")
+    kernel = rule.leafwise(leaf, reg, n_out=2, name="signum")
+
     def update(grads: Any, state: Any, params: Any) -> tuple[Any, Any]:
         base.check_state_type("signum", state, SignSGDState if beta == 0.0 else SignumState)
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         if beta == 0.0:
-            return _tree.map(lambda p, g: p - lr_t * xp.sign(g), params, grads), SignSGDState(t=t)
-
-        def leaf(p, g, m):
-            m = beta * m + (1.0 - beta) * g
-            return p - lr_t * xp.sign(m), m
-
-        params, m = _tree.map(leaf, params, grads, state.m, n_out=2)
+            (params,) = sign_kernel(xp, (params, grads), lr_t=lr_t)
+            return params, SignSGDState(t=t)
+        params, m = kernel(xp, (params, grads, state.m), lr_t=lr_t)
         return params, SignumState(t=t, m=m)
 
     return base.optimizer(init, update)

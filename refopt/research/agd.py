@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, NamedTuple
 
 from refopt import _xp, base, rule
@@ -79,31 +80,37 @@ def agd(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, delta: floa
             return AGDAMSGradState(t=0, m=zeros, b=zeros, b_max=zeros)
         return AGDState(t=0, m=zeros, b=zeros)
 
+    # first: t = 1 (a Python bool, so that the fused path chooses between two kernels)
+    def leaf(xp, p, g, m_old, b, b_max=None, *, lr_t, bc1, bc1_old, floor, step, first):
+        m = beta1 * m_old + (1.0 - beta1) * g
+        s = m / bc1 - m_old / bc1_old if not first else m / bc1
+        b = beta2 * b + (1.0 - beta2) * (s * s)
+        if amsgrad:
+            b_max = xp.maximum(b_max, b)
+        root = xp.sqrt(b_max if amsgrad else b)
+        # ones·δ_t: the array δ_t in root's dtype, as full_like(root, δ_t) (not traceable)
+        denom = xp.where(root > floor, root, xp.ones_like(root) * floor)
+        zero = denom == 0
+        ratio = xp.where(zero, xp.zeros_like(m), m / xp.where(zero, xp.ones_like(denom), denom))
+        if clip is not None:
+            ratio = xp.clip(ratio, -clip, clip)
+        return (p - step * ratio, m, b) + ((b_max,) if amsgrad else ())
+
+    n_out = 4 if amsgrad else 3
+    kernels = {first: rule.leafwise(partial(leaf, first=first), reg, n_out=n_out, name="agd")
+               for first in (True, False)}
+
     def update(grads: Any, state: AGDState | AGDAMSGradState, params: Any
                ) -> tuple[Any, AGDState | AGDAMSGradState]:
         base.check_state_type("agd", state, AGDAMSGradState if amsgrad else AGDState)
-        xp, t, lr_t, grads, params = rule.begin_step(grads, state, params, lr_fn, reg)
+        xp, t, lr_t = rule.begin(grads, state, params, lr_fn)
         bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
         bc1_old = 1.0 - beta1 ** (t - 1)  # 0 at t = 1, where the old term is absent
         floor = delta * bc2 ** 0.5
         step = lr_t * bc2 ** 0.5 / bc1
-
-        def leaf(p, g, m_old, b, b_max=None):
-            m = beta1 * m_old + (1.0 - beta1) * g
-            s = m / bc1 - m_old / bc1_old if t > 1 else m / bc1
-            b = beta2 * b + (1.0 - beta2) * (s * s)
-            if amsgrad:
-                b_max = xp.maximum(b_max, b)
-            root = xp.sqrt(b_max if amsgrad else b)
-            denom = xp.where(root > floor, root, xp.full_like(root, floor))
-            zero = denom == 0
-            ratio = xp.where(zero, xp.zeros_like(m), m / xp.where(zero, xp.ones_like(denom), denom))
-            if clip is not None:
-                ratio = xp.clip(ratio, -clip, clip)
-            return (p - step * ratio, m, b) + ((b_max,) if amsgrad else ())
-
         fields = (state.m, state.b) + ((state.b_max,) if amsgrad else ())
-        params, *buffers = _tree.map(leaf, params, grads, *fields, n_out=1 + len(fields))
+        params, *buffers = kernels[t == 1](xp, (params, grads, *fields), lr_t=lr_t, bc1=bc1,
+                                           bc1_old=bc1_old, floor=floor, step=step)
         return params, (AGDAMSGradState if amsgrad else AGDState)(t, *buffers)
 
     return base.optimizer(init, update)
