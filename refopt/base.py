@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple, Protocol
 
 from refopt import _xp
+from refopt import execution_mode as _execution
 from refopt import tree as _tree
 
 Schedule = Callable[[int], float]
@@ -194,6 +195,8 @@ def rule_factory(name: str, state: type | tuple[type, ...] | None) -> Callable:
                     check_state_type(name, state_, state)
                 if epsilons:
                     check_epsilons_representable(name, epsilons, params)
+                if _execution.get_donation():
+                    return _donating_update(inner, grads, state_, params, kw)
                 return inner(grads, state_, params, **kw)
 
             update.__refopt_rule__ = tag  # type: ignore[attr-defined]
@@ -204,6 +207,27 @@ def rule_factory(name: str, state: type | tuple[type, ...] | None) -> Callable:
         return build
 
     return deco
+
+
+def _donating_update(inner: Callable, grads: Any, state: Any, params: Any, kw: dict) -> Any:
+    """A rule update under buffer donation. Only the outermost update's kernels donate (a
+    wrapper may still read the params it passed to its inner rule), and only if no array of
+    params or state shares memory with another: a wrapper's state may hold the very arrays it
+    passes on as params (Lookahead's slow weights, schedule-free's z = x = θ₀), which a kernel
+    that sees only its own inputs could not tell."""
+    outermost = _execution.update_depth() == 0
+    safe = not outermost or not _shares_memory([*_tree.leaves(params), *_tree.leaves(state)])
+    with _execution.update_scope(donate=safe):
+        return inner(grads, state, params, **kw)
+
+
+def _shares_memory(leaves: list) -> bool:
+    """Whether two NumPy arrays among ``leaves`` overlap in memory (byte bounds, sorted)."""
+    import numpy as np
+    byte_bounds = getattr(np.lib, "array_utils", np).byte_bounds  # NumPy 2 moved it
+    bounds = sorted(byte_bounds(a) for a in leaves
+                    if isinstance(a, np.ndarray) and a.size)
+    return any(start < prev_end for (_, prev_end), (start, _) in zip(bounds, bounds[1:]))
 
 
 def check_state_type(name: str, state: Any, expected: type | tuple[type, ...]) -> None:

@@ -43,7 +43,7 @@ from typing import Any
 
 from refopt import _trace
 from refopt import tree as _tree
-from refopt.execution_mode import get_donation, get_execution
+from refopt.execution_mode import donation_allowed, get_execution
 
 _FUSABLE = ("numpy", "cupy")
 
@@ -117,14 +117,26 @@ class Kernel:
                        for leaves in columns[1:] for leaf, ref in zip(leaves, columns[0]))):
             return self.readable(xp, arrays, scalars)
         FUSED_LEAVES[self.name] += len(columns[0])
-        donate = self.donate if backend == "numpy" and get_donation() else None
+        donate = self.donate if backend == "numpy" and donation_allowed() else None
         # leaves grouped by dtypes: one program run (scalars replayed once) per group
         groups: dict[tuple, list[int]] = {}
         rows = list(zip(*columns))
         for i, leaves in enumerate(rows):
             groups.setdefault(tuple(a.dtype for a in leaves), []).append(i)
         results: list[Any] = [None] * len(rows)
+        if backend == "numpy":
+            # NumPy turns 0-d array arithmetic into NumPy-scalar arithmetic, whose float32 power
+            # (and other transcendental functions) is not the ufunc's: a 0-d leaf's readable
+            # result is the reference, so it is computed that way
+            for dtypes, idx in list(groups.items()):
+                scalar_rows = [i for i in idx if rows[i][0].shape == ()]
+                for i in scalar_rows:
+                    out = self.leaf(xp, *rows[i], **scalars)
+                    results[i] = tuple(_tree._keep_array(o) for o in (out if self.n_out > 1 else (out,)))
+                groups[dtypes] = [i for i in idx if rows[i][0].shape != ()]
         for dtypes, idx in groups.items():
+            if not idx:
+                continue
             prog = self.program(backend, dtypes, scalars)
             for i, res in zip(idx, prog.run([rows[i] for i in idx], scalars, donate)):
                 results[i] = res

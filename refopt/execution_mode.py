@@ -51,6 +51,10 @@ def _check(mode: object, name: str = "mode") -> str:
 _DEFAULT: str = _check(os.environ.get("REFOPT_EXECUTION", "fused"), "REFOPT_EXECUTION")
 _MODE: contextvars.ContextVar[str] = contextvars.ContextVar("refopt_execution", default=_DEFAULT)
 _DONATE: contextvars.ContextVar[bool] = contextvars.ContextVar("refopt_donate", default=False)
+# how many rule updates are running inside each other (a wrapper's update calls its inner
+# rule's): only the outermost one may donate, since a wrapper may still read the params it
+# passed to its inner rule (schedule-free reads y after the inner step)
+_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("refopt_update_depth", default=0)
 
 
 def get_execution() -> Execution:
@@ -67,6 +71,28 @@ def get_donation() -> bool:
     """Whether fused updates may write into the params and state they were given."""
     return _DONATE.get()
 
+
+def update_depth() -> int:
+    """How many refopt rule updates are running inside each other here (0 outside any)."""
+    return _DEPTH.get()
+
+
+def donation_allowed() -> bool:
+    """Donation is on and the kernel belongs to the outermost rule update (see base)."""
+    return _DONATE.get() and _DEPTH.get() == 1
+
+
+@contextlib.contextmanager
+def update_scope(donate: bool) -> Iterator[None]:
+    """One rule update (entered by every refopt rule's update under donation); ``donate=False``
+    switches donation off for it and everything it calls."""
+    token = _DEPTH.set(_DEPTH.get() + 1)
+    token_d = _DONATE.set(_DONATE.get() and donate)
+    try:
+        yield
+    finally:
+        _DONATE.reset(token_d)
+        _DEPTH.reset(token)
 
 @contextlib.contextmanager
 def execution(mode: Execution, *, donate: bool = False) -> Iterator[None]:

@@ -107,7 +107,7 @@ def leafwise(leaf: Any, reg: Regularisation, n_out: int, name: str) -> Any:
     return Kernel(regularised, n_out, name, donate=(0, *range(2, n_out + 1)))
 
 
-def safe_divide(xp: Any, num: Any, den: Any, *, positive: bool = False) -> Any:
+def safe_divide(xp: Any, num: Any, den: Any, *, floor: float = 0.0) -> Any:
     """Per leaf: num / den, and 0 — no step — where den is exactly 0.
 
     The one 0/0 policy of every adaptive rule (the convention of the regret theorems, which
@@ -116,14 +116,30 @@ def safe_divide(xp: Any, num: Any, den: Any, *, positive: bool = False) -> Any:
     it does not move. Computed without a NaN or a floating-point warning; where den ≠ 0 the
     result is num / den bit for bit. torch.optim and optax with ε = 0 give NaN there instead.
 
-    ``positive=True`` is the caller's statement that den cannot be 0 — e.g. den = √v + ε with
-    ε > 0 — so the plain quotient is the same result, bit for bit, in four fewer array
-    operations (the guard costs two comparisons' worth of ``where`` per element).
+    ``floor=ε`` is the caller's statement that den = (a non-negative quantity) + ε, or the root
+    of one (√v + ε, √(v + ε)). If ε is still > 0 once rounded to den's dtype, den ≥ that ε > 0
+    (rounding is monotone), so the plain quotient is the same result bit for bit, in four fewer
+    array operations; an ε that rounds to 0 (1e-46 in float32) keeps the guard.
     """
-    if positive:
+    if floor > 0.0 and _positive_in(den.dtype, floor):
         return num / den
     zero = den == 0
     return xp.where(zero, xp.zeros_like(den), num / xp.where(zero, xp.ones_like(den), den))
+
+
+_POSITIVE: dict[tuple[str, float], bool] = {}
+
+
+def _positive_in(dtype: Any, value: float) -> bool:
+    """Whether ``value`` is still > 0 when rounded to ``dtype`` (False if the dtype is unknown)."""
+    key = (str(dtype), value)
+    if key not in _POSITIVE:
+        import numpy as np
+        try:
+            _POSITIVE[key] = bool(np.asarray(value, dtype=np.dtype(key[0].rsplit(".", 1)[-1])) > 0)
+        except TypeError:  # a dtype NumPy does not know (e.g. bfloat16 without ml_dtypes)
+            _POSITIVE[key] = False
+    return _POSITIVE[key]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,6 +61,20 @@ def test_fused_equals_readable_bit_for_bit_on_numpy(spec, cfg, dtype):
         assert used, f"{spec.name} is element-wise but did not run a fused kernel"
 
 
+@pytest.mark.parametrize(("spec", "cfg"), CASES)
+def test_donated_updates_equal_readable_ones(spec, cfg):
+    """Buffer donation changes where results are written, never what they are — also for
+    wrappers whose state holds the arrays they pass on as params (Lookahead, schedule-free)."""
+    opt = spec.build(**cfg)
+    params, grad_fn = _problem(np, np.float64)
+    with refopt.execution("readable"):
+        want = run(opt, spec, grad_fn, params, 6)
+    mine = refopt.tree.map(np.copy, params)
+    with refopt.execution("fused", donate=True):
+        got = run(opt, spec, grad_fn, mine, 6)
+    assert_trees_equal(got, want)
+
+
 @pytest.mark.skipif(not _cupy_available(), reason="CuPy with a GPU is not available")
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(("spec", "cfg"), CASES)

@@ -63,7 +63,7 @@ def adadelta(lr: Any = 1.0, rho: float = 0.9, *, eps: float = 1e-6, weight_decay
 
     def leaf(xp, p, g, eg2, ed2, *, lr_t):
         eg2 = rho * eg2 + (1.0 - rho) * (g * g)
-        delta = -rule.safe_divide(xp, xp.sqrt(ed2 + eps), xp.sqrt(eg2 + eps), positive=eps > 0) * g
+        delta = -rule.safe_divide(xp, xp.sqrt(ed2 + eps), xp.sqrt(eg2 + eps), floor=eps) * g
         ed2 = rho * ed2 + (1.0 - rho) * (delta * delta)
         return p + lr_t * delta, eg2, ed2
 

@@ -64,7 +64,7 @@ def adagrad(lr: Any = 0.01, *, eps: float = 1e-8, eps_inside: bool = True,
     def leaf(xp, p, g, s, *, lr_t, step):
         s = s + g * g
         denom = xp.sqrt(s + eps) if eps_inside else xp.sqrt(s) + eps
-        return p - step * rule.safe_divide(xp, g, denom, positive=eps > 0), s
+        return p - step * rule.safe_divide(xp, g, denom, floor=eps), s
 
     kernel = rule.leafwise(leaf, reg, n_out=2, name="adagrad")
 

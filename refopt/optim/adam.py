@@ -87,12 +87,12 @@ def adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: float
         v = beta2 * v + (1.0 - beta2) * (g * g)
         if eps_hat:
             step = lr_t * bc2 ** 0.5 / bc1
-            return p - step * rule.safe_divide(xp, m, xp.sqrt(v) + eps, positive=eps > 0), m, v
+            return p - step * rule.safe_divide(xp, m, xp.sqrt(v) + eps, floor=eps), m, v
         m_hat = m / bc1
         v_hat = v / bc2
         if eps_root:  # v̂ ≥ +0, so adding ε_root = 0 would change no bit: skip the pass
             v_hat = v_hat + eps_root
-        return p - lr_t * rule.safe_divide(xp, m_hat, xp.sqrt(v_hat) + eps, positive=eps > 0), m, v
+        return p - lr_t * rule.safe_divide(xp, m_hat, xp.sqrt(v_hat) + eps, floor=eps), m, v
 
     kernel = rule.leafwise(leaf, reg, n_out=3, name="adam")
 

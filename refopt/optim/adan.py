@@ -90,7 +90,8 @@ def adan(lr: Any = 1e-3, beta1: float = 0.98, beta2: float = 0.92, beta3: float 
         v = beta2 * v + (1.0 - beta2) * diff
         extrapolated = g + c * diff
         n = beta3 * n + (1.0 - beta3) * (extrapolated * extrapolated)
-        step = rule.safe_divide(xp, m / bc1 + c * (v / bc2), xp.sqrt(n / bc3 + eps_root) + eps)
+        step = rule.safe_divide(xp, m / bc1 + c * (v / bc2), xp.sqrt(n / bc3 + eps_root) + eps,
+                                floor=eps)
         p = p - lr_t * step
         if proximal and lam != 0.0:
             p = p / (1.0 + lr_t * lam)

@@ -85,7 +85,7 @@ def ademamix(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, beta3: An
         m2 = beta3_t * m2 + (1.0 - beta3_t) * g
         nu = beta2 * nu + (1.0 - beta2) * (g * g)
         mix = m1 / bc1 + alpha_t * m2
-        return p - lr_t * rule.safe_divide(xp, mix, xp.sqrt(nu / bc2 + eps_root) + eps), m1, m2, nu
+        return p - lr_t * rule.safe_divide(xp, mix, xp.sqrt(nu / bc2 + eps_root) + eps, floor=eps), m1, m2, nu
 
     kernel = rule.leafwise(leaf, reg, n_out=4, name="ademamix")
 

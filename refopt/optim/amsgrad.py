@@ -75,13 +75,13 @@ def amsgrad(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: fl
         v = beta2 * v + (1.0 - beta2) * (g * g)
         if not bias_correction:
             v_max = xp.maximum(v_max, v)
-            return p - lr_t * rule.safe_divide(xp, m, xp.sqrt(v_max) + eps, positive=eps > 0), m, v, v_max
+            return p - lr_t * rule.safe_divide(xp, m, xp.sqrt(v_max) + eps, floor=eps), m, v, v_max
         if max_over == "v":
             v_max = xp.maximum(v_max, v)
             denom = xp.sqrt(v_max) / bc2 ** 0.5 + eps
-            return p - (lr_t / bc1) * rule.safe_divide(xp, m, denom, positive=eps > 0), m, v, v_max
+            return p - (lr_t / bc1) * rule.safe_divide(xp, m, denom, floor=eps), m, v, v_max
         v_max = xp.maximum(v_max, v / bc2)
-        return p - lr_t * rule.safe_divide(xp, m / bc1, xp.sqrt(v_max) + eps, positive=eps > 0), m, v, v_max
+        return p - lr_t * rule.safe_divide(xp, m / bc1, xp.sqrt(v_max) + eps, floor=eps), m, v, v_max
 
     kernel = rule.leafwise(leaf, reg, n_out=4, name="amsgrad")
 

@@ -85,7 +85,7 @@ def nadam(lr: Any = 2e-3, beta1: float = 0.9, beta2: float = 0.999, *, eps: floa
         m = beta1 * m + (1.0 - beta1) * g
         v = beta2 * v + (1.0 - beta2) * (g * g)
         denom = xp.sqrt(v / bc2) + eps
-        return p - lr_t * rule.safe_divide(xp, coef_g * g + coef_m * m, denom, positive=eps > 0), m, v
+        return p - lr_t * rule.safe_divide(xp, coef_g * g + coef_m * m, denom, floor=eps), m, v
 
     kernel = rule.leafwise(leaf, reg, n_out=3, name="nadam")
 

@@ -78,7 +78,7 @@ def optimistic_adam(lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999, *,
             m_hat = beta1 * (m / bc1_next) + (1.0 - beta1) * (g / bc1)
         else:
             m_hat = m / bc1
-        r = rule.safe_divide(xp, m_hat, xp.sqrt(v / bc2 + eps_root) + eps)
+        r = rule.safe_divide(xp, m_hat, xp.sqrt(v / bc2 + eps_root) + eps, floor=eps)
         return optimistic_step(p, r, r_prev, first, lr_t, alpha, beta, prev_init), m, v, r
 
     kernels = {first: rule.leafwise(partial(leaf, first=first), reg, n_out=4, name="optimistic_adam")

@@ -103,9 +103,9 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
         zeros = base.zeros_like(params)
         return State(0, *(zeros for _ in buffers))
 
-    # the denominator is > 0 when ε > 0 and the variance estimate is a (non-negative) mean of
-    # squares; the centred estimate v − m² may round below 0, so it keeps the 0/0 guard
-    positive = eps > 0 and not centered
+    # the denominator is ≥ ε when the variance estimate is a (non-negative) mean of squares;
+    # the centred estimate v − m² may round below 0, so it keeps the 0/0 guard
+    floor = 0.0 if centered else eps
 
     def leaf(xp, p, g, eg2, *rest, lr_t, correction):
         rest = iter(rest)  # the buffers this configuration keeps, in State's field order
@@ -119,12 +119,12 @@ def rmsprop(lr: Any = 1e-3, rho: float = 0.9, *, eps: float = 1e-8, eps_inside: 
             var = var - mean * mean
         denom = xp.sqrt(var + eps) if eps_inside else xp.sqrt(var) + eps
         if mu == 0.0:
-            p = p - lr_t * rule.safe_divide(xp, g, denom, positive=positive)
+            p = p - lr_t * rule.safe_divide(xp, g, denom, floor=floor)
         elif lr_in_buffer:
-            b = mu * b + lr_t * rule.safe_divide(xp, g, denom, positive=positive)
+            b = mu * b + lr_t * rule.safe_divide(xp, g, denom, floor=floor)
             p = p - b
         else:
-            b = mu * b + rule.safe_divide(xp, g, denom, positive=positive)
+            b = mu * b + rule.safe_divide(xp, g, denom, floor=floor)
             p = p - lr_t * b
         return (p, eg2) + ((eg,) if centered else ()) + ((b,) if mu > 0 else ())
 
