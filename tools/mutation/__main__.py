@@ -1,0 +1,116 @@
+"""``python -m tools.mutation {list,check,run,report}``: see ``docs/mutation.md``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.mutation import report as _report
+from tools.mutation import runner
+from tools.mutation.catalog import MUTANT_DIR, check, load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _select(args) -> list:
+    mutants = load(args.area or None, Path(args.mutants))
+    if getattr(args, "id", None):
+        unknown = sorted(set(args.id) - {m.id for m in mutants})
+        if unknown:
+            sys.exit(f"unknown mutant id(s): {unknown}")
+        mutants = [m for m in mutants if m.id in args.id]
+    if getattr(args, "smoke", False):
+        mutants = [m for m in mutants if m.smoke]
+    return mutants
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.mutation", description=__doc__)
+    p.add_argument("--mutants", default=str(MUTANT_DIR), help="folder of <area>.toml lists")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("list", "check", "run", "report"):
+        s = sub.add_parser(name)
+        s.add_argument("--area", action="append", help="an area (the .toml file's stem); repeatable")
+        s.add_argument("--root", default=str(ROOT), help="the repository tree to mutate and test")
+        if name in ("list", "run"):
+            s.add_argument("--id", action="append", help="one mutant id; repeatable")
+            s.add_argument("--smoke", action="store_true", help="only mutants marked smoke = true")
+        if name == "run":
+            s.add_argument("--jobs", type=int, default=1, help="parallel copies of the tree")
+            s.add_argument("--timeout", type=float, default=0.0,
+                           help="seconds per mutant; 0: 3 x its tests' baseline time + 30 s")
+            s.add_argument("--no-baseline", action="store_true",
+                           help="skip running each test selection on the unmutated tree first")
+            s.add_argument("--include-equivalent", action="store_true")
+            s.add_argument("--json", help="write the results here (read by `report`)")
+        if name == "report":
+            s.add_argument("--by", choices=("area", "file"), default="area")
+            s.add_argument("json", nargs="*", help=f"result files (default: {_report.RESULT_DIR}/*.json)")
+    args = p.parse_args(argv)
+    root = Path(args.root).resolve()
+
+    if args.cmd == "list":
+        for m in _select(args):
+            flag = " [equivalent]" if m.equivalent else (" [smoke]" if m.smoke else "")
+            print(f"{m.area:12} {m.id:48} {m.file}{flag}")
+        return 0
+
+    if args.cmd == "check":
+        mutants = load(args.area or None, Path(args.mutants))
+        problems = check(mutants, root)
+        print("\n".join(problems) if problems else f"{len(mutants)} mutants apply cleanly to {root}")
+        return 1 if problems else 0
+
+    if args.cmd == "report":
+        paths = [Path(j) for j in args.json] or sorted(_report.RESULT_DIR.glob("*.json"))
+        mutants = load(args.area or None, Path(args.mutants))
+        results, dates = _report.read_results(paths)
+        print(f"Mutation score ({', '.join(dates) or 'no runs'}):\n")
+        print(_report.table(mutants, results, args.by))
+        surv = _report.survivors(mutants, results)
+        print("\nSurvivors:\n" + ("\n".join(surv) if surv else "none"))
+        print("\nEquivalent mutants:\n" + ("\n".join(_report.equivalents(mutants)) or "none"))
+        return 0
+
+    mutants = [m for m in _select(args) if args.include_equivalent or not m.equivalent]
+    problems = check(mutants, root)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    timeouts = {m.tests: args.timeout for m in mutants}
+    if not args.no_baseline:
+        base = runner.baseline(root, mutants, timeout=900.0, jobs=args.jobs, log=log)
+        bad = {k: v for k, v in base.items() if v["status"] != "passed"}
+        if bad:
+            for tests, res in bad.items():
+                print(f"baseline {res['status']} for {list(tests)}:\n{res['tail']}", file=sys.stderr)
+            return 2
+        if not args.timeout:
+            timeouts = {k: 3 * v["seconds"] + 30 for k, v in base.items()}
+    results = runner.run_all(root, mutants, lambda m: timeouts[m.tests] or 600.0, args.jobs, log)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                            capture_output=True, text=True).stdout.strip()
+    payload = {"date": _dt.date.today().isoformat(), "commit": commit, "root": str(root),
+               "results": results}
+    if args.json:
+        Path(args.json).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    print("summary: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for r in results:
+        if r["status"] in ("survived", "untested"):
+            print(f"  {r['status'].upper()}: {r['id']} ({r['file']}): {r['why']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
