@@ -19,9 +19,10 @@ REQUIRED = ("id", "file", "find", "replace", "tests", "why")
 class Mutant:
     """One planted mistake: ``find`` (occurring exactly once in ``file``) becomes ``replace``.
 
-    ``tests`` are pytest arguments, one string each, split like a shell line: a file
-    (``tests/test_exact.py``), a node (``tests/test_exact.py::test_x``) or an option
-    (``-k "adam and not lazy"``) that applies to the whole run. ``equivalent`` is non-empty
+    ``tests`` are strings: a test file (``tests/test_exact.py``) or node
+    (``tests/test_exact.py::test_x``), each run by pytest on its own in the order listed until
+    one fails; or an option (``-k adam and not lazy``: the rest of the string is the
+    expression) passed to every one of those runs. ``equivalent`` is non-empty
     only for a mutant with no observable change, and says why; such a mutant is not run.
     """
 
@@ -37,21 +38,29 @@ class Mutant:
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
-    def pytest_args(self) -> list[str]:
-        return [arg for entry in self.tests for arg in shlex.split(entry)]
+    def options(self) -> list[str]:
+        """The pytest options among ``tests`` (``-k EXPR``, ``-m EXPR``, ...), for every run."""
+        return [arg for entry in self.tests if entry.startswith("-") for arg in _split(entry)]
 
     @property
     def test_paths(self) -> list[str]:
-        """The file paths among the pytest arguments (node ids without their ``::`` part)."""
-        args, paths, skip = self.pytest_args, [], False
-        for arg in args:
-            if skip:
-                skip = False
-            elif arg.startswith("-"):
-                skip = arg in ("-k", "-m")
-            else:
-                paths.append(arg.split("::")[0])
-        return paths
+        """The test files/nodes among ``tests``, in order: one pytest run each."""
+        return [arg for entry in self.tests if not entry.startswith("-") for arg in _split(entry)]
+
+    def runs(self) -> list[tuple[str, ...]]:
+        """The pytest argument lists, one per test path, in the order listed."""
+        return [(path, *self.options) for path in self.test_paths]
+
+
+def _split(entry: str) -> list[str]:
+    """``"-k adam or nadam"`` is one option and its whole expression; other entries are split
+    like a shell line."""
+    if entry[:3] in ("-k ", "-m "):
+        expr = entry[3:].strip()
+        if len(expr) > 1 and expr[0] == expr[-1] and expr[0] in "'\"":
+            expr = expr[1:-1]
+        return [entry[:2], expr]
+    return shlex.split(entry)
 
 
 def load(areas: list[str] | None = None, mutant_dir: Path = MUTANT_DIR) -> list[Mutant]:
@@ -114,6 +123,6 @@ def check(mutants: list[Mutant], root: Path) -> list[str]:
         if not m.equivalent and not paths:
             problems.append(f"{where}: no test file named")
         for p in paths:
-            if not (root / p).exists():
+            if not (root / p.split("::")[0]).exists():
                 problems.append(f"{where}: no test path {p}")
     return problems

@@ -1,4 +1,4 @@
-"""Running mutants: one copy of the tree per job, one mutant at a time, pytest on its mapped tests."""
+"""Running mutants: one copy of the tree per job; per mutant, its test files in order."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 from tools.mutation.catalog import Mutant
 
-# A mutant is killed when its tests fail (exit 1), time out, or end in an error (exit 2-4: a
-# collection/import error or an internal error the mutant caused). Exit 5 (no test ran) means
-# the mapping selects nothing: the mutant is reported "untested" and counts as surviving.
+# A mutant is killed when one of its test runs fails (pytest exit 1), times out, or ends in an
+# error (exit 2-4: a collection/import error or an internal error the mutant caused). Exit 5 (no
+# test selected) means the mapping selects nothing. A mutant whose every run passes survives.
 KILLED = ("killed", "timeout", "error")
 
 
@@ -33,11 +33,6 @@ def copy_tree(root: Path, dest: Path) -> None:
         shutil.copy2(root / rel, target)
 
 
-def pytest_command(m: Mutant) -> list[str]:
-    return [sys.executable, "-m", "pytest", "-x", "-q", "--no-header", "-p", "no:cacheprovider",
-            *m.pytest_args]
-
-
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     # No bytecode: a mutant of equal size written within the same second could otherwise be
@@ -49,79 +44,85 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_tests(workdir: Path, m: Mutant, timeout: float) -> tuple[str, float, str]:
-    """(status, seconds, last output lines) of m's tests run in ``workdir`` as it is now."""
+def pytest_once(workdir: Path, args: tuple[str, ...], timeout: float) -> tuple[str, float, str]:
+    """(outcome, seconds, last output lines) of one pytest run in ``workdir`` as it is now;
+    outcome is passed, failed, timeout, error or no-tests."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "--no-header", "-p", "no:cacheprovider", *args]
     start = time.perf_counter()
     try:
-        proc = subprocess.run(pytest_command(m), cwd=workdir, env=_env(), capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=workdir, env=_env(), capture_output=True, text=True,
+                              timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout", time.perf_counter() - start, f"no result within {timeout:.0f} s"
     seconds = time.perf_counter() - start
     tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
-    status = {0: "survived", 1: "killed", 5: "untested"}.get(proc.returncode, "error")
-    return status, seconds, tail
+    outcome = {0: "passed", 1: "failed", 5: "no-tests"}.get(proc.returncode, "error")
+    return outcome, seconds, tail
 
 
 def run_one(workdir: Path, root: Path, m: Mutant, timeout: float) -> dict:
+    """Plant m in ``workdir``, run its test files in order until one kills it, restore."""
     src = workdir / m.file
     original = (root / m.file).read_text(encoding="utf-8")
     if original.count(m.find) != 1:
-        return _result(m, "inapplicable", 0.0, f"find occurs {original.count(m.find)} times")
+        return _result(m, "inapplicable", 0.0, f"find occurs {original.count(m.find)} times", None)
     src.write_text(original.replace(m.find, m.replace), encoding="utf-8")
+    total, status, tail, by, selected = 0.0, "survived", "", None, False
     try:
-        status, seconds, tail = run_tests(workdir, m, timeout)
+        for args in m.runs():
+            outcome, seconds, tail = pytest_once(workdir, args, timeout)
+            total += seconds
+            selected = selected or outcome != "no-tests"
+            if outcome in ("failed", "timeout", "error"):
+                status, by = ("killed" if outcome == "failed" else outcome), list(args)
+                break
     finally:
         src.write_text(original, encoding="utf-8")
-    return _result(m, status, seconds, tail)
+    if status == "survived" and not selected:
+        status = "untested"   # no run selected a test: the mapping is wrong
+    return _result(m, status, total, tail, by)
 
 
-def _result(m: Mutant, status: str, seconds: float, tail: str) -> dict:
-    return {"id": m.id, "area": m.area, "file": m.file, "status": status,
+def _result(m: Mutant, status: str, seconds: float, tail: str, by) -> dict:
+    return {"id": m.id, "area": m.area, "file": m.file, "status": status, "killed_by": by,
             "seconds": round(seconds, 1), "tests": list(m.tests), "why": m.why, "tail": tail}
 
 
-def baseline(root: Path, mutants: list[Mutant], timeout: float, jobs: int, log) -> dict[tuple, dict]:
-    """Each distinct test selection run on the unmutated tree: it must pass, or every mutant
-    mapped to it would count as killed for nothing."""
-    groups: dict[tuple, Mutant] = {}
-    for m in mutants:
-        groups.setdefault(m.tests, m)
-    results = _pool(root, list(groups.values()), jobs,
-                    lambda wd, m: _baseline_one(wd, m, timeout),
-                    log, "baseline")
-    return dict(zip(groups, results))
-
-
-def _baseline_one(workdir: Path, m: Mutant, timeout: float) -> dict:
-    status, seconds, tail = run_tests(workdir, m, timeout)
-    return {"status": "passed" if status == "survived" else status, "seconds": seconds, "tail": tail}
-
-
-def run_all(root: Path, mutants: list[Mutant], timeout_of, jobs: int, log) -> list[dict]:
-    """Results of every mutant; ``timeout_of(m)`` is m's time limit in seconds."""
-    return _pool(root, mutants, jobs, lambda wd, m: run_one(wd, root, m, timeout_of(m)), log, "mutant")
-
-
-def _pool(root: Path, items: list[Mutant], jobs: int, fn, log, what: str) -> list[dict]:
+def pool(root: Path, items: list, jobs: int, fn, log, label) -> list:
+    """``fn(workdir, item)`` for every item, ``jobs`` copies of ``root`` working in parallel."""
     jobs = max(1, min(jobs, len(items)))
+    results: list = [None] * len(items)
     with tempfile.TemporaryDirectory(prefix="refopt-mut-") as tmp:
         workdirs = []
         for j in range(jobs):
-            wd = Path(tmp) / f"job{j}"
-            copy_tree(root, wd)
-            workdirs.append(wd)
-        results: list[dict | None] = [None] * len(items)
+            workdirs.append(Path(tmp) / f"job{j}")
+            copy_tree(root, workdirs[-1])
         done = [0]
 
         def worker(j: int) -> None:
             for i in range(j, len(items), jobs):
-                res = fn(workdirs[j], items[i])
-                results[i] = res
+                results[i] = fn(workdirs[j], items[i])
                 done[0] += 1
-                log(f"[{done[0]}/{len(items)}] {what} {items[i].id}: {res['status']} "
-                    f"({res['seconds']:.0f} s)")
+                log(f"[{done[0]}/{len(items)}] {label(items[i], results[i])}")
 
         with ThreadPoolExecutor(jobs) as ex:
             list(ex.map(worker, range(jobs)))
+    return results
+
+
+def run_all(root: Path, mutants: list[Mutant], timeout: float, jobs: int, log) -> list[dict]:
+    return pool(root, mutants, jobs, lambda wd, m: run_one(wd, root, m, timeout), log,
+                lambda m, r: f"{m.id}: {r['status']} ({r['seconds']:.0f} s)")
+
+
+def verify_kills(root: Path, results: list[dict], timeout: float, jobs: int, log) -> list[dict]:
+    """Run every test selection that killed a mutant on the unmutated tree. A selection that
+    fails there too proves nothing: its mutants become ``baseline-failed`` (not counted)."""
+    selections = sorted({tuple(r["killed_by"]) for r in results if r["killed_by"]})
+    outcomes = pool(root, selections, jobs, lambda wd, args: pytest_once(wd, args, timeout), log,
+                    lambda args, o: f"baseline {' '.join(args)}: {o[0]} ({o[1]:.0f} s)")
+    bad = {args: o for args, o in zip(selections, outcomes) if o[0] != "passed"}
+    for r in results:
+        if r["killed_by"] and tuple(r["killed_by"]) in bad:
+            r["status"], r["tail"] = "baseline-failed", bad[tuple(r["killed_by"])][2]
     return results
