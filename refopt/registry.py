@@ -124,6 +124,24 @@ def _betas_invalid(*names: str) -> tuple[Invalid, ...]:
 _EPS_NEG = (Invalid({"eps": -1e-8}, ValueError, "eps must be in"),)
 
 
+def _harmonic(lr0: float) -> Callable[[int], float]:
+    """η_t = lr0/t: a schedule that changes every step, so a step taken with η_{t±1} shows."""
+    def harmonic_lr(t: int) -> float:
+        return lr0 / t
+    return harmonic_lr
+
+
+def _growing_momentum(t: int) -> float:
+    """γ_t = t/(t+3): a momentum schedule for look-ahead NAG (γ_{t±1} ≠ γ_t at every step)."""
+    return t / (t + 3)
+
+
+# Issue 18: switch combinations. Each rule with a reference in tests/test_exact_combinations.py
+# has every switch off-default in a configuration that also has weight decay, maximize=True and
+# a schedule; that test compares every configuration of these rules value by value.
+_WD_MAX = {"weight_decay": 0.05, "maximize": True}
+
+
 def _noisy_sgd(lr: float = 0.05, **kwargs: Any) -> base.Optimizer:
     """Registry entry for the gradient-noise wrapper: SGD with annealed noise."""
     return add_gradient_noise(sgd(lr=lr), **kwargs)
@@ -133,21 +151,26 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec(
         "sgd", sgd, "classic", "Ruder 2016 §2", "rule-sgd",
         configs=({"lr": 0.1}, {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"},
-                 {"lr": 0.05, "maximize": True}),
+                 {"lr": 0.05, "maximize": True}, {"lr": _harmonic(0.1), **_WD_MAX}),
         invalid=_shared_invalid()),
     Spec(
         "momentum", momentum, "classic", "Polyak 1964; Ruder 2016 §4.1", "rule-momentum",
         configs=({"lr": 0.05, "momentum": 0.9},
                  {"lr": 0.05, "momentum": 0.8, "lr_in_buffer": False, "dampening": 0.3,
                   "buffer_init": "first_grad"},
-                 {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "decay": "fixed"}),
+                 {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "decay": "fixed"},
+                 {"lr": _harmonic(0.1), "momentum": 0.9, "dampening": 0.25,
+                  "buffer_init": "first_grad", **_WD_MAX},
+                 {"lr": _harmonic(0.1), "momentum": 0.9, "lr_in_buffer": False, "dampening": 0.25,
+                  "decay": "decoupled", **_WD_MAX}),
         invalid=_shared_invalid() + _betas_invalid("momentum", "dampening") + (
             Invalid({"buffer_init": "ones"}, ValueError, "buffer_init must be one of"),
             Invalid({"lr_in_buffer": "no"}, TypeError, "lr_in_buffer must be True or False"))),
     Spec(
         "nag", nag, "classic", "Nesterov 1983; Ruder 2016 §4.2", "rule-nag",
         configs=({"lr": 0.05, "momentum": 0.9},
-                 {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.01}),
+                 {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.01},
+                 {"lr": _harmonic(0.1), "momentum": _growing_momentum, **_WD_MAX}),
         invalid=_shared_invalid() + (
             Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),
             Invalid({"momentum": 1.0}, ValueError, r"momentum must be in \(0.0, 1.0\)")),
@@ -155,27 +178,36 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec(
         "nag_reparameterised", nag_reparameterised, "classic",
         "Sutskever et al. 2013; Ruder 2016 §4.2", "rule-nag",
-        configs=({"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "maximize": True}),
+        configs=({"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "maximize": True},
+                 {"lr": _harmonic(0.1), "momentum": 0.9, "decay": "decoupled", **_WD_MAX}),
         invalid=_shared_invalid() + (
             Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),
             Invalid({"momentum": lambda t: 0.9}, TypeError, "momentum must be a constant"))),
     Spec(
         "adagrad", adagrad, "classic", "Duchi et al. 2011; Ruder 2016 §4.3", "rule-adagrad",
         configs=({"lr": 0.1}, {"lr": 0.1, "eps_inside": False, "eps": 1e-10, "lr_decay": 0.01},
-                 {"lr": 0.1, "initial_accumulator": 0.1, "weight_decay": 0.01}),
+                 {"lr": 0.1, "initial_accumulator": 0.1, "weight_decay": 0.01},
+                 {"lr": _harmonic(0.1), "eps_inside": False, "eps": 1e-10, "initial_accumulator": 0.125,
+                  "lr_decay": 0.5, **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + (
             Invalid({"initial_accumulator": -0.1}, ValueError, "initial_accumulator must be in"),
             Invalid({"lr_decay": -0.1}, ValueError, "lr_decay must be in")),
         scale_invariant={"lr": 0.1, "eps": 0.0}),
     Spec(
         "adadelta", adadelta, "classic", "Zeiler 2012; Ruder 2016 §4.4", "rule-adadelta",
-        configs=({}, {"lr": 0.5, "rho": 0.95}, {"weight_decay": 0.01, "decay": "decoupled"}),
+        configs=({}, {"lr": 0.5, "rho": 0.95}, {"weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": _harmonic(1.0), "decay": "fixed", **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("rho")),
     Spec(
         "rmsprop", rmsprop, "classic", "Hinton lecture 6e; Ruder 2016 §4.5", "rule-rmsprop",
         configs=({"lr": 0.01}, {"lr": 0.01, "rho": 0.99, "eps_inside": False, "centered": True,
                                 "momentum": 0.9},
-                 {"lr": 0.01, "momentum": 0.5, "lr_in_buffer": True, "bias_correction": True}),
+                 {"lr": 0.01, "momentum": 0.5, "lr_in_buffer": True, "bias_correction": True},
+                 # ε = 1e-2: centred + bias-corrected, the variance at t = 1 is 0 up to rounding
+                 {"lr": _harmonic(0.01), "eps": 1e-2, "centered": True, "bias_correction": True,
+                  "momentum": 0.5, "lr_in_buffer": True, **_WD_MAX},
+                 {"lr": _harmonic(0.01), "eps_inside": False, "momentum": 0.5, "decay": "decoupled",
+                  **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("rho", "momentum") + (
             Invalid({"centered": "yes"}, TypeError, "centered must be True or False"),),
         scale_invariant={"lr": 0.01, "eps": 0.0}),
@@ -183,14 +215,18 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
         "adam", adam, "classic", "Kingma & Ba 2015; Ruder 2016 §4.6", "rule-adam",
         configs=({"lr": 0.01}, {"lr": 0.01, "eps_hat": True, "eps": 1e-7},
                  {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"},
-                 {"lr": 0.01, "eps_root": 1e-8}),
+                 {"lr": 0.01, "eps_root": 1e-8},
+                 {"lr": _harmonic(0.01), "eps_hat": True, "eps": 1e-3, "decay": "decoupled", **_WD_MAX},
+                 {"lr": _harmonic(0.01), "eps_root": 1e-3, **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"eps_hat": True, "eps_root": 1e-8}, ValueError, "eps_root must be 0"),),
         scale_invariant={"lr": 0.01, "eps": 0.0}),
     Spec(
         "adamax", adamax, "classic", "Kingma & Ba 2015 §7.1; Ruder 2016 §4.7", "rule-adamax",
         configs=({"lr": 0.01}, {"lr": 0.01, "eps": 1e-8},
-                 {"lr": 0.01, "eps": 1e-7, "eps_placement": "denominator"}),
+                 {"lr": 0.01, "eps": 1e-7, "eps_placement": "denominator"},
+                 {"lr": _harmonic(0.01), "eps": 1e-3, "eps_placement": "denominator", "decay": "fixed",
+                  **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"eps_placement": "inside"}, ValueError, "eps_placement must be one of"),),
         scale_invariant={"lr": 0.01}),
@@ -204,7 +240,10 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec(
         "amsgrad", amsgrad, "classic", "Reddi, Kale, Kumar 2018", "rule-amsgrad",
         configs=({"lr": 0.01}, {"lr": 0.01, "bias_correction": True},
-                 {"lr": 0.01, "bias_correction": True, "max_over": "v_hat"}),
+                 {"lr": 0.01, "bias_correction": True, "max_over": "v_hat"},
+                 {"lr": _harmonic(0.01), "bias_correction": True, "max_over": "v_hat", "decay": "decoupled",
+                  **_WD_MAX},
+                 {"lr": _harmonic(0.01), "bias_correction": True, **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"max_over": "m"}, ValueError, r"max_over must be one of \['v', 'v_hat'\]"),
             Invalid({"bias_correction": 1}, TypeError, "bias_correction must be True or False"),
