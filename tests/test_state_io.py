@@ -70,3 +70,14 @@ def test_like_with_another_number_of_leaves_is_refused(tmp_path, extra):
     like = (np.zeros(2), np.ones(3), np.ones(1)) if extra > 0 else (np.zeros(2),)
     with pytest.raises(ValueError, match=f"the checkpoint has 2 leaves but like= has {2 + extra}"):
         refopt.load_state(tmp_path / "s.ckpt", like=like)
+
+
+def test_a_wrapped_rule_records_its_inner_rule_configuration(tmp_path):
+    opt = refopt.lookahead(refopt.adam(lr=0.01), sync_period=2)
+    params = np.array([1.0, -2.0])
+    _, state = opt.update(params, opt.init(params), params)
+    refopt.save_state(tmp_path / "s.ckpt", state, rule=opt)
+    assert refopt.checkpoint_info(tmp_path / "s.ckpt")["config"]["inner"]["config"]["lr"] == repr(0.01)
+    with pytest.raises(ValueError, match=r"differ in \['inner'\]"):
+        refopt.load_state(tmp_path / "s.ckpt",
+                          rule=refopt.lookahead(refopt.adam(lr=0.02), sync_period=2))
