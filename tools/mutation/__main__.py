@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("--json", help="write the results here (read by `report`)")
         if name == "report":
             s.add_argument("--by", choices=("area", "file"), default="area")
+            s.add_argument("--write", action="store_true",
+                           help="also rewrite the score block of README.md and docs/mutation.md")
             s.add_argument("json", nargs="*", help=f"result files (default: {_report.RESULT_DIR}/*.json)")
     args = p.parse_args(argv)
     root = Path(args.root).resolve()
@@ -74,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         surv = _report.survivors(mutants, results)
         print("\nSurvivors:\n" + ("\n".join(surv) if surv else "none"))
         print("\nEquivalent mutants:\n" + ("\n".join(_report.equivalents(mutants)) or "none"))
+        if args.write:
+            section = _report.score_section(mutants, results, dates)
+            for doc in (root / "README.md", root / "docs" / "mutation.md"):
+                print(f"{doc}: {'updated' if _report.write_section(doc, section) else 'no markers'}")
         return 0
 
     mutants = [m for m in _select(args) if args.include_equivalent or not m.equivalent]
