@@ -61,7 +61,7 @@ def test_treemath_combinations_are_their_definitions():
 
 
 # --- refopt.tree: the documented behaviours a small pytree can get subtly wrong
-def test_unflatten_refuses_leaves_left_over():
+def test_tree_unflatten_refuses_leaves_left_over():
     from refopt import tree
     td = tree.structure({"a": 1, "b": [2, 3]})
     assert tree.unflatten(td, [10, 20, 30]) == {"a": 10, "b": [20, 30]}
@@ -69,7 +69,7 @@ def test_unflatten_refuses_leaves_left_over():
         tree.unflatten(td, [10, 20, 30, 40])
 
 
-def test_container_kinds_survive_a_round_trip_and_print_distinctly():
+def test_tree_container_kinds_survive_a_round_trip_and_print_distinctly():
     from refopt import tree
     t = {"l": [1, 2], "t": (3,), "n": 4}
     leaves, td = tree.flatten(t)
@@ -78,13 +78,13 @@ def test_container_kinds_survive_a_round_trip_and_print_distinctly():
     assert str(td) == "{'l': [*, *], 'n': *, 't': (*,)}"   # a 1-tuple prints with its comma
 
 
-def test_map_with_three_outputs_returns_each_output_tree():
+def test_tree_map_with_three_outputs_returns_each_output_tree():
     from refopt import tree
     a, b, c = tree.map(lambda x: (x, 2 * x, 3 * x), {"p": 1.0, "q": [2.0]}, n_out=3)
     assert (a, b, c) == ({"p": 1.0, "q": [2.0]}, {"p": 2.0, "q": [4.0]}, {"p": 3.0, "q": [6.0]})
 
 
-def test_map_keeps_zero_dimensional_leaves_arrays():
+def test_tree_map_keeps_zero_dimensional_leaves_arrays():
     from refopt import tree
     out = tree.map(lambda x: x * 2.0, {"s": np.array(1.5)})   # NumPy returns a np.float64 here
     assert type(out["s"]) is np.ndarray and out["s"].shape == () and float(out["s"]) == 3.0
