@@ -233,7 +233,8 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec(
         "nadam", nadam, "classic", "Dozat 2016; Ruder 2016 §4.8", "rule-nadam",
         configs=({"lr": 0.01}, {"lr": 0.01, "momentum_decay": 0.004},
-                 {"lr": 0.01, "momentum_decay": math.inf}),
+                 {"lr": 0.01, "momentum_decay": math.inf},
+                 {"lr": _harmonic(0.01), "momentum_decay": 0.004, "decay": "decoupled", **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"momentum_decay": 0.0}, ValueError, "momentum_decay must be in"),),
         scale_invariant={"lr": 0.01, "eps": 0.0}),
@@ -267,14 +268,16 @@ SPECS.update({s.name: s for s in [
     Spec(
         "radam", radam, "classic", "Liu et al. 2020", "rule-radam",
         configs=({"lr": 0.01}, {"lr": 0.01, "threshold": 5.0, "eps_hat": True},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": _harmonic(0.01), "eps_hat": True, "decay": "decoupled", **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"threshold": 3.0}, ValueError, r"threshold must be in \[4.0, inf\]"),
             Invalid({"eps_hat": 1}, TypeError, "eps_hat must be True or False"))),
     Spec(
         "adabelief", adabelief, "classic", "Zhuang et al. 2020", "rule-adabelief",
         configs=({"lr": 0.01}, {"lr": 0.01, "eps": 1e-8, "eps_root": 0.0},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"eps_root": -1e-16}, ValueError, "eps_root must be in"),),
         scale_invariant={"lr": 0.01, "eps": 0.0, "eps_root": 0.0}),
@@ -282,7 +285,8 @@ SPECS.update({s.name: s for s in [
         "yogi", yogi, "classic", "Zaheer et al. 2018", "rule-yogi",
         # (m_0 = 1e-6, optax's start, is in the oracles only: it moves θ even when g ≡ 0)
         configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.0, "initial_accumulator": 1.0},
-                 {"lr": 0.01, "eps": 1e-8, "initial_accumulator": 0.0, "weight_decay": 0.01}),
+                 {"lr": 0.01, "eps": 1e-8, "initial_accumulator": 0.0, "weight_decay": 0.01},
+                 {"lr": _harmonic(0.01), "initial_momentum": 0.125, "decay": "fixed", **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"initial_accumulator": -1.0}, ValueError, "initial_accumulator must be in"),
             Invalid({"initial_momentum": float("nan")}, ValueError, "initial_momentum must be in")),
@@ -290,13 +294,15 @@ SPECS.update({s.name: s for s in [
     Spec(
         "lion", lion, "classic", "Chen et al. 2023", "rule-lion",
         configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "weight_decay": 0.1},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2", "maximize": True}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2", "maximize": True},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=_shared_invalid() + _betas_invalid("beta1", "beta2"),
         scale_invariant={"lr": 0.01}),
     Spec(
         "signum", signum, "classic", "Bernstein et al. 2018", "rule-signum",
         configs=({"lr": 0.01}, {"lr": 0.01, "momentum": 0.0},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=_shared_invalid() + _betas_invalid("momentum"),
         scale_invariant={"lr": 0.01}),
     Spec(
@@ -501,7 +507,8 @@ SPECS.update({s.name: s for s in [
         configs=({"lr": 0.01}, {"lr": 0.01, "beta3": 0.99, "alpha": 2.0, "eps_root": 1e-8},
                  {"lr": 0.01, "alpha": lambda t: min(t / 10, 1.0) * 5.0,
                   "beta3": lambda t: 0.9 + 0.09 * min(t / 10, 1.0), "weight_decay": 0.1},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2"}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2"},
+                 {"lr": _harmonic(0.01), "beta3": 0.99, "alpha": 2.0, **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2", "beta3") + (
             Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
             Invalid({"alpha": "big"}, TypeError, "alpha must be a real number"),
@@ -511,7 +518,8 @@ SPECS.update({s.name: s for s in [
         "optimistic_gd", optimistic_gd, "classic", "Daskalakis et al. 2018; Mokhtari et al. 2020",
         "rule-optimistic",
         configs=({"lr": 0.05}, {"lr": 0.05, "alpha": 0.5, "beta": 2.0, "prev_init": "zero"},
-                 {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"}),
+                 {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"},
+                 {"lr": _harmonic(0.05), "alpha": 0.5, "beta": 0.25, "prev_init": "zero", **_WD_MAX}),
         invalid=_shared_invalid() + (
             Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
             Invalid({"beta": float("nan")}, ValueError, "beta must be in"),
@@ -545,7 +553,8 @@ SPECS.update({s.name: s for s in [
         configs=({"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1},
                  {"lr": 0.01, "diff_scale": "one_minus_beta2", "eps_root": 1e-8,
                   "weight_decay": 0.1, "decay": "decoupled"},
-                 {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "beta3": 0.999}),
+                 {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "beta3": 0.999},
+                 {"lr": _harmonic(0.01), "diff_scale": "one_minus_beta2", **_WD_MAX}),
         invalid=tuple(i for i in _shared_invalid() if "decay" not in i.kwargs) + _EPS_NEG
         + _betas_invalid("beta1", "beta2", "beta3") + (
             Invalid({"decay": "l1"}, ValueError,
