@@ -394,3 +394,83 @@ def twin_report() -> list[str]:
     twins |= {_tag_shape(SPECS[r.rule].build(**r.refopt_kwargs)) for r in rows()}
     return [f"{name}-{describe(cfg)}" for name, spec in SPECS.items() if name not in REFERENCES
             for cfg in spec.configs if _tag_shape(spec.build(**cfg)) not in twins]
+
+
+# Registry configurations that have no value-comparing twin yet (issue 18, item 2). Some are
+# value-checked by dedicated tests instead (Big Batch replayed by hand in tests/test_research.py,
+# Muon's and SM3's matrix cases in tests/test_layerwise.py, the randomised R-SGD masks); the
+# others are open work. The test below fails for any configuration missing from this list, so a
+# new configuration comes with its twin.
+KNOWN_GAPS = frozenset([
+    'gradient_noise-{eta=0.01, seed=3}',
+    'gradient_noise-{lr=0.02, eta=0.3, gamma=0.55, seed=0}',
+    'sparse_adam-{lr=0.01}',
+    'sparse_adam-{lr=0.01, maximize=True}',
+    'lamb-{lr=0.01, direction_decay=0.01, weight_decay=0.01, eps_root=1e-08}',
+    "lars-{lr=0.1, trust_coefficient=0.02, weight_decay=0.001, ratio_denominator='sum_of_norms'}",
+    'lars-{lr=0.1, trust_coefficient=0.02, nesterov=True, weight_decay=0.001, weight_decay_mask=matrix_leaves, trust_ratio_mask=matrix_leaves}',
+    "lars-{lr=0.1, momentum=0.0, trust_coefficient=0.05, eps=1e-08, weight_decay=0.01, decay='decoupled', maximize=True}",
+    "adafactor-{lr=0.01, eps1=2.220446049250313e-16, eps1_mode='clamp_estimate', weight_decay=0.01, decay='decoupled'}",
+    "adafactor-{lr=0.01, relative_step=False, factored='two_largest', min_dim_size_to_factor=2, clip_threshold=None, decay_exponent=0.5}",
+    'adafactor-{lr=0.05, parameter_scale=False, maximize=True}',
+    'muon-{lr=0.02}',
+    "muon-{lr=0.02, buffer='average', norm_eps='floor', weight_decay=0.1}",
+    "muon-{lr=0.02, nesterov=False, shape_scale='max_dim', ns_steps=3, fallback=(init, update, frozenset()), maximize=True}",
+    'sm3-{lr=0.1, momentum=0.0, eps=0.0}',
+    "sm3-{lr=0.1, weight_decay=0.01, decay='decoupled', maximize=True}",
+    'fromage-{lr=0.1, min_norm=0.0}',
+    "fromage-{lr=0.01, weight_decay=0.01, decay='decoupled', maximize=True}",
+    'rsgd-{lr=0.05, gamma=0.999, seed=1}',
+    "rsgd-{lr=0.05, gamma=0.99, p0=0.5, mode='previous', granularity='array'}",
+    "rsgd-{lr=0.05, gamma=0.9, granularity='global', seed=7}",
+    "rsgd-{lr=0.05, gamma=0.5, p_max=0.8, time_unit='epoch', steps_per_epoch=5}",
+    'agd-{lr=0.01, delta=0.001, amsgrad=True, clip=5.0}',
+    "agd-{lr=0.01, weight_decay=0.01, decay='fixed'}",
+    'bigbatch-{lr=0.05, batch_size=2}',
+    'bigbatch-{lr=0.05, theta=0.5, batch_size=2, growth=0.5}',
+    "bigbatch-{lr=0.05, theta=0.3, batch_size=3, variance='norms', finite_population=True}",
+    "euler-{lr=0.05, weight_decay=0.01, decay='decoupled'}",
+    "heun-{lr=0.05, weight_decay=0.01, decay='decoupled'}",
+    "midpoint-{lr=0.05, weight_decay=0.01, decay='decoupled'}",
+    "ralston-{lr=0.05, weight_decay=0.01, decay='decoupled'}",
+    "rk4-{lr=0.05, weight_decay=0.01, decay='decoupled'}",
+    "ab2-{lr=0.05, bootstrap='heun'}",
+    'ab2-{lr=0.05, maximize=True}',
+    "four_instant-{lr=0.05, bootstrap='heun'}",
+    'four_instant-{lr=0.05, maximize=True}',
+    "leapfrog-{lr=0.05, bootstrap='heun'}",
+    'leapfrog-{lr=0.05, maximize=True}',
+    'rprop-{lr=0.1, weight_decay=0.05}',
+    "optimistic_adam-{lr=0.01, prev_init='zero', eps_root=1e-08, weight_decay=0.01}",
+    'asgd-{lr=0.05}',
+    "asgd-{lr=0.05, lambd=0.0, weight_decay=0.01, decay='decoupled'}",
+    "novograd-{lr=0.01, eps_root=1e-08, weight_decay=0.01, decay='decoupled'}",
+    'ftrl-{lr=0.5}',
+    'ftrl-{lr=0.5, l1=0.05, l2=0.1, beta=0.5, initial_accumulator=0.1}',
+    'ftrl-{lr=0.5, lr_power=-0.3, shrinkage=0.05, beta=0.0, initial_accumulator=0.1}',
+    'polyak_sgd-{max_lr=1.0}',
+    "polyak_sgd-{lr=0.5, max_lr=2.0, c=0.5, gap='positive'}",
+    'polyak_sgd-{max_lr=1.0, f_min=-1.0, eps=1e-08, weight_decay=0.01}',
+    'clip_by_global_norm-{max_norm=1.0}',
+    'masked_weight_decay-{weight_decay=0.1}',
+    "masked_weight_decay-{weight_decay=0.1, decay='l2'}",
+    'average_params-{decay=0.99, debias=False}',
+    "average_params-{weights='uniform'}",
+    'lookahead-{sync_period=5, slow_step_size=0.5}',
+    'lookahead-{sync_period=2, slow_step_size=0.8, reset_state=True}',
+    'schedule_free_sgd-{lr=0.05, b1=1.0, weight_lr_power=0.0}',
+    'schedule_free-{lr=0.01}',
+    'schedule_free-{lr=0.01, b1=0.0}',
+    'sam-{rho=0.05}',
+    'sam-{rho=0.1, ascent_steps=2, eps=1e-12}',
+    "lbfgs-{lr=0.2, history_size=3, first_step_norm='l2', min_curvature=None, tolerance_grad=0.0, tolerance_change=0.0}",
+    'lbfgs-{lr=0.5, history_size=1, scale_init=False}',
+    'prodigy-{lr=0.5, beta3=0.9, d_coef=0.5, safeguard_warmup=True}',
+    'prodigy-{weight_decay=0.01, eps=1e-06}',
+])
+
+
+def test_every_registry_configuration_has_a_value_twin():
+    new = sorted(set(twin_report()) - KNOWN_GAPS)
+    assert not new, f"registry configurations without an exact-reference or oracle twin: {new}"
+    assert {g.split("-{")[0] for g in KNOWN_GAPS} <= set(SPECS)
