@@ -172,6 +172,8 @@ def test_bad_arguments_are_rejected():
         compare(_refopt(rule), rule, dtype="float16")
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
         compare(_refopt(rule), rule, steps=0)
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):   # booleans are not integers
+        compare(_refopt(rule), rule, steps=True)
     with pytest.raises(ValueError, match="probes must be Probe objects or names"):
         compare(_refopt(rule), rule, probes=["nope"])
     with pytest.raises(ValueError, match="rule must be one of"):

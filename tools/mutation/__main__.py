@@ -7,6 +7,7 @@ import datetime as _dt
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from tools.mutation import report as _report
@@ -91,15 +92,25 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, flush=True)
 
-    results = runner.run_all(root, mutants, args.timeout, args.jobs, log)
-    if not args.no_baseline:
-        results = runner.verify_kills(root, results, args.timeout, args.jobs, log)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
                             capture_output=True, text=True).stdout.strip()
-    payload = {"date": _dt.date.today().isoformat(), "commit": commit, "root": str(root),
-               "results": results}
-    if args.json:
-        Path(args.json).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+
+    lock = threading.Lock()
+
+    def save(results: list) -> None:   # after every mutant: an interrupted run keeps its results
+        with lock:
+            _save(results)
+
+    def _save(results: list) -> None:
+        if args.json:
+            payload = {"date": _dt.date.today().isoformat(), "commit": commit, "root": str(root),
+                       "results": [r for r in results if r is not None]}
+            Path(args.json).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+
+    results = runner.run_all(root, mutants, args.timeout, args.jobs, log, on_result=save)
+    if not args.no_baseline:
+        results = runner.verify_kills(root, results, args.timeout, args.jobs, log)
+    save(results)
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

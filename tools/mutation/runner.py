@@ -88,8 +88,9 @@ def _result(m: Mutant, status: str, seconds: float, tail: str, by) -> dict:
             "seconds": round(seconds, 1), "tests": list(m.tests), "why": m.why, "tail": tail}
 
 
-def pool(root: Path, items: list, jobs: int, fn, log, label) -> list:
-    """``fn(workdir, item)`` for every item, ``jobs`` copies of ``root`` working in parallel."""
+def pool(root: Path, items: list, jobs: int, fn, log, label, on_result=None) -> list:
+    """``fn(workdir, item)`` for every item, ``jobs`` copies of ``root`` working in parallel;
+    ``on_result(results)`` (the list so far, None where not done) after each item."""
     jobs = max(1, min(jobs, len(items)))
     results: list = [None] * len(items)
     with tempfile.TemporaryDirectory(prefix="refopt-mut-") as tmp:
@@ -104,15 +105,18 @@ def pool(root: Path, items: list, jobs: int, fn, log, label) -> list:
                 results[i] = fn(workdirs[j], items[i])
                 done[0] += 1
                 log(f"[{done[0]}/{len(items)}] {label(items[i], results[i])}")
+                if on_result is not None:
+                    on_result(results)
 
         with ThreadPoolExecutor(jobs) as ex:
             list(ex.map(worker, range(jobs)))
     return results
 
 
-def run_all(root: Path, mutants: list[Mutant], timeout: float, jobs: int, log) -> list[dict]:
+def run_all(root: Path, mutants: list[Mutant], timeout: float, jobs: int, log,
+            on_result=None) -> list[dict]:
     return pool(root, mutants, jobs, lambda wd, m: run_one(wd, root, m, timeout), log,
-                lambda m, r: f"{m.id}: {r['status']} ({r['seconds']:.0f} s)")
+                lambda m, r: f"{m.id}: {r['status']} ({r['seconds']:.0f} s)", on_result)
 
 
 def verify_kills(root: Path, results: list[dict], timeout: float, jobs: int, log) -> list[dict]:
