@@ -88,3 +88,25 @@ def test_tree_map_keeps_zero_dimensional_leaves_arrays():
     from refopt import tree
     out = tree.map(lambda x: x * 2.0, {"s": np.array(1.5)})   # NumPy returns a np.float64 here
     assert type(out["s"]) is np.ndarray and out["s"].shape == () and float(out["s"]) == 3.0
+
+
+# --- wrappers that rewrite gradients must reach rules that take grad_fn (documented in both)
+def test_gradient_noise_reaches_a_look_ahead_rule_through_grad_fn():
+    from refopt.optim.noise import noise_tree
+
+    def grad_fn(p):
+        return 2.0 * p
+
+    params = np.array([1.0, -2.0])
+    opt = refopt.add_gradient_noise(refopt.nag(lr=0.1, momentum=0.5), eta=0.3, seed=4)
+    got, _ = opt.update(None, opt.init(params), params, grad_fn=grad_fn)
+    # t = 0 at the first update: σ² = η/(1 + 0)^γ; nag's first look-ahead point is θ itself
+    noisy = grad_fn(params) + noise_tree(params, seed=4, t=0, std=0.3 ** 0.5)
+    np.testing.assert_array_equal(got, params - 0.1 * noisy)
+
+
+def test_a_gradient_transform_reaches_a_look_ahead_rule_through_grad_fn():
+    params = np.array([1.0, -3.0])
+    opt = refopt.clip_by_value(refopt.nag(lr=0.1, momentum=0.5), max_delta=1.0)
+    got, _ = opt.update(None, opt.init(params), params, grad_fn=lambda p: 2.0 * p)
+    np.testing.assert_array_equal(got, params - 0.1 * np.array([1.0, -1.0]))   # g = 2θ clipped to ±1
