@@ -23,3 +23,37 @@ def test_lazy_adam_updates_a_whole_row_when_any_of_its_entries_has_a_gradient():
     p_dense, _ = dense.update(g2, s_dense, p_dense)
     np.testing.assert_array_equal(p_lazy[0], p_dense[0])
     np.testing.assert_array_equal(p_lazy[1], params[1])
+
+
+def test_adaptive_grad_clip_bounds_a_zero_unit_by_lambda_eps():
+    """b = λ·max(‖θ‖, ε): a zero-initialised unit still moves, by a gradient of norm λε."""
+    opt = refopt.adaptive_grad_clip(refopt.sgd(lr=1.0), clipping=0.1, eps=1e-3)
+    params, g = np.zeros(2), np.array([3.0, 4.0])   # ‖g‖ = 5
+    new, _ = opt.update(g, opt.init(params), params)
+    np.testing.assert_allclose(new, -g * (0.1 * 1e-3 / 5.0), rtol=1e-15)
+
+
+def test_adaptive_grad_clip_units_of_a_hwio_kernel_are_output_channels():
+    """A 4-d HWIO kernel's unit is one output channel (the last axis): one channel with a large
+    gradient is clipped, the other, within its bound, passes unchanged."""
+    params = np.ones((1, 1, 2, 2))            # each output channel: ‖θ_u‖ = √2
+    g = np.zeros((1, 1, 2, 2))
+    g[..., 0] = [30.0, 40.0]                   # channel 0: ‖g‖ = 50 > 0.1·√2
+    g[..., 1] = [0.01, 0.0]                    # channel 1: ‖g‖ = 0.01 < 0.1·√2
+    opt = refopt.adaptive_grad_clip(refopt.sgd(lr=1.0), clipping=0.1)
+    new, _ = opt.update(g, opt.init(params), params)
+    np.testing.assert_allclose(1.0 - new[..., 0], g[..., 0] * (0.1 * 2**0.5 / 50.0), rtol=1e-14)
+    np.testing.assert_array_equal(new[..., 1], 1.0 - g[..., 1])
+
+
+def test_ademamix_beta3_warmup_interpolates_half_lives_linearly():
+    """1/ln β3(t) = (1 − a)/ln β_start + a/ln β3 with a = t/T: the half-life ln½/ln β grows
+    linearly from β_start's to β3's."""
+    from refopt.optim.ademamix import beta3_warmup
+    b3, start, T = 0.9999, 0.9, 50
+    sched = beta3_warmup(b3, T, start)
+    for t in (1, 10, 25, 49):
+        a = t / T
+        want = (1 - a) / np.log(start) + a / np.log(b3)
+        np.testing.assert_allclose(1.0 / np.log(sched(t)), want, rtol=1e-9)   # log of β ≈ 1: cond ≈ 1e4
+    assert sched(T) == b3 and sched(T + 7) == b3
