@@ -57,3 +57,24 @@ def test_ademamix_beta3_warmup_interpolates_half_lives_linearly():
         want = (1 - a) / np.log(start) + a / np.log(b3)
         np.testing.assert_allclose(1.0 / np.log(sched(t)), want, rtol=1e-9)   # log of β ≈ 1: cond ≈ 1e4
     assert sched(T) == b3 and sched(T + 7) == b3
+
+
+def test_debiased_parameter_average_is_the_bias_corrected_ema_of_the_iterates():
+    """θ̄_t = m_t/(1 − β^t), m_t = βm_{t−1} + (1 − β)θ_t: θ̄_1 = θ_1, and θ̄_2 weights θ_1, θ_2
+    by β(1 − β) and (1 − β) over 1 − β²."""
+    beta = 0.5
+    opt = refopt.average_params(refopt.sgd(lr=0.5), decay=beta)
+    p = np.array([8.0, -4.0])
+    s = opt.init(p)
+    p1, s = opt.update(p, s, p)          # SGD on ½θ² halves θ
+    np.testing.assert_array_equal(s.average, p1)
+    p2, s = opt.update(p1, s, p1)
+    np.testing.assert_allclose(s.average, (beta * (1 - beta) * p1 + (1 - beta) * p2) / (1 - beta**2),
+                               rtol=1e-15)
+
+
+def test_project_box_clips_to_a_narrow_box():
+    opt = refopt.project_box(refopt.sgd(lr=1.0), lower=-0.25, upper=0.25)
+    p = np.array([0.0, 0.0, 0.1])
+    new, _ = opt.update(np.array([-1.0, 1.0, 0.05]), opt.init(p), p)
+    np.testing.assert_array_equal(new, [0.25, -0.25, 0.05])
