@@ -78,3 +78,27 @@ def test_project_box_clips_to_a_narrow_box():
     p = np.array([0.0, 0.0, 0.1])
     new, _ = opt.update(np.array([-1.0, 1.0, 0.05]), opt.init(p), p)
     np.testing.assert_array_equal(new, [0.25, -0.25, 0.05])
+
+
+def test_schedule_free_weights_iterates_by_the_running_max_lr_to_the_power():
+    """x_t = x_{t−1} + c_t(z_t − x_{t−1}), c_t = w_t/Σ_{s≤t} w_s, w_s = (max_{r≤s} η_r)^p: with
+    η = (0.1, 0.2) and p = 2, c_2 = 0.04/0.05. On g(θ) = θ from θ_0 = 1: z_1 = x_1 = 0.9 (so
+    y_1 = z_1), z_2 = 0.9 − 0.2·0.9 = 0.72, x_2 = 0.9 + 0.8·(0.72 − 0.9) = 0.756."""
+    def lr(t):
+        return 0.1 * t
+    opt = refopt.schedule_free(refopt.sgd(lr=lr), lr, b1=0.9, weight_lr_power=2.0)
+    p = np.array([1.0])
+    s = opt.init(p)
+    for _ in range(2):
+        p, s = opt.update(p, s, p)
+    np.testing.assert_allclose(s.x, [0.756], rtol=1e-15)
+    assert s.weight_sum == 0.1**2 + 0.2**2
+
+
+def test_centralize_subtracts_each_row_mean_and_leaves_vectors():
+    opt = refopt.centralize(refopt.sgd(lr=1.0))
+    params = {"w": np.zeros((2, 3)), "b": np.zeros(2)}
+    g = {"w": np.array([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]]), "b": np.array([1.0, 3.0])}
+    new, _ = opt.update(g, opt.init(params), params)
+    np.testing.assert_array_equal(new["w"], -np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0]]))
+    np.testing.assert_array_equal(new["b"], -g["b"])
