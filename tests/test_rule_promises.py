@@ -102,3 +102,17 @@ def test_centralize_subtracts_each_row_mean_and_leaves_vectors():
     new, _ = opt.update(g, opt.init(params), params)
     np.testing.assert_array_equal(new["w"], -np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0]]))
     np.testing.assert_array_equal(new["b"], -g["b"])
+
+
+def test_masked_decoupled_decay_uses_this_steps_lr():
+    """θ ← θ − η_t λ θ on the masked leaves, with η_t the schedule at this update's t."""
+    def lr(t):
+        return 0.1 * t
+    opt = refopt.masked_weight_decay(refopt.sgd(lr=lr), 0.5, {"w": True, "b": False}, lr=lr)
+    p = {"w": np.array([1.0]), "b": np.array([1.0])}
+    s = opt.init(p)
+    zero = {"w": np.zeros(1), "b": np.zeros(1)}
+    for _ in range(2):
+        p, s = opt.update(zero, s, p)
+    np.testing.assert_allclose(p["w"], [(1 - 0.1 * 0.5) * (1 - 0.2 * 0.5)], rtol=1e-15)
+    np.testing.assert_array_equal(p["b"], [1.0])
