@@ -31,7 +31,9 @@ def _select(args) -> list:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.mutation", description=__doc__)
-    p.add_argument("--mutants", default=str(MUTANT_DIR), help="folder of <area>.toml lists")
+    p.add_argument("--mutants", default=None,
+                   help="folder of <area>.toml lists (default: ROOT/tools/mutation/mutants, else this "
+                        "package's)")
     sub = p.add_subparsers(dest="cmd", required=True)
     for name in ("list", "check", "run", "report"):
         s = sub.add_parser(name)
@@ -55,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("json", nargs="*", help=f"result files (default: {_report.RESULT_DIR}/*.json)")
     args = p.parse_args(argv)
     root = Path(args.root).resolve()
+    if args.mutants is None:   # the lists that belong to the tree being mutated
+        own = root / "tools" / "mutation" / "mutants"
+        args.mutants = str(own if own.is_dir() else MUTANT_DIR)
 
     if args.cmd == "list":
         for m in _select(args):
@@ -69,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
 
     if args.cmd == "report":
-        paths = [Path(j) for j in args.json] or sorted(_report.RESULT_DIR.glob("*.json"))
+        result_dir = root / "tools" / "mutation" / "results"
+        paths = [Path(j) for j in args.json] or sorted((result_dir if result_dir.is_dir()
+                                                        else _report.RESULT_DIR).glob("*.json"))
         mutants = load(args.area or None, Path(args.mutants))
         results, dates = _report.read_results(paths)
         print(f"Mutation score ({', '.join(dates) or 'no runs'}):\n")
