@@ -406,7 +406,8 @@ SPECS.update({s.name: s for s in [
     Spec(
         "fromage", fromage, "classic", "Bernstein et al. 2020", "rule-fromage",
         configs=({"lr": 0.01}, {"lr": 0.1, "min_norm": 0.0},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=_shared_invalid() + (
             Invalid({"min_norm": -1e-6}, ValueError, "min_norm must be in"),
             Invalid({"min_norm": "tiny"}, TypeError, "min_norm must be a real number")),
@@ -565,7 +566,8 @@ SPECS.update({s.name: s for s in [
     Spec(
         "novograd", novograd, "classic", "Ginsburg et al. 2019", "rule-novograd",
         configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "weight_decay": 0.01},
-                 {"lr": 0.01, "eps_root": 1e-8, "weight_decay": 0.01, "decay": "decoupled"}),
+                 {"lr": 0.01, "eps_root": 1e-8, "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=tuple(i for i in _shared_invalid() if "decay" not in i.kwargs) + _EPS_NEG
         + _betas_invalid("beta1", "beta2") + (
             Invalid({"decay": "l1"}, ValueError,
