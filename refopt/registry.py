@@ -125,6 +125,24 @@ def _betas_invalid(*names: str) -> tuple[Invalid, ...]:
 _EPS_NEG = (Invalid({"eps": -1e-8}, ValueError, "eps must be in"),)
 
 
+def _harmonic(lr0: float) -> Callable[[int], float]:
+    """η_t = lr0/t: a schedule that changes every step, so a step taken with η_{t±1} shows."""
+    def harmonic_lr(t: int) -> float:
+        return lr0 / t
+    return harmonic_lr
+
+
+def _growing_momentum(t: int) -> float:
+    """γ_t = t/(t+3): a momentum schedule for look-ahead NAG (γ_{t±1} ≠ γ_t at every step)."""
+    return t / (t + 3)
+
+
+# Issue 18: switch combinations. Each rule with a reference in tests/test_exact_combinations.py
+# has every switch off-default in a configuration that also has weight decay, maximize=True and
+# a schedule; that test compares every configuration of these rules value by value.
+_WD_MAX = {"weight_decay": 0.05, "maximize": True}
+
+
 def _noisy_sgd(lr: float = 0.05, **kwargs: Any) -> base.Optimizer:
     """Registry entry for the gradient-noise wrapper: SGD with annealed noise."""
     return add_gradient_noise(sgd(lr=lr), **kwargs)
@@ -134,21 +152,26 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec(
         "sgd", sgd, "classic", "Ruder 2016 §2", "rule-sgd",
         configs=({"lr": 0.1}, {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"},
-                 {"lr": 0.05, "maximize": True}),
+                 {"lr": 0.05, "maximize": True}, {"lr": _harmonic(0.1), **_WD_MAX}),
         invalid=_shared_invalid()),
     Spec(
         "momentum", momentum, "classic", "Polyak 1964; Ruder 2016 §4.1", "rule-momentum",
         configs=({"lr": 0.05, "momentum": 0.9},
                  {"lr": 0.05, "momentum": 0.8, "lr_in_buffer": False, "dampening": 0.3,
                   "buffer_init": "first_grad"},
-                 {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "decay": "fixed"}),
+                 {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "decay": "fixed"},
+                 {"lr": _harmonic(0.1), "momentum": 0.9, "dampening": 0.25,
+                  "buffer_init": "first_grad", **_WD_MAX},
+                 {"lr": _harmonic(0.1), "momentum": 0.9, "lr_in_buffer": False, "dampening": 0.25,
+                  "decay": "decoupled", **_WD_MAX}),
         invalid=_shared_invalid() + _betas_invalid("momentum", "dampening") + (
             Invalid({"buffer_init": "ones"}, ValueError, "buffer_init must be one of"),
             Invalid({"lr_in_buffer": "no"}, TypeError, "lr_in_buffer must be True or False"))),
     Spec(
         "nag", nag, "classic", "Nesterov 1983; Ruder 2016 §4.2", "rule-nag",
         configs=({"lr": 0.05, "momentum": 0.9},
-                 {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.01}),
+                 {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.01},
+                 {"lr": _harmonic(0.1), "momentum": _growing_momentum, **_WD_MAX}),
         invalid=_shared_invalid() + (
             Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),
             Invalid({"momentum": 1.0}, ValueError, r"momentum must be in \(0.0, 1.0\)")),
@@ -156,27 +179,36 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec(
         "nag_reparameterised", nag_reparameterised, "classic",
         "Sutskever et al. 2013; Ruder 2016 §4.2", "rule-nag",
-        configs=({"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "maximize": True}),
+        configs=({"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "maximize": True},
+                 {"lr": _harmonic(0.1), "momentum": 0.9, "decay": "decoupled", **_WD_MAX}),
         invalid=_shared_invalid() + (
             Invalid({"momentum": 0.0}, ValueError, r"momentum must be in \(0.0, 1.0\)"),
             Invalid({"momentum": lambda t: 0.9}, TypeError, "momentum must be a constant"))),
     Spec(
         "adagrad", adagrad, "classic", "Duchi et al. 2011; Ruder 2016 §4.3", "rule-adagrad",
         configs=({"lr": 0.1}, {"lr": 0.1, "eps_inside": False, "eps": 1e-10, "lr_decay": 0.01},
-                 {"lr": 0.1, "initial_accumulator": 0.1, "weight_decay": 0.01}),
+                 {"lr": 0.1, "initial_accumulator": 0.1, "weight_decay": 0.01},
+                 {"lr": _harmonic(0.1), "eps_inside": False, "eps": 1e-10, "initial_accumulator": 0.125,
+                  "lr_decay": 0.5, **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + (
             Invalid({"initial_accumulator": -0.1}, ValueError, "initial_accumulator must be in"),
             Invalid({"lr_decay": -0.1}, ValueError, "lr_decay must be in")),
         scale_invariant={"lr": 0.1, "eps": 0.0}),
     Spec(
         "adadelta", adadelta, "classic", "Zeiler 2012; Ruder 2016 §4.4", "rule-adadelta",
-        configs=({}, {"lr": 0.5, "rho": 0.95}, {"weight_decay": 0.01, "decay": "decoupled"}),
+        configs=({}, {"lr": 0.5, "rho": 0.95}, {"weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": _harmonic(1.0), "decay": "fixed", **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("rho")),
     Spec(
         "rmsprop", rmsprop, "classic", "Hinton lecture 6e; Ruder 2016 §4.5", "rule-rmsprop",
         configs=({"lr": 0.01}, {"lr": 0.01, "rho": 0.99, "eps_inside": False, "centered": True,
                                 "momentum": 0.9},
-                 {"lr": 0.01, "momentum": 0.5, "lr_in_buffer": True, "bias_correction": True}),
+                 {"lr": 0.01, "momentum": 0.5, "lr_in_buffer": True, "bias_correction": True},
+                 # ε = 1e-2: centred + bias-corrected, the variance at t = 1 is 0 up to rounding
+                 {"lr": _harmonic(0.01), "eps": 1e-2, "centered": True, "bias_correction": True,
+                  "momentum": 0.5, "lr_in_buffer": True, **_WD_MAX},
+                 {"lr": _harmonic(0.01), "eps_inside": False, "momentum": 0.5, "decay": "decoupled",
+                  **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("rho", "momentum") + (
             Invalid({"centered": "yes"}, TypeError, "centered must be True or False"),),
         scale_invariant={"lr": 0.01, "eps": 0.0}),
@@ -184,28 +216,36 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
         "adam", adam, "classic", "Kingma & Ba 2015; Ruder 2016 §4.6", "rule-adam",
         configs=({"lr": 0.01}, {"lr": 0.01, "eps_hat": True, "eps": 1e-7},
                  {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"},
-                 {"lr": 0.01, "eps_root": 1e-8}),
+                 {"lr": 0.01, "eps_root": 1e-8},
+                 {"lr": _harmonic(0.01), "eps_hat": True, "eps": 1e-3, "decay": "decoupled", **_WD_MAX},
+                 {"lr": _harmonic(0.01), "eps_root": 1e-3, **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"eps_hat": True, "eps_root": 1e-8}, ValueError, "eps_root must be 0"),),
         scale_invariant={"lr": 0.01, "eps": 0.0}),
     Spec(
         "adamax", adamax, "classic", "Kingma & Ba 2015 §7.1; Ruder 2016 §4.7", "rule-adamax",
         configs=({"lr": 0.01}, {"lr": 0.01, "eps": 1e-8},
-                 {"lr": 0.01, "eps": 1e-7, "eps_placement": "denominator"}),
+                 {"lr": 0.01, "eps": 1e-7, "eps_placement": "denominator"},
+                 {"lr": _harmonic(0.01), "eps": 1e-3, "eps_placement": "denominator", "decay": "fixed",
+                  **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"eps_placement": "inside"}, ValueError, "eps_placement must be one of"),),
         scale_invariant={"lr": 0.01}),
     Spec(
         "nadam", nadam, "classic", "Dozat 2016; Ruder 2016 §4.8", "rule-nadam",
         configs=({"lr": 0.01}, {"lr": 0.01, "momentum_decay": 0.004},
-                 {"lr": 0.01, "momentum_decay": math.inf}),
+                 {"lr": 0.01, "momentum_decay": math.inf},
+                 {"lr": _harmonic(0.01), "momentum_decay": 0.004, "decay": "decoupled", **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"momentum_decay": 0.0}, ValueError, "momentum_decay must be in"),),
         scale_invariant={"lr": 0.01, "eps": 0.0}),
     Spec(
         "amsgrad", amsgrad, "classic", "Reddi, Kale, Kumar 2018", "rule-amsgrad",
         configs=({"lr": 0.01}, {"lr": 0.01, "bias_correction": True},
-                 {"lr": 0.01, "bias_correction": True, "max_over": "v_hat"}),
+                 {"lr": 0.01, "bias_correction": True, "max_over": "v_hat"},
+                 {"lr": _harmonic(0.01), "bias_correction": True, "max_over": "v_hat", "decay": "decoupled",
+                  **_WD_MAX},
+                 {"lr": _harmonic(0.01), "bias_correction": True, **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"max_over": "m"}, ValueError, r"max_over must be one of \['v', 'v_hat'\]"),
             Invalid({"bias_correction": 1}, TypeError, "bias_correction must be True or False"),
@@ -229,14 +269,16 @@ SPECS.update({s.name: s for s in [
     Spec(
         "radam", radam, "classic", "Liu et al. 2020", "rule-radam",
         configs=({"lr": 0.01}, {"lr": 0.01, "threshold": 5.0, "eps_hat": True},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": _harmonic(0.01), "eps_hat": True, "decay": "decoupled", **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"threshold": 3.0}, ValueError, r"threshold must be in \[4.0, inf\]"),
             Invalid({"eps_hat": 1}, TypeError, "eps_hat must be True or False"))),
     Spec(
         "adabelief", adabelief, "classic", "Zhuang et al. 2020", "rule-adabelief",
         configs=({"lr": 0.01}, {"lr": 0.01, "eps": 1e-8, "eps_root": 0.0},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"eps_root": -1e-16}, ValueError, "eps_root must be in"),),
         scale_invariant={"lr": 0.01, "eps": 0.0, "eps_root": 0.0}),
@@ -244,7 +286,8 @@ SPECS.update({s.name: s for s in [
         "yogi", yogi, "classic", "Zaheer et al. 2018", "rule-yogi",
         # (m_0 = 1e-6, optax's start, is in the oracles only: it moves θ even when g ≡ 0)
         configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.0, "initial_accumulator": 1.0},
-                 {"lr": 0.01, "eps": 1e-8, "initial_accumulator": 0.0, "weight_decay": 0.01}),
+                 {"lr": 0.01, "eps": 1e-8, "initial_accumulator": 0.0, "weight_decay": 0.01},
+                 {"lr": _harmonic(0.01), "initial_momentum": 0.125, "decay": "fixed", **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2") + (
             Invalid({"initial_accumulator": -1.0}, ValueError, "initial_accumulator must be in"),
             Invalid({"initial_momentum": float("nan")}, ValueError, "initial_momentum must be in")),
@@ -252,13 +295,15 @@ SPECS.update({s.name: s for s in [
     Spec(
         "lion", lion, "classic", "Chen et al. 2023", "rule-lion",
         configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "weight_decay": 0.1},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2", "maximize": True}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2", "maximize": True},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=_shared_invalid() + _betas_invalid("beta1", "beta2"),
         scale_invariant={"lr": 0.01}),
     Spec(
         "signum", signum, "classic", "Bernstein et al. 2018", "rule-signum",
         configs=({"lr": 0.01}, {"lr": 0.01, "momentum": 0.0},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=_shared_invalid() + _betas_invalid("momentum"),
         scale_invariant={"lr": 0.01}),
     Spec(
@@ -362,7 +407,8 @@ SPECS.update({s.name: s for s in [
     Spec(
         "fromage", fromage, "classic", "Bernstein et al. 2020", "rule-fromage",
         configs=({"lr": 0.01}, {"lr": 0.1, "min_norm": 0.0},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "decoupled", "maximize": True},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=_shared_invalid() + (
             Invalid({"min_norm": -1e-6}, ValueError, "min_norm must be in"),
             Invalid({"min_norm": "tiny"}, TypeError, "min_norm must be a real number")),
@@ -463,7 +509,8 @@ SPECS.update({s.name: s for s in [
         configs=({"lr": 0.01}, {"lr": 0.01, "beta3": 0.99, "alpha": 2.0, "eps_root": 1e-8},
                  {"lr": 0.01, "alpha": lambda t: min(t / 10, 1.0) * 5.0,
                   "beta3": lambda t: 0.9 + 0.09 * min(t / 10, 1.0), "weight_decay": 0.1},
-                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2"}),
+                 {"lr": 0.01, "weight_decay": 0.01, "decay": "l2"},
+                 {"lr": _harmonic(0.01), "beta3": 0.99, "alpha": 2.0, **_WD_MAX}),
         invalid=_shared_invalid() + _EPS_NEG + _betas_invalid("beta1", "beta2", "beta3") + (
             Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
             Invalid({"alpha": "big"}, TypeError, "alpha must be a real number"),
@@ -473,7 +520,8 @@ SPECS.update({s.name: s for s in [
         "optimistic_gd", optimistic_gd, "classic", "Daskalakis et al. 2018; Mokhtari et al. 2020",
         "rule-optimistic",
         configs=({"lr": 0.05}, {"lr": 0.05, "alpha": 0.5, "beta": 2.0, "prev_init": "zero"},
-                 {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"}),
+                 {"lr": 0.05, "weight_decay": 0.1, "decay": "decoupled"},
+                 {"lr": _harmonic(0.05), "alpha": 0.5, "beta": 0.25, "prev_init": "zero", **_WD_MAX}),
         invalid=_shared_invalid() + (
             Invalid({"alpha": -1.0}, ValueError, "alpha must be in"),
             Invalid({"beta": float("nan")}, ValueError, "beta must be in"),
@@ -507,7 +555,8 @@ SPECS.update({s.name: s for s in [
         configs=({"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1},
                  {"lr": 0.01, "diff_scale": "one_minus_beta2", "eps_root": 1e-8,
                   "weight_decay": 0.1, "decay": "decoupled"},
-                 {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "beta3": 0.999}),
+                 {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "beta3": 0.999},
+                 {"lr": _harmonic(0.01), "diff_scale": "one_minus_beta2", **_WD_MAX}),
         invalid=tuple(i for i in _shared_invalid() if "decay" not in i.kwargs) + _EPS_NEG
         + _betas_invalid("beta1", "beta2", "beta3") + (
             Invalid({"decay": "l1"}, ValueError,
@@ -518,7 +567,8 @@ SPECS.update({s.name: s for s in [
     Spec(
         "novograd", novograd, "classic", "Ginsburg et al. 2019", "rule-novograd",
         configs=({"lr": 0.01}, {"lr": 0.01, "beta1": 0.95, "beta2": 0.98, "weight_decay": 0.01},
-                 {"lr": 0.01, "eps_root": 1e-8, "weight_decay": 0.01, "decay": "decoupled"}),
+                 {"lr": 0.01, "eps_root": 1e-8, "weight_decay": 0.01, "decay": "decoupled"},
+                 {"lr": _harmonic(0.01), **_WD_MAX}),
         invalid=tuple(i for i in _shared_invalid() if "decay" not in i.kwargs) + _EPS_NEG
         + _betas_invalid("beta1", "beta2") + (
             Invalid({"decay": "l1"}, ValueError,

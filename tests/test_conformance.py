@@ -127,6 +127,12 @@ def test_compare_passes_refopt_against_itself_in_both_dtypes():
     assert compare(_refopt(rule), rule, steps=20).passed
     f32 = compare(_refopt(rule), rule, steps=20, dtype="float32")
     assert f32.passed and all(r.tolerance > 1e-7 for r in f32.results)
+    # the float32 tolerance is 10 × refopt's own float32 drift (here: the candidate's error),
+    # never below the floor 10·2⁻²³; on most probes the drift term is the larger one
+    from refopt.conformance.compare import F32_FLOOR
+    assert all(r.tolerance == pytest.approx(max(10 * r.max_rel_error, F32_FLOOR), rel=1e-12)
+               for r in f32.results)
+    assert sum(r.tolerance > F32_FLOOR for r in f32.results) >= 5
     # a float32 result is far outside the float64 tolerance
     assert compare(_refopt(rule), rule, steps=20, probes=["quadratic"]).results[0].tolerance == 1e-12
 
@@ -175,6 +181,8 @@ def test_bad_arguments_are_rejected():
         compare(_refopt(rule), rule, dtype="float16")
     with pytest.raises(ValueError, match="steps must be an integer >= 1"):
         compare(_refopt(rule), rule, steps=0)
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):   # booleans are not integers
+        compare(_refopt(rule), rule, steps=True)
     with pytest.raises(ValueError, match="probes must be Probe objects or names"):
         compare(_refopt(rule), rule, probes=["nope"])
     with pytest.raises(ValueError, match="rule must be one of"):

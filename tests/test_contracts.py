@@ -24,8 +24,9 @@ from .helpers import (
     tree_to_numpy,
 )
 
-CASES = [pytest.param(spec, cfg, id=f"{name}-{i}")
-         for name, spec in SPECS.items() for i, cfg in enumerate(spec.configs)]
+# ids describe the configuration (a failing id says what broke) and are the same in every process
+CASES = [pytest.param(spec, cfg, id=f"{name}-{describe(cfg)}")
+         for name, spec in SPECS.items() for cfg in spec.configs]
 INVALID = [pytest.param(spec, bad, id=f"{name}-{describe(bad.kwargs)}")
            for name, spec in SPECS.items() for bad in spec.invalid]
 

@@ -18,8 +18,10 @@ from refopt.problems import LeastSquares
 from refopt.registry import SPECS
 from refopt.train import train
 
+from .helpers import describe
+
 CASES = [(spec, cfg) for spec in SPECS.values() for cfg in spec.configs]
-IDS = [f"{spec.name}-{i}" for spec in SPECS.values() for i in range(len(spec.configs))]
+IDS = [f"{spec.name}-{describe(cfg)}" for spec, cfg in CASES]   # readable, the same in every process
 
 
 @pytest.mark.parametrize(("make", "declared"), [
