@@ -83,6 +83,7 @@ class Claim:
     mutant: Rule                         # a wrong variant ...
     witness: Callable[[], Any]           # ... that violates the claim on this instance
     cost: int = 1                        # examples per run = profile's max_examples // cost
+    condition: str = ""                  # a hypothesis beyond the class's, shown in the README table
 
 
 # ------------------------------------------------------------------ exact: per-mode recurrences
@@ -344,6 +345,17 @@ def mlp_witness() -> Any:
     return MLPObjective(net, X, net.forward(net.init(seed=1), X))
 
 
+# Conditions a claim adds to its class, each with its reason (shown under the README's table)
+DECAYED, RANK_2 = "η → 0", "rank ≥ 2, ℓ halves"
+CONDITIONS = {
+    DECAYED: "η cosine-decayed to 0 over the budget: at a constant η the rule's step length is bounded "
+             "below (Muon: η√m·p⁵(1) on an m×1 factor, p the Newton–Schulz polynomial; Adafactor: "
+             "±η per coordinate, a 2-cycle w* ± (η/2)s with loss (η²/8)sᵀHs), so the loss stalls at a "
+             "level ∝ η² that can exceed the relative target",
+    RANK_2: "gradient centralisation zeroes the gradient of a one-column factor and keeps each row's "
+            "mean, so the minimum is not reachable in general: rank ≥ 2 and a halving of ℓ",
+}
+
 # precondition, as for factorisation: the start x_0 = 0 is not already near the minimiser
 LS_KAPPA_20 = S.least_squares(max_n=30, max_dim=4).filter(
     lambda p: p.mu is not None and p.L <= 20 * p.mu and np.abs(p.minimiser).max() >= 0.1)
@@ -379,7 +391,7 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                   empirical_convex_holds, rule(name), mutant,
                   lambda: (LeastSquares(np.eye(3), np.ones(3)), 1.0, ls_cfg, per_L, best or ls_best, ls_tol,
                            ls_decayed),
-                  cost=2 * cost_scale),
+                  cost=2 * cost_scale, condition=DECAYED if ls_decayed else ""),
             Claim("empirical", "nonconvex",
                   f"teacher–student MLP, {steps} steps: ℓ ≤ 10⁻¹ ℓ₀" if mlp else
                   f"matrix factorisation, {when}: ℓ ≤ {tol:g}·ℓ₀", "conv-empirical",
@@ -390,7 +402,9 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                       and getattr(i[0], "rank", min_rank) >= min_rank),
                   empirical_nonconvex_holds, rule(name), mutant,
                   lambda: (witness(), 1.0, nc_cfg, 0, steps, tol, best, nc_decayed),
-                  cost=(12 if mlp else 5) * cost_scale))
+                  cost=(12 if mlp else 5) * cost_scale,
+                  condition=", ".join(c for c in (DECAYED if nc_decayed else "",
+                                                  RANK_2 if min_rank == 2 else "") if c)))
 
 
 # --------------------------------------------------------------------------------- the table
@@ -677,9 +691,12 @@ def readme_table() -> str:
     for name in SPECS:
         cells = []
         for cls in ("convex", "nonconvex"):
-            kinds = sorted({c.kind for c in CLAIMS.get(name, ()) if c.convexity == cls})
+            claims = [c for c in CLAIMS.get(name, ()) if c.convexity == cls]
+            kinds = sorted({c.kind + (f" ({c.condition})" if c.condition else "") for c in claims})
             cells.append(", ".join(kinds) or "—")
         lines.append(f"| `{name}` | {cells[0]} | {cells[1]} |")
+    for cond, why in CONDITIONS.items():   # one paragraph each
+        lines += ["", f"*{cond}*: {why}."]
     return "\n".join(lines)
 
 
