@@ -346,7 +346,7 @@ def mlp_witness() -> Any:
 
 
 # Conditions a claim adds to its class, each with its reason (shown under the README's table)
-DECAYED, RANK_2 = "η → 0", "rank ≥ 2, ℓ halves"
+DECAYED, RANK_2, COND_2 = "η → 0", "rank ≥ 2, ℓ halves", "κ(M) ≤ 2"
 CONDITIONS = {
     DECAYED: "η cosine-decayed to 0 over the budget: at a constant η the rule's step length is bounded "
              "below (Muon: η√m·p⁵(1) on an m×1 factor, p the Newton–Schulz polynomial; Adafactor: "
@@ -354,7 +354,20 @@ CONDITIONS = {
              "level ∝ η² that can exceed the relative target",
     RANK_2: "gradient centralisation zeroes the gradient of a one-column factor and keeps each row's "
             "mean, so the minimum is not reachable in general: rank ≥ 2 and a halving of ℓ",
+    COND_2: "for a gradient-descent-like step η (no normalisation) from a small start the i-th "
+            "singular component of M is learned after a number of steps of order ln(σᵢ/u₀)/(ησᵢ), u₀ the "
+            "start's strength on that mode (Saxe et al. 2014, balanced two-layer linear solution), "
+            "unbounded over the class as σ_r(M) → 0; GD itself needs 552 steps at η = 0.05 for "
+            "σ₂ = 0.37 (thorough profile): factorisations with σ₁(M)/σ_r(M) ≤ 2",
 }
+
+
+def factor_condition(prob: Any) -> float:
+    """κ(M) = σ₁(M)/σ_r(M) of a factorisation (1 for other problems)."""
+    if not hasattr(prob, "M"):
+        return 1.0
+    sv = np.linalg.svd(prob.M, compute_uv=False)
+    return float(sv[0] / sv[prob.rank - 1])
 
 # precondition, as for factorisation: the start x_0 = 0 is not already near the minimiser
 LS_KAPPA_20 = S.least_squares(max_n=30, max_dim=4).filter(
@@ -366,10 +379,12 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                      factor: tuple[float, float] = (0.5, 2.0), best: bool = False,
                      nc_tol: float | None = None, ls_extra: dict | None = None,
                      ls_best: bool = False, cost_scale: int = 1,
-                     min_rank: int = 1, decayed: tuple[str, ...] = ()) -> tuple[Claim, Claim]:
+                     min_rank: int = 1, decayed: tuple[str, ...] = (),
+                     max_cond: float = math.inf) -> tuple[Claim, Claim]:
     """``cfg`` is the non-convex protocol's configuration; ``ls_lr_per_L`` replaces its lr by that
     multiple of 1/L on least squares (SGD-type rules, whose step has units of 1/L); ``decayed``
-    names the classes ("convex", "nonconvex") whose protocol cosine-decays η to 0 over the budget."""
+    names the classes ("convex", "nonconvex") whose protocol cosine-decays η to 0 over the budget;
+    ``max_cond`` bounds κ(M) = σ₁(M)/σ_r(M) of the factorisations (see :data:`CONDITIONS`)."""
     mutant = mutant or ascent(name)
     mlp = name == "bigbatch"   # Big Batch needs a finite sum: the MLP class, not factorisation
     nonconvex = S.teacher_student_mlps() if mlp else S.matrix_factorisations()
@@ -399,12 +414,13 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                   st.tuples(nonconvex, factor, st.just(nc_cfg), st.integers(0, 1000), st.just(steps),
                             st.just(tol), st.just(best), st.just(nc_decayed)).filter(
                       lambda i: float(i[0].value(start(i[0], i[3]))) >= 1e-2
-                      and getattr(i[0], "rank", min_rank) >= min_rank),
+                      and getattr(i[0], "rank", min_rank) >= min_rank and factor_condition(i[0]) <= max_cond),
                   empirical_nonconvex_holds, rule(name), mutant,
                   lambda: (witness(), 1.0, nc_cfg, 0, steps, tol, best, nc_decayed),
                   cost=(12 if mlp else 5) * cost_scale,
                   condition=", ".join(c for c in (DECAYED if nc_decayed else "",
-                                                  RANK_2 if min_rank == 2 else "") if c)))
+                                                  RANK_2 if min_rank == 2 else "",
+                                                  COND_2 if max_cond == 2 else "") if c)))
 
 
 # --------------------------------------------------------------------------------- the table
@@ -518,9 +534,10 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "rprop": empirical_claims("rprop", {"lr": 0.01}, best=True),
     "ademamix": empirical_claims("ademamix", {"lr": 0.03}, best=True),
     # its step is (α+β)ηg_t − βηg_{t−1} = 2ηg_t − ηg_{t−1}: half of SGD's 1/L scale
-    "optimistic_gd": empirical_claims("optimistic_gd", {"lr": 0.1}, ls_lr_per_L=0.25),
+    "optimistic_gd": empirical_claims("optimistic_gd", {"lr": 0.1}, ls_lr_per_L=0.25, max_cond=2),
     "optimistic_adam": empirical_claims("optimistic_adam", {"lr": 0.03}, best=True),
-    "asgd": empirical_claims("asgd", {"lr": 0.1}, ls_lr_per_L=0.5),
+    # optimistic GD and ASGD step like GD: on factorisations they need σ_r(M) not small (CONDITIONS)
+    "asgd": empirical_claims("asgd", {"lr": 0.1}, ls_lr_per_L=0.5, max_cond=2),
     "adan": empirical_claims("adan", {"lr": 0.03}, best=True),
     "novograd": empirical_claims("novograd", {"lr": 0.03}, best=True),
     "ftrl": empirical_claims("ftrl", {"lr": 0.5}, best=True),
@@ -681,6 +698,20 @@ def test_constant_step_has_a_floor_adafactor():
     assert floor > 1e-2 * gap0
     assert not empirical_convex_holds(rule("adafactor"), (prob, f, cfg, False, True, 1e-2, False))  # constant η
     assert empirical_convex_holds(rule("adafactor"), (prob, f, cfg, False, False, 1e-2, True))  # the claim
+
+
+@pytest.mark.parametrize(("name", "shape", "seed", "f", "start_seed"),
+                         [("optimistic_gd", (2, 4), 4257, 1.0, 0), ("asgd", (3, 3), 10000, 0.5, 130)])
+def test_gd_like_rules_need_a_bounded_condition_number(name, shape, seed, f, start_seed):
+    """The thorough profile's counterexamples to optimistic GD's and ASGD's factorisation claim
+    (before κ(M) ≤ 2): rank 2 with σ₂(M) = 0.155 and 0.37. Plain GD (``refopt.sgd``) at the same η
+    misses the target within 500 steps there too — a slow singular component, not a bug of these
+    rules — and both instances lie outside the stated class."""
+    prob = _normalised_factorisation(*shape, 2, seed)
+    assert factor_condition(prob) > 2
+    inst = (prob, f, {"lr": 0.1}, start_seed, 500, 1e-2, False, False)
+    assert not empirical_nonconvex_holds(rule("sgd"), inst)
+    assert not empirical_nonconvex_holds(rule(name), inst)
 
 
 # --------------------------------------------------------------------------------- the README
