@@ -346,7 +346,7 @@ def mlp_witness() -> Any:
 
 
 # Conditions a claim adds to its class, each with its reason (shown under the README's table)
-DECAYED, RANK_2, COND_2 = "η → 0", "rank ≥ 2, ℓ halves", "κ(M) ≤ 2"
+DECAYED, RANK_2, COND_2, AGC_1 = "η → 0", "rank ≥ 2, ℓ halves", "κ(M) ≤ 2", "λ = 1"
 CONDITIONS = {
     DECAYED: "η cosine-decayed to 0 over the budget: at a constant η the rule's step length is bounded "
              "below (Muon: η√m·p⁵(1) on an m×1 factor, p the Newton–Schulz polynomial; Adafactor: "
@@ -359,6 +359,10 @@ CONDITIONS = {
             "start's strength on that mode (Saxe et al. 2014, balanced two-layer linear solution), "
             "unbounded over the class as σ_r(M) → 0; GD itself needs 552 steps at η = 0.05 for "
             "σ₂ = 0.37 (thorough profile): factorisations with σ₁(M)/σ_r(M) ≤ 2",
+    AGC_1: "adaptive gradient clipping bounds a step by ηλ·max(‖w‖, ε), so from w₀ = 0 "
+           "‖w_t‖ ≤ ε(1 + ηλ)^t and reaching ‖w*‖ takes at least ln(‖w*‖/ε)/ln(1 + ηλ) steps — over "
+           "500 at λ = 0.1 on least-squares instances the thorough profile found: the convex protocol "
+           "takes λ = 1 (factorisation starts away from 0 and keeps λ = 0.1)",
 }
 
 
@@ -380,11 +384,12 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                      nc_tol: float | None = None, ls_extra: dict | None = None,
                      ls_best: bool = False, cost_scale: int = 1,
                      min_rank: int = 1, decayed: tuple[str, ...] = (),
-                     max_cond: float = math.inf) -> tuple[Claim, Claim]:
+                     max_cond: float = math.inf, ls_condition: str = "") -> tuple[Claim, Claim]:
     """``cfg`` is the non-convex protocol's configuration; ``ls_lr_per_L`` replaces its lr by that
     multiple of 1/L on least squares (SGD-type rules, whose step has units of 1/L); ``decayed``
     names the classes ("convex", "nonconvex") whose protocol cosine-decays η to 0 over the budget;
-    ``max_cond`` bounds κ(M) = σ₁(M)/σ_r(M) of the factorisations (see :data:`CONDITIONS`)."""
+    ``max_cond`` bounds κ(M) = σ₁(M)/σ_r(M) of the factorisations; ``ls_condition`` names the
+    reason for a least-squares-only setting in ``ls_extra`` (see :data:`CONDITIONS`)."""
     mutant = mutant or ascent(name)
     mlp = name == "bigbatch"   # Big Batch needs a finite sum: the MLP class, not factorisation
     nonconvex = S.teacher_student_mlps() if mlp else S.matrix_factorisations()
@@ -406,7 +411,8 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                   empirical_convex_holds, rule(name), mutant,
                   lambda: (LeastSquares(np.eye(3), np.ones(3)), 1.0, ls_cfg, per_L, best or ls_best, ls_tol,
                            ls_decayed),
-                  cost=2 * cost_scale, condition=DECAYED if ls_decayed else ""),
+                  cost=2 * cost_scale,
+                  condition=", ".join(c for c in (DECAYED if ls_decayed else "", ls_condition) if c)),
             Claim("empirical", "nonconvex",
                   f"teacher–student MLP, {steps} steps: ℓ ≤ 10⁻¹ ℓ₀" if mlp else
                   f"matrix factorisation, {when}: ℓ ≤ {tol:g}·ℓ₀", "conv-empirical",
@@ -572,7 +578,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                                             ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED),
     "adaptive_grad_clip": empirical_claims("adaptive_grad_clip", {"lr": 0.1, "clipping": 0.1},
                                            _scaled_lr("adaptive_grad_clip", 0.0),
-                                           ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED),
+                                           ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED,
+                                           ls_extra={"clipping": 1.0}, ls_condition=AGC_1),
     # centralisation subtracts each row's mean from a matrix gradient: a rank-1 factor (one
     # column) gets a zero gradient and never moves, and at rank ≥ 2 every row keeps its initial
     # mean, so the minimum is not reachable in general: the claim (rank ≥ 2) is that ℓ halves
@@ -715,6 +722,25 @@ def test_gd_like_rules_need_a_bounded_condition_number(name, shape, seed, f, sta
     inst = (prob, f, {"lr": 0.1}, start_seed, 500, 1e-2, False, False)
     assert not empirical_nonconvex_holds(rule("sgd"), inst)
     assert not empirical_nonconvex_holds(rule(name), inst)
+
+
+def test_adaptive_clipping_from_zero_grows_geometrically():
+    """Why AGC's convex claim takes λ = 1: its step is at most ηλ·max(‖w‖, ε), so from w₀ = 0
+    ‖w_t‖ ≤ ε(1 + ηλ)^t; on this least-squares instance (d = 3, N = 5, ‖w*‖ = 1.49, f = 0.5) reaching
+    ‖w*‖ takes ln(‖w*‖/ε)/ln(1 + ηλ) ≈ 675 > 500 steps at λ = 0.1, and the target is missed; at λ = 1
+    the claim holds there."""
+    rng = np.random.default_rng(5658)
+    X = rng.standard_normal((5, 3))
+    prob = LeastSquares(X, X @ rng.uniform(-1, 1, 3) + 0.214651458203167 * rng.standard_normal(5))
+    eta, lam, eps = 0.25 / prob.L, 0.1, 1e-3
+    xs = trajectory(rule("adaptive_grad_clip"), {"lr": eta, "clipping": lam}, prob, np.zeros(3), 500)
+    bound = eps * (1 + eta * lam) ** np.arange(501)
+    assert np.all(np.linalg.norm(xs, axis=1) <= bound * (1 + 1e-12))   # 1e-12: rounding of the sums
+    assert math.log(np.linalg.norm(prob.minimiser) / eps) / math.log1p(eta * lam) > 500
+    cfg = {"lr": 0.5, "clipping": lam}
+    assert not empirical_convex_holds(rule("adaptive_grad_clip"), (prob, 0.5, cfg, True, True, 1e-2, False))
+    assert empirical_convex_holds(rule("adaptive_grad_clip"),
+                                  (prob, 0.5, {**cfg, "clipping": 1.0}, True, True, 1e-2, False))
 
 
 # --------------------------------------------------------------------------------- the README
