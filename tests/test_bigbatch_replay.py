@@ -181,3 +181,19 @@ def test_run_bigbatch_stops_at_the_first_documented_criterion(stop):
     res = run_bigbatch(prob, start, max_iters=40, **stop, **kwargs)
     assert (len(res.history["batch_size"]), res.stop_reason) == (iters, reason)
     np.testing.assert_array_equal(res.history["objective"], values[:iters])
+
+
+@pytest.mark.parametrize("margin, grows", [(0.99, True), (1.01, False)])
+def test_finite_population_factor_at_the_boundary_of_the_norm_test(margin, grows):
+    """θ² set to margin · (V_B/|B|) φ / ‖ḡ_B‖² with φ = (N − |B|)/(N − 1), from the first batch
+    computed by hand: just below the boundary the batch must grow, just above it must not.
+    (With φ = (N − |B|)/N, 4% smaller at N = 24, the 0.99 case would pass without growing.)"""
+    prob, x0, n, k = _problem(n=24), np.array([0.8, -1.5, 0.2]), 24, 6
+    idx = np.random.default_rng([4, 1]).permutation(n)[:k]
+    g = (prob.X[idx] @ x0 - prob.y[idx])[:, None] * prob.X[idx]
+    gbar = g.mean(axis=0)
+    var = float(np.sum((g - gbar) ** 2)) / (k - 1)
+    theta = math.sqrt(margin * (var / k) * (n - k) / (n - 1) / float(gbar @ gbar))
+    opt = refopt.bigbatch(lr=0.1, theta=theta, batch_size=k, growth=0.5, finite_population=True, seed=4)
+    _, state = opt.update(None, opt.init(x0), x0, objective=prob)
+    assert state.grew is grows and (state.batch_size > k) is grows
