@@ -59,6 +59,7 @@ def test_error_constants_by_hand():
     ((1, 1), False),                 # (ζ − 1)²: a double root on the circle grows like k
     ((1, -1, -1), False),            # (ζ − 1)(ζ + 1)²
     ((1, 1, Fraction(1, 2)), False),
+    ((1, Fraction(-3, 2)), False),   # a root outside the disc
     ((1, -1), True),                 # leapfrog's simple ±1: weakly zero-stable
     ((1, Fraction(1, 2), Fraction(1, 2)), True),   # a double root inside the disc is harmless
 ])
@@ -129,3 +130,14 @@ def test_multistep_force_and_start_up_see_l2_and_maximize(mode):
     for k in range(1, 6):
         p, s = opt.update(_quadratic_grad(p), s, p)
         np.testing.assert_allclose(p, mine[k], rtol=1e-13)  # different summation order, 5 steps
+
+
+def test_order_needs_every_lower_order_condition():
+    """A tableau built (by hand) to satisfy the order-1 and both order-3 conditions but not
+    Σbc = 1/2 has order 1: the order is the largest p with *all* conditions of order ≤ p."""
+    tab = T.tableau("gap", [[0, 0, 0], [1, 0, 0], ["7/16", "1/16", 0]], ["-4/3", "-1/3", "8/3"],
+                    [0, 1, "1/2"])
+    res = T.order_conditions(tab)
+    assert res["1: Σb = 1"] == 0 and res["2: Σbc = 1/2"] == Fraction(1, 2)
+    assert res["3: Σbc² = 1/3"] == 0 and res["3: ΣbAc = 1/6"] == 0
+    assert T.order(tab) == 1
