@@ -197,3 +197,20 @@ def test_finite_population_factor_at_the_boundary_of_the_norm_test(margin, grows
     opt = refopt.bigbatch(lr=0.1, theta=theta, batch_size=k, growth=0.5, finite_population=True, seed=4)
     _, state = opt.update(None, opt.init(x0), x0, objective=prob)
     assert state.grew is grows and (state.batch_size > k) is grows
+
+
+class _ShortNorms(LeastSquares):
+    """Per-example squared norms for all but the last example of the batch."""
+
+    def example_grad_sq_norms(self, w, idx):
+        return super().example_grad_sq_norms(w, idx)[:-1]
+
+
+def test_norms_variance_refuses_squared_norms_of_the_wrong_length():
+    """A short vector of ‖g_j‖² would silently shrink Σ‖g_j‖² and the variance V_B with it."""
+    prob = _problem(n=12)
+    bad = _ShortNorms(prob.X, prob.y)
+    opt = refopt.bigbatch(lr=0.1, batch_size=4, variance="norms")
+    x0 = np.zeros(3)
+    with pytest.raises(ValueError, match=r"example_grad_sq_norms must return an array of shape \(4,\)"):
+        opt.update(None, opt.init(x0), x0, objective=bad)

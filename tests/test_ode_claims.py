@@ -141,3 +141,8 @@ def test_order_needs_every_lower_order_condition():
     assert res["1: Σb = 1"] == 0 and res["2: Σbc = 1/2"] == Fraction(1, 2)
     assert res["3: Σbc² = 1/3"] == 0 and res["3: ΣbAc = 1/6"] == 0
     assert T.order(tab) == 1
+
+
+def test_tableau_refuses_nodes_that_are_not_the_row_sums():
+    with pytest.raises(ValueError, match="row-sum condition"):
+        T.tableau("bad_c", [[0, 0], [1, 0]], ["1/2", "1/2"], [0, "1/2"])
