@@ -146,3 +146,37 @@ def test_order_needs_every_lower_order_condition():
 def test_tableau_refuses_nodes_that_are_not_the_row_sums():
     with pytest.raises(ValueError, match="row-sum condition"):
         T.tableau("bad_c", [[0, 0], [1, 0]], ["1/2", "1/2"], [0, "1/2"])
+
+
+def test_consistency_needs_rho_prime_one_equal_to_sigma_one():
+    # ρ = ζ² − ζ, σ = 2ζ: ρ(1) = 0 but ρ'(1) = 1 ≠ σ(1) = 2 (it follows θ' = 2F, not θ' = F)
+    m = M.multistep("twice", [1, 0], [2, 0])
+    assert not M.is_consistent(m)
+    with pytest.raises(ValueError, match="not consistent"):
+        refopt.ode.linear_multistep(m, lr=0.1)
+
+
+def test_a_diagonal_entry_is_an_implicit_tableau_and_refused():
+    with pytest.raises(ValueError, match="strictly lower triangular"):
+        T.tableau("diagonal", [["1/2", 0], ["1/2", "1/2"]], ["1/2", "1/2"], ["1/2", 1])
+
+
+def test_three_step_methods_pair_each_past_point_with_its_coefficient():
+    """AB3 (b = 23/12, −16/12, 5/12) and seed 001's four-instant formula (a = 3/2, −1, 1/2)
+    from exact past values, replayed by hand on F(θ) = −dθ."""
+    ab3 = M.multistep("ab3", [1, 0, 0], ["23/12", "-4/3", "5/12"])
+    h = 0.1
+    force = lambda p: -D * p   # noqa: E731
+    for m, a, b in ((ab3, (1.0, 0.0, 0.0), (23 / 12, -16 / 12, 5 / 12)),
+                    (M.FOUR_INSTANT, (1.5, -1.0, 0.5), (1.0, 0.0, 0.0))):
+        past = [THETA0 * 1.3, THETA0 * 1.1]                     # θ_{−2}, θ_{−1}
+        opt = refopt.ode.linear_multistep(m, lr=h)
+        s = opt.init(THETA0, past=past, grad_fn=_quadratic_grad)
+        mine = [past[0], past[1], THETA0]
+        p = THETA0
+        for _ in range(4):
+            k = len(mine) - 1
+            mine.append(sum(a[j] * mine[k - j] for j in range(3))
+                        + h * sum(b[j] * force(mine[k - j]) for j in range(3)))
+            p, s = opt.update(_quadratic_grad(p), s, p)
+            np.testing.assert_allclose(p, mine[-1], rtol=1e-13, err_msg=m.name)  # summation order
