@@ -61,6 +61,12 @@ def test_cosine_mixture_constants_by_hand():
     prob = P.CosineMixture(a, B, c=0.25)
     assert prob.L == pytest.approx(1 * 5 + 2 * 1.25 + 0.25, rel=1e-15)
     assert prob.lower_bound == -3.0
+    x = np.array([0.3, -0.8])
+    z = B @ x                                           # ∇ = −Σ a_i sin(b_iᵀx) b_i + c x
+    want = -(a[0] * np.sin(z[0]) * B[0] + a[1] * np.sin(z[1]) * B[1]) + 0.25 * x
+    np.testing.assert_allclose(prob.grad(x), want, rtol=1e-14)
+    want_h = -(a[0] * np.cos(z[0]) * np.outer(B[0], B[0]) + a[1] * np.cos(z[1]) * np.outer(B[1], B[1]))
+    np.testing.assert_allclose(prob.hessian(x), want_h + 0.25 * np.eye(2), rtol=1e-14)
 
 
 def test_least_squares_constants_and_square_norms_by_hand():
