@@ -180,3 +180,11 @@ def test_three_step_methods_pair_each_past_point_with_its_coefficient():
                         + h * sum(b[j] * force(mine[k - j]) for j in range(3)))
             p, s = opt.update(_quadratic_grad(p), s, p)
             np.testing.assert_allclose(p, mine[-1], rtol=1e-13, err_msg=m.name)  # summation order
+
+
+def test_momentum_ode_right_hand_sides_by_hand():
+    """θ'' + aθ' + ∇ℓ = 0 and X'' + (3/t)X' + ∇ℓ = 0 as first-order systems, on ∇ℓ(θ) = 2θ."""
+    from refopt.ode.modified import heavy_ball_ode, nesterov_ode
+    grad = lambda th: 2.0 * th   # noqa: E731
+    assert heavy_ball_ode(3.0, grad)(0.0, (1.0, 0.5)) == (0.5, -3.0 * 0.5 - 2.0)
+    assert nesterov_ode(grad)(2.0, (1.0, 0.5)) == (0.5, -1.5 * 0.5 - 2.0)
