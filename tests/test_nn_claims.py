@@ -48,7 +48,7 @@ def test_relu_and_leaky_relu_derivatives_at_zero():
     np.testing.assert_array_equal(activations.relu.backward(z, activations.relu.forward(z), one), [0, 0, 1])
     leaky = activations.leaky_relu(0.1)
     np.testing.assert_array_equal(leaky.backward(z, leaky.forward(z), one), [0.1, 0.1, 1.0])
-    np.testing.assert_array_equal(activations.relu.backward(z, None, 3 * one), [0, 0, 3])
+    np.testing.assert_array_equal(activations.relu.backward(z, activations.relu.forward(z), 3 * one), [0, 0, 3])
 
 
 PRED = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
