@@ -2,7 +2,7 @@
 
 The readable path allocates a full-size temporary per operator, so an Adam step over n
 parameters streams some 15 arrays of n elements through memory. Here the flattened leaves are
-cut into blocks of :data:`BLOCK` elements; each block runs the recorded operations with the same
+cut into blocks of ``BLOCK`` elements; each block runs the recorded operations with the same
 NumPy ufuncs, in the same order, writing into a few block-sized buffers (reused as soon as a
 value is dead) and straight into the freshly allocated outputs. The inputs are read once and
 the outputs written once; everything in between stays in cache. Each ufunc rounds every

@@ -1,7 +1,7 @@
 """Record what an element-wise per-leaf function computes (for :mod:`refopt.elementwise`).
 
-The function is called once with symbolic stand-ins: :class:`ArrayValue` for each leaf array,
-:class:`ScalarValue` for each per-step scalar, and :data:`NAMESPACE` for ``xp``. Every operation
+The function is called once with symbolic stand-ins: ``ArrayValue`` for each leaf array,
+``ScalarValue`` for each per-step scalar, and a stand-in namespace for ``xp``. Every operation
 is recorded in a :class:`Graph`:
 
 * an operation among scalars and Python constants only is a *scalar step*, replayed at every
