@@ -495,6 +495,12 @@ KNOWN_GAPS = frozenset([
     'lbfgs-{lr=0.5, history_size=1, scale_init=False}',
     'prodigy-{lr=0.5, beta3=0.9, d_coef=0.5, safeguard_warmup=True}',
     'prodigy-{weight_decay=0.01, eps=1e-06}',
+    # lbfgs_wolfe is pinned against torch's and optax's line searches by trajectory
+    # (tests/test_oracles_lbfgs.py), not through a conventions row: a twin to add
+    'lbfgs_wolfe-{history_size=3, c2=0.5, max_ls=5}',
+    "lbfgs_wolfe-{line_search='doubling', max_ls=20, approx_decrease=1e-06, first_step_norm='l2', min_curvature=None, tolerance_grad=0.0, tolerance_change=0.0}",
+    "lbfgs_wolfe-{lr=0.5, first_step_norm='l2', min_curvature=None}",
+    'lbfgs_wolfe-{}',
 ])
 
 

@@ -32,7 +32,7 @@ def cubic_minimiser(t1: float, f1: float, d1: float, t2: float, f2: float, d2: f
 
 def strong_wolfe(phi: Callable[[float], tuple], t: float, f0: float, slope0: float, d_norm: float,
                  *, c1: float, c2: float, tolerance_change: float, max_ls: int) -> tuple:
-    """A step t with f(t) ≤ f0 + c1·t·φ'(0) and |φ'(t)| ≤ c2·|φ'(0)| (strong Wolfe), or the best
+    """A step t with f(t) ≤ f0 + c1·t·φ'(0) and abs(φ'(t)) ≤ c2·abs(φ'(0)) (strong Wolfe), or the best
     point seen when ``max_ls`` evaluations or the bracket width run out. ``phi(t)`` returns
     (f, g, φ'(t)). Returns (t, f, g). Phase 1 extrapolates by a cubic step in
     [t + 0.01(t − t_prev), 10t] until a bracket is found; phase 2 shrinks it, keeping every
@@ -106,7 +106,7 @@ def lbfgs_wolfe(lr: Any = 1.0, history_size: int = 10, *, c1: float = 1e-4, c2: 
     safeguarded two-point cubics (:func:`refopt.optim.wolfe.strong_wolfe`); ``"doubling"``
     searches along η_t·d from t = 1, doubling t, and zooms by three-point cubics, quadratics or
     bisection (:func:`refopt.optim.zoom.doubling_zoom`), where ``approx_decrease`` = δ also accepts the
-    approximate Wolfe decrease φ'(t) ≤ (2c₁ − 1)φ'(0) when f(t) ≤ f₀ + δ|f₀| (Hager & Zhang 2006)
+    approximate Wolfe decrease φ'(t) ≤ (2c₁ − 1)φ'(0) when f(t) ≤ f₀ + δ·abs(f₀) (Hager & Zhang 2006)
     and ``interval_threshold`` ends a zoom whose interval is that short.
     The rule needs function values, so it declares ``extra_args={"objective"}``:
     ``update(None, state, params, objective=f)`` with ``f.value_and_grad(params)``.

@@ -41,8 +41,8 @@ def doubling_zoom(phi: Callable[[float], tuple], guess: float, f0: float, g0, sl
     """A step t whose decrease error and curvature error are both 0, or a safe fallback.
 
     decrease error: max(0, min(f(t) − f0 − c1·t·φ'(0), A)) with A = max(φ'(t) − (2c1 − 1)φ'(0),
-    f(t) − f0 − δ|f0|) when ``approx_decrease`` = δ is set (the approximate Wolfe test), else
-    without A; curvature error: max(0, |φ'(t)| − c2|φ'(0)|); NaN counts as ∞. Phase 1 tries
+    f(t) − f0 − δ·abs(f0)) when ``approx_decrease`` = δ is set (the approximate Wolfe test), else
+    without A; curvature error: max(0, abs(φ'(t)) − c2·abs(φ'(0))); NaN counts as ∞. Phase 1 tries
     ``guess``, then multiplies by ``increase`` until [low, high] brackets an acceptable step;
     phase 2 evaluates the cubic through (low, high, the previous end) when it lies 20% inside
     the interval, else the quadratic through (low, high) when 10% inside, else the midpoint.
