@@ -23,7 +23,7 @@ from refopt.base import (
                          step_decay,
                          warmup,
 )
-from refopt.execution_mode import execution, get_donation, get_execution, set_execution
+from refopt.execution_mode import execution, get_donation, get_execution, release_buffers, set_execution
 from refopt.optim import (
                          adabelief,
                          adadelta,
@@ -96,5 +96,5 @@ __all__ = [
     "adaptive_grad_clip", "average_params", "centralize", "clip_by_global_norm", "clip_by_value",
     "lookahead", "masked_weight_decay", "schedule_free", "schedule_free_adamw", "schedule_free_sgd",
     "sam", "lbfgs", "lbfgs_wolfe", "prodigy", "dadapt_adamw",
-    "execution", "get_donation", "get_execution", "set_execution",
+    "execution", "get_donation", "get_execution", "release_buffers", "set_execution",
 ]

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from refopt import _trace
+from refopt import _buffers, _trace
 
 # 16384 elements: 128 KiB per float64 buffer, so the ~11 block slices an Adam step touches
 # (4 inputs, 3 outputs, ~4 buffers) stay in a 2 MiB L2; on the development CPU (loaded) 4096
@@ -211,7 +211,7 @@ class Program:
         for leaves in calls:
             shape = leaves[0].shape
             flat_in = [np.ascontiguousarray(a).reshape(-1) for a in leaves]
-            outs = [np.empty(shape, d) if (j := self._donor(k, donate, leaves)) is None
+            outs = [_buffers.empty(shape, d) if (j := self._donor(k, donate, leaves)) is None
                     else leaves[j] for k, d in enumerate(self.out_dtypes)]
             flat_out = [o.reshape(-1) for o in outs]
             n = flat_in[0].size if flat_in else 0

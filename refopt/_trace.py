@@ -112,6 +112,8 @@ class _Recorder:
         compute = dtype
         if op in _COMPARISONS:  # operands meet in their common type, the result is bool
             compute = np.asarray(np.add(*samples)).dtype
+        elif op in ("isnan", "isfinite"):  # a test of the operand as it is
+            compute = np.asarray(samples[0]).dtype
         elif op == "where":
             compute = dtype
         self.array_steps.append(Step(op, refs, dtype, compute))

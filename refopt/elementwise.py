@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from refopt import _trace
+from refopt import _buffers, _trace
 from refopt import tree as _tree
 from refopt.execution_mode import donation_allowed, get_execution
 
@@ -95,7 +95,10 @@ class Kernel:
         if prog is None:
             graph = _trace.trace(self.leaf, tuple(str(d) for d in dtypes), scalars, self.n_out,
                                  self.name)
-            if backend == "numpy":
+            if backend == "numpy-compiled":
+                from refopt import _compiled_numpy
+                prog = _compiled_numpy.compile_graph(graph)
+            elif backend == "numpy":
                 from refopt import _fused_numpy
                 prog = _fused_numpy.compile_graph(graph)
             else:
@@ -106,7 +109,8 @@ class Kernel:
 
     def __call__(self, xp: Any, arrays: tuple[Any, ...], **scalars: Any) -> tuple:
         scalars = {k: _plain_scalar(k, v) for k, v in scalars.items()}
-        if get_execution() == "readable":
+        mode = get_execution()
+        if mode == "readable":
             return self.readable(xp, arrays, scalars)
         flat = [_tree.flatten(a) for a in arrays]
         treedef = flat[0][1]
@@ -118,6 +122,8 @@ class Kernel:
             return self.readable(xp, arrays, scalars)
         FUSED_LEAVES[self.name] += len(columns[0])
         donate = self.donate if backend == "numpy" and donation_allowed() else None
+        if backend == "numpy":
+            _buffers.tick()
         # leaves grouped by dtypes: one program run (scalars replayed once) per group
         groups: dict[tuple, list[int]] = {}
         rows = list(zip(*columns))
@@ -137,7 +143,8 @@ class Kernel:
         for dtypes, idx in groups.items():
             if not idx:
                 continue
-            prog = self.program(backend, dtypes, scalars)
+            engine = "numpy-compiled" if backend == "numpy" and mode == "compiled" else backend
+            prog = self.program(engine, dtypes, scalars)
             for i, res in zip(idx, prog.run([rows[i] for i in idx], scalars, donate)):
                 results[i] = res
         return tuple(_tree.unflatten(treedef, [r[k] for r in results]) for k in range(self.n_out))

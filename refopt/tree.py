@@ -26,7 +26,7 @@ backend under refopt's own structure check and messages when the checkpoint form
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -75,50 +75,50 @@ LEAF_TYPES: set[type] = {np.ndarray}
 def flatten(tree: Tree) -> tuple[list, TreeDef]:
     """Return ``(leaves, treedef)``; leaves in a fixed depth-first order."""
     leaves: list = []
-    append = leaves.append
+    # module-level recursion, not a nested function: a closure that calls itself is a reference
+    # cycle, and the leaves it reached (large arrays) would live until the cyclic GC ran
+    return leaves, _walk(tree, leaves.append)
 
-    def walk(node):
-        kind = type(node)
-        if kind in LEAF_TYPES:
-            append(node)
-            return _LEAF
-        if kind is dict or isinstance(node, dict):
-            keys = sorted(node)
-            return TreeDef("dict", tuple(keys), tuple([walk(node[k]) for k in keys]))
-        if kind is list or isinstance(node, list):
-            return TreeDef("list", None, tuple([walk(c) for c in node]))
-        if isinstance(node, tuple):
-            if hasattr(kind, "_fields"):
-                return TreeDef("namedtuple", kind, tuple([walk(c) for c in node]))
-            return TreeDef("tuple", None, tuple([walk(c) for c in node]))
+
+def _walk(node: Any, append: Callable[[Any], None]) -> TreeDef:
+    kind = type(node)
+    if kind in LEAF_TYPES:
         append(node)
         return _LEAF
-
-    treedef = walk(tree)
-    return leaves, treedef
+    if kind is dict or isinstance(node, dict):
+        keys = sorted(node)
+        return TreeDef("dict", tuple(keys), tuple([_walk(node[k], append) for k in keys]))
+    if kind is list or isinstance(node, list):
+        return TreeDef("list", None, tuple([_walk(c, append) for c in node]))
+    if isinstance(node, tuple):
+        if hasattr(kind, "_fields"):
+            return TreeDef("namedtuple", kind, tuple([_walk(c, append) for c in node]))
+        return TreeDef("tuple", None, tuple([_walk(c, append) for c in node]))
+    append(node)
+    return _LEAF
 
 
 def unflatten(treedef: TreeDef, leaves: list) -> Tree:
     """Inverse of :func:`flatten`."""
     it = iter(leaves)
-
-    def build(td: TreeDef):
-        if td.kind == "leaf":
-            return next(it)
-        children = [build(c) for c in td.children]
-        if td.kind == "dict":
-            return dict(zip(td.meta, children))
-        if td.kind == "namedtuple":
-            return td.meta(*children)
-        if td.kind == "tuple":
-            return tuple(children)
-        return children
-
-    out = build(treedef)
+    out = _build(treedef, it)
     rest = list(it)
     if rest:
         raise ValueError(f"unflatten: {len(rest)} leaves left over for structure {treedef}")
     return out
+
+
+def _build(td: TreeDef, it: Iterator[Any]) -> Tree:
+    if td.kind == "leaf":
+        return next(it)
+    children = [_build(c, it) for c in td.children]
+    if td.kind == "dict":
+        return dict(zip(td.meta, children))
+    if td.kind == "namedtuple":
+        return td.meta(*children)
+    if td.kind == "tuple":
+        return tuple(children)
+    return children
 
 
 def leaves(tree: Tree) -> list:
@@ -132,22 +132,22 @@ def structure(tree: Tree) -> TreeDef:
 def leaf_paths(treedef: TreeDef) -> list[str]:
     """Readable paths such as ``['w'][0]`` for each leaf, for error messages."""
     paths: list[str] = []
-
-    def walk(td: TreeDef, prefix: str):
-        if td.kind == "leaf":
-            paths.append(prefix or "<root>")
-        elif td.kind == "dict":
-            for k, c in zip(td.meta, td.children):
-                walk(c, f"{prefix}[{k!r}]")
-        elif td.kind == "namedtuple":
-            for f, c in zip(td.meta._fields, td.children):
-                walk(c, f"{prefix}.{f}")
-        else:
-            for i, c in enumerate(td.children):
-                walk(c, f"{prefix}[{i}]")
-
-    walk(treedef, "")
+    _paths(treedef, "", paths)
     return paths
+
+
+def _paths(td: TreeDef, prefix: str, paths: list[str]) -> None:
+    if td.kind == "leaf":
+        paths.append(prefix or "<root>")
+    elif td.kind == "dict":
+        for k, c in zip(td.meta, td.children):
+            _paths(c, f"{prefix}[{k!r}]", paths)
+    elif td.kind == "namedtuple":
+        for f, c in zip(td.meta._fields, td.children):
+            _paths(c, f"{prefix}.{f}", paths)
+    else:
+        for i, c in enumerate(td.children):
+            _paths(c, f"{prefix}[{i}]", paths)
 
 
 def assert_same_structure(names: tuple[str, ...], trees: tuple[Tree, ...]) -> TreeDef:

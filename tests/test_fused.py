@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import refopt
-from refopt import elementwise, registry
+from refopt import _compiled_numpy, elementwise, registry
 from tests.conftest import _cupy_available
 from tests.helpers import DiagonalQuadratic, assert_trees_equal, describe, run, tree_from_numpy
 
@@ -40,11 +40,11 @@ def _problem(xp, dtype):
     return tree_from_numpy(xp, params), grad_fn
 
 
-def _compare(xp, spec, cfg, dtype, steps=6):
+def _compare(xp, spec, cfg, dtype, steps=6, mode="fused"):
     opt = spec.build(**cfg)
     params, grad_fn = _problem(xp, dtype)
     before = sum(elementwise.FUSED_LEAVES.values())
-    with refopt.execution("fused"):
+    with refopt.execution(mode):
         fused = run(opt, spec, grad_fn, params, steps)
     used_fused = sum(elementwise.FUSED_LEAVES.values()) > before
     with refopt.execution("readable"):
@@ -59,6 +59,16 @@ def test_fused_equals_readable_bit_for_bit_on_numpy(spec, cfg, dtype):
     used = _compare(np, spec, cfg, dtype)
     if spec.name not in NOT_FUSED:
         assert used, f"{spec.name} is element-wise but did not run a fused kernel"
+
+
+@pytest.mark.skipif(not _compiled_numpy.available(), reason="Numba is not installed")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize(("spec", "cfg"), CASES)
+def test_compiled_equals_readable_bit_for_bit_on_numpy(spec, cfg, dtype):
+    """The Numba loop (execution "compiled") rounds every operation as NumPy's ufuncs do."""
+    used = _compare(np, spec, cfg, dtype, mode="compiled")
+    if spec.name not in NOT_FUSED:
+        assert used, f"{spec.name} is element-wise but did not run a compiled kernel"
 
 
 @pytest.mark.parametrize(("spec", "cfg"), CASES)
@@ -142,7 +152,7 @@ def test_scalars_are_arguments_so_one_program_serves_every_step():
 
 
 def test_execution_mode_is_validated():
-    with pytest.raises(ValueError, match=r"mode must be one of \['fused', 'readable'\]"):
+    with pytest.raises(ValueError, match=r"mode must be one of \['fused', 'readable', 'compiled'\]"):
         refopt.set_execution("fast")
     with pytest.raises(ValueError, match="mode must be one of"):
         with refopt.execution(None):

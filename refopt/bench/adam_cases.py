@@ -10,12 +10,18 @@ import numpy as np
 
 import refopt
 from refopt.bench import peers
-from refopt.bench.rules import EXECUTIONS, time_updates
+from refopt.bench.rules import executions, time_updates
 
 TORCH_IMPLS = ("single-tensor", "foreach", "fused")
-# Adam and the many-leaves case also time buffer donation (execution("fused", donate=True)) on
-# the CPU, where fresh outputs cost page faults; CuPy never donates (its pool makes them cheap)
-MODES = (*EXECUTIONS, "donated")
+
+
+def modes(backend: Any) -> tuple[str, ...]:
+    """Adam and the many-leaves case also time buffer donation (execution(..., donate=True)) on
+    the CPU, where a fresh output is written without being read first; CuPy never donates."""
+    pure = executions(backend)
+    if backend.on_gpu:
+        return pure
+    return (*pure, "donated", *(("compiled+donated",) if "compiled" in pure else ()))
 
 
 def _measure(backend: Any, build: Callable[[], peers.Peer], repeat: int) -> tuple[float | None, str]:
@@ -36,7 +42,7 @@ def bench_peers(backend: Any, host_p: np.ndarray, host_g: np.ndarray, repeat: in
     p, g = backend.asarray(host_p), backend.asarray(host_g)
     opt = refopt.adam(lr=h.lr, beta1=h.beta1, beta2=h.beta2, eps=h.eps)
     out: dict[str, Any] = {"n": int(host_p.size), "dtype": str(host_p.dtype), "hyper": h._asdict()}
-    for mode in MODES:
+    for mode in modes(backend):
         out[f"refopt_{mode}_ms"] = 1e3 * time_updates(backend, opt, p, g, repeat, mode)
     builders: list[tuple[str, Callable[[], Any]]] = []
     if backend.on_gpu:
@@ -59,7 +65,7 @@ def bench_peers(backend: Any, host_p: np.ndarray, host_g: np.ndarray, repeat: in
         else:
             out["peers"].append({"name": name, "ms": ms})
     for row in out["peers"]:   # > 1: the peer is faster
-        for mode in MODES:
+        for mode in modes(backend):
             row[f"refopt_{mode}_over_peer"] = out[f"refopt_{mode}_ms"] / row["ms"]
     return out
 
@@ -85,7 +91,7 @@ def bench_many_leaves(backend: Any, n: int, dtype: str, repeat: int) -> dict:
     opt = refopt.adam(lr=peers.adam_hyper().lr)
     out: dict[str, Any] = {"n": total, "dtype": dtype, "leaves": len(shapes),
                            "leaf_shapes": [list(s) for s in shapes[:2]]}
-    for mode in MODES:
+    for mode in modes(backend):
         many = 1e3 * time_updates(backend, opt, many_p, many_g, repeat, mode)
         one = 1e3 * time_updates(backend, opt, one_p, one_g, repeat, mode)
         out[mode] = {"many_leaves_ms": many, "one_leaf_ms": one, "ratio": many / one}

@@ -14,7 +14,7 @@ import numpy as np
 
 import refopt
 from refopt.bench import peers
-from refopt.bench.rules import EXECUTIONS
+from refopt.bench.rules import executions
 from refopt.nn import MLP
 
 
@@ -48,7 +48,7 @@ def bench_mlp(backend: Any, case: MLPCase, repeat: int) -> dict:
     params0 = net.init(0, xp=xp, dtype=getattr(xp, case.dtype))
     opt = refopt.adam(lr=h.lr, beta1=h.beta1, beta2=h.beta2, eps=h.eps)
     out: dict[str, Any] = {"case": describe(case), "refopt_loss0": float(net.loss_and_grad(params0, x, y)[0])}
-    for mode in EXECUTIONS:
+    for mode in executions(backend):
         box = {"p": params0, "s": opt.init(params0)}
 
         def ours() -> None:
@@ -91,6 +91,6 @@ def bench_mlp(backend: Any, case: MLPCase, repeat: int) -> dict:
         out["tf32"] = {"torch.backends.cuda.matmul.allow_tf32": bool(torch.backends.cuda.matmul.allow_tf32),
                        "CUPY_TF32": os.environ.get("CUPY_TF32", "0")}
     out["torch_ms"] = 1e3 * backend.time(theirs, repeat)
-    for mode in EXECUTIONS:
+    for mode in executions(backend):
         out[f"refopt_{mode}_over_torch"] = out[f"refopt_{mode}_ms"] / out["torch_ms"]
     return out

@@ -63,26 +63,36 @@ def header_text(env: dict) -> str:
             + "".join(f"\n{k}={v}" for k, v in s["environment"].items()))
 
 
+def _modes(block: dict, key: str) -> list[str]:
+    """The modes this block measured, in the benchmark's order."""
+    from refopt.bench.rules import MODE_SETTINGS
+    return [m for m in MODE_SETTINGS if key.format(m) in block]
+
+
 def rules_text(block: dict) -> str:
+    modes = _modes(block["rows"][0], "{}_ms") if block["rows"] else ["fused", "readable"]
     rows = [[r["rule"], round((r["bytes_read"] + r["bytes_written"]) / block["n"] / block["itemsize"], 2),
-             r["floor_ms"], r["fused_ms"], r["readable_ms"], r["fused_fraction_of_floor"],
-             r["readable_fraction_of_floor"], r["fused_speedup"]] for r in block["rows"]]
+             r["floor_ms"], *(r[f"{m}_ms"] for m in modes),
+             *(r[f"{m}_fraction_of_floor"] for m in modes), r["fused_speedup"]] for r in block["rows"]]
     head = (f"Per-rule update, {block['n']:,} {block['dtype']} parameters (one leaf), "
             "times in ms")
-    return head + "\n" + table(["rule", "moved/(n·size)", "floor", "fused", "readable",
-                                "fused/floor", "readable/floor", "readable÷fused"], rows)
+    return head + "\n" + table(["rule", "moved/(n·size)", "floor", *modes,
+                                *(f"{m}/floor" for m in modes), "readable÷fused"], rows)
+
+
+_LABEL = {"fused": "fused", "readable": "readable", "donated": "fused, donate=True",
+          "compiled": "compiled", "compiled+donated": "compiled, donate=True"}
 
 
 def peers_text(block: dict) -> str:
-    rows = [["refopt.adam fused", block["refopt_fused_ms"], 1.0, "", ""],
-            ["refopt.adam readable", block["refopt_readable_ms"], "", 1.0, ""],
-            ["refopt.adam fused, donate=True", block["refopt_donated_ms"], "", "", 1.0]]
-    rows += [[p["name"], p["ms"], p["refopt_fused_over_peer"], p["refopt_readable_over_peer"],
-              p["refopt_donated_over_peer"]] for p in block["peers"]]
+    modes = _modes(block, "refopt_{}_ms")
+    rows = [[f"refopt.adam {_LABEL[m]}", block[f"refopt_{m}_ms"],
+             *(1.0 if m == n else "" for n in modes)] for m in modes]
+    rows += [[p["name"], p["ms"], *(p[f"refopt_{m}_over_peer"] for m in modes)]
+             for p in block["peers"]]
     out = (f"Adam update, {block['n']:,} {block['dtype']} parameters (one leaf), ms; "
            f"refopt/peer > 1: the peer is faster\n")
-    out += table(["implementation", "ms", "refopt/peer (fused)", "refopt/peer (readable)",
-                  "refopt/peer (donated)"], rows)
+    out += table(["implementation", "ms", *(f"refopt/peer ({m})" for m in modes)], rows)
     for s in block["skipped"]:
         out += f"\n  skipped {s['name']}: {s['reason']}"
     return out
@@ -90,7 +100,7 @@ def peers_text(block: dict) -> str:
 
 def many_leaves_text(block: dict) -> str:
     rows = [[mode, block[mode]["many_leaves_ms"], block[mode]["one_leaf_ms"], block[mode]["ratio"]]
-            for mode in ("fused", "readable", "donated")]
+            for mode in _modes(block, "{}")]
     return (f"Adam on {block['leaves']} MLP-shaped leaves vs one leaf, {block['n']:,} "
             f"{block['dtype']} numbers, ms (target ratio ≤ 1.2)\n"
             + table(["execution", f"{block['leaves']} leaves", "1 leaf", "ratio"], rows))
@@ -98,7 +108,7 @@ def many_leaves_text(block: dict) -> str:
 
 def mlp_text(block: dict) -> str:
     rows = [[f"refopt manual backward + adam ({mode})", block[f"refopt_{mode}_ms"],
-             block.get(f"refopt_{mode}_over_torch", "")] for mode in ("fused", "readable")]
+             block.get(f"refopt_{mode}_over_torch", "")] for mode in _modes(block, "refopt_{}_ms")]
     if "torch_ms" in block:
         rows.append([f"torch {block['torch_impl']}", block["torch_ms"], 1.0])
     out = (f"MLP training step {block['case']}, ms; refopt/peer > 1: torch is faster\n"

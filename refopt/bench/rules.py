@@ -18,6 +18,18 @@ from refopt import tree
 from refopt.registry import SPECS, Spec
 
 EXECUTIONS = ("fused", "readable")
+#: how each measured mode runs: (refopt.execution mode, donate)
+MODE_SETTINGS = {"fused": ("fused", False), "readable": ("readable", False),
+                 "donated": ("fused", True), "compiled": ("compiled", False),
+                 "compiled+donated": ("compiled", True)}
+
+
+def executions(backend: Any) -> tuple[str, ...]:
+    """The pure execution modes worth timing here: "compiled" on the CPU when Numba is installed
+    (on CuPy it is the fused kernel again)."""
+    from refopt import _compiled_numpy
+    extra = ("compiled",) if not backend.on_gpu and _compiled_numpy.available() else ()
+    return (*EXECUTIONS, *extra)
 _ORACLE_ARGS = ("grad_fn", "objective")  # the rule evaluates gradients itself: not a plain update
 _VALUE = 1.0  # the loss handed to rules that take ``value`` (Polyak's step); any finite number
 
@@ -61,7 +73,7 @@ def time_updates(backend: Any, opt: refopt.Optimizer, params: Any, grads: Any, r
     """Median seconds of one ``opt.update`` under execution ``mode``, chaining the updates from
     a fresh ``init`` (the state evolves as in training)."""
     kw = update_kwargs(opt)
-    donate = mode == "donated"   # fused, writing θ and the state into the buffers passed in
+    execution, donate = MODE_SETTINGS[mode]   # donate: θ and the state into the buffers passed in
     if donate:  # the caller's θ must survive for the other measurements
         params = refopt.tree.map(lambda a: a.copy(), params)
     box = {"p": params, "s": opt.init(params)}
@@ -69,7 +81,7 @@ def time_updates(backend: Any, opt: refopt.Optimizer, params: Any, grads: Any, r
     def step() -> None:
         box["p"], box["s"] = opt.update(grads, box["s"], box["p"], **kw)
 
-    with refopt.execution("fused" if donate else mode, donate=donate):
+    with refopt.execution(execution, donate=donate):
         t = backend.time(step, repeat)
     box.clear()
     backend.free()
@@ -96,10 +108,10 @@ def bench_rule(backend: Any, spec: Spec, params: Any, grads: Any, repeat: int,
     read, written = traffic_bytes(params, grads, opt.init(params))
     row: dict[str, Any] = {"rule": spec.name, "config": {k: repr(v) for k, v in config.items()},
                            "bytes_read": read, "bytes_written": written}
-    for mode in EXECUTIONS:
+    for mode in executions(backend):
         row[f"{mode}_ms"] = 1e3 * time_updates(backend, opt, params, grads, repeat, mode)
     row["floor_ms"] = 1e3 * floor(read + written)
-    for mode in EXECUTIONS:
+    for mode in executions(backend):
         row[f"{mode}_fraction_of_floor"] = row["floor_ms"] / row[f"{mode}_ms"]
     row["fused_speedup"] = row["readable_ms"] / row["fused_ms"]
     return row

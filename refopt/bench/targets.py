@@ -39,18 +39,23 @@ def check(result: dict) -> list[dict]:
                              peers["torch.optim.Adam fused"]["refopt_fused_over_peer"],
                              ADAM_OVER_FUSED[block["n"]]))
         if not gpu and block["dtype"] == "float64" and "torch.optim.Adam foreach" in peers:
-            for mode in ("fused", "donated"):
+            for mode in ("fused", "donated", "compiled", "compiled+donated"):
+                if f"refopt_{mode}_over_peer" not in peers["torch.optim.Adam foreach"]:
+                    continue
                 rows.append(_row(f"Adam {mode} / torch foreach, {where}",
                                  peers["torch.optim.Adam foreach"][f"refopt_{mode}_over_peer"],
                                  ADAM_OVER_FOREACH))
     for block in result["many_leaves"]:
-        for mode in ("fused", "donated") if not gpu else ("fused",):
+        for mode in ("fused", "donated", "compiled", "compiled+donated") if not gpu else ("fused",):
+            if mode not in block:
+                continue
             rows.append(_row(f"50 leaves / 1 leaf ({mode}), n={block['n']:.0e} {block['dtype']}",
                              block[mode]["ratio"], MANY_OVER_ONE))
     mlp = result.get("mlp") or {}
-    if "refopt_fused_over_torch" in mlp:
-        rows.append(_row(f"MLP step / torch, {mlp['case']}", mlp["refopt_fused_over_torch"],
-                         MLP_OVER_TORCH))
+    for mode in ("fused", "compiled"):
+        if f"refopt_{mode}_over_torch" in mlp:
+            rows.append(_row(f"MLP step ({mode}) / torch, {mlp['case']}",
+                             mlp[f"refopt_{mode}_over_torch"], MLP_OVER_TORCH))
     return rows
 
 
