@@ -65,7 +65,8 @@ def tick() -> None:
 
 def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """An uninitialised array of ``shape`` and ``dtype`` that no one else can see."""
-    dtype = np.dtype(dtype)
+    if not isinstance(dtype, np.dtype):
+        dtype = np.dtype(dtype)
     size = math.prod(shape)
     if size * dtype.itemsize < MIN_BYTES:
         return np.empty(shape, dtype)
@@ -95,3 +96,19 @@ def pooled_bytes() -> int:
     """Bytes of the bases the pool holds (in use or not): for tests and the benchmark."""
     with _lock:
         return sum(e[0].nbytes for q in _pool.values() for e in q)
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """``a @ b``; for two 2-d NumPy arrays written into a pooled buffer — the same BLAS call on
+    the same operands (transposed views stay views), without a fresh (N, d) array per step."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        return np.matmul(a, b, out=empty((a.shape[0], b.shape[1]), np.result_type(a, b)))
+    return a @ b
+
+
+def like(x: Any) -> Any:
+    """A pooled uninitialised array shaped like the real floating NumPy array ``x``; None for
+    anything else (the caller then lets its namespace allocate)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return empty(x.shape, x.dtype)
+    return None

@@ -77,7 +77,8 @@ def namespace_of_leaves(groups: tuple[tuple[str, list, Any], ...], xp: Any = Non
             raise ValueError(
                 f"leaves of {', '.join(names)} live on different devices {sorted(devices)}; "
                 "move them to one device first")
-    return array_api_compat.array_namespace(*arrays)
+    # one array per type decides the namespace as all of them would (types, devices checked)
+    return array_api_compat.array_namespace(*{type(a): a for a in arrays}.values())
 
 
 def device(x: Any) -> Any:

@@ -17,6 +17,9 @@ from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 import array_api_compat
+import numpy as np
+
+from refopt import _buffers
 
 
 class Activation(NamedTuple):
@@ -59,7 +62,8 @@ def _relu_fwd(z):
         return xp.where(xp.real(z) > 0, z, xp.zeros_like(z))
     # one pass and no zeros array (NumPy's where branches per element: ~10x slower on random
     # signs); equal to where(z > 0, z, 0) except that a NaN stays NaN, as in torch.relu
-    return xp.maximum(z, 0.0)
+    out = _buffers.like(z)   # NumPy: into a pooled buffer, no fresh pages to fault each step
+    return xp.maximum(z, 0.0) if out is None else np.maximum(z, 0.0, out=out)
 
 
 def _relu_bwd(z, a, da):
@@ -67,7 +71,11 @@ def _relu_bwd(z, a, da):
     # dtype and multiplied by da in place, so dz is the only (N, d) array made (da·0 can be −0.0
     # where where(z > 0, da, 0) gave +0.0: equal values)
     xp = _xp(da)
-    dz = xp.astype(real_part(a) > 0, da.dtype)
+    dz = _buffers.like(da) if a.dtype == da.dtype and type(a) is type(da) else None
+    if dz is None:
+        dz = xp.astype(real_part(a) > 0, da.dtype)
+    else:   # NumPy: the same 1.0 / 0.0 indicator, written into a pooled buffer
+        np.greater(a, 0.0, out=dz)
     dz *= da
     return dz
 

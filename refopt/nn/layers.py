@@ -6,6 +6,8 @@ from typing import Any
 
 import array_api_compat
 
+from refopt import _buffers
+
 
 def dense_forward(x: Any, W: Any, b: Any) -> Any:
     """y = x W + b with x: (N, d_in), W: (d_in, d_out), b: (d_out,)."""
@@ -24,7 +26,7 @@ def affine(x: Any, W: Any, b: Any) -> Any:
     Same operations and rounding as ``x @ W + b`` with one (N, d_out) array instead of two; when
     b's dtype differs from the product's (a complex-step b on real x W) the sum promotes instead.
     """
-    z = x @ W
+    z = _buffers.matmul(x, W)
     if z.dtype == b.dtype:
         z += b
         return z
@@ -34,12 +36,12 @@ def affine(x: Any, W: Any, b: Any) -> Any:
 def dense_backward(x: Any, W: Any, dy: Any) -> tuple[Any, Any, Any]:
     """Given dy = ∂L/∂y: dx = dy Wᵀ, dW = xᵀ dy, db = Σ_n dy_n."""
     xp = array_api_compat.array_namespace(x, W, dy)
-    return (dy @ W.T,) + dense_param_grads(xp, x, dy)
+    return (_buffers.matmul(dy, W.T),) + dense_param_grads(xp, x, dy)
 
 
 def dense_param_grads(xp: Any, x: Any, dy: Any) -> tuple[Any, Any]:
     """(dW, db) = (xᵀ dy, Σ_n dy_n); xᵀ is a view, so the BLAS reads x transposed in place."""
-    return x.T @ dy, xp.sum(dy, axis=0)
+    return _buffers.matmul(x.T, dy), xp.sum(dy, axis=0)
 
 
 def dense_per_example_sq_norms(x: Any, dy_per_example: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from refopt import _xp
+from refopt import _buffers, _xp
 from refopt.nn import activations as _act
 from refopt.nn import batchnorm as _bn
 from refopt.nn.activations import ActivationName
@@ -213,7 +213,7 @@ class MLP:
                 layer = dense_per_example_sq_norms(h, per_example_scale * dz)
                 sq_norms = layer if sq_norms is None else sq_norms + layer
             # dh = dz Wᵀ (Wᵀ a view); the input x needs no gradient, so layer 0 skips that GEMM
-            dh = dz @ params[i]["W"].T if i else None
+            dh = _buffers.matmul(dz, params[i]["W"].T) if i else None
         return grads, sq_norms, xp
 
     def loss_and_grad(self, params: list, x: Any, y: Any) -> tuple[Any, list]:
