@@ -225,14 +225,22 @@ class Program:
         statics = [dtype.type(svals[payload] if kind == "s" else payload)
                    for kind, payload, dtype in self.statics]
         results = []
+        pure = (None,) * len(self.out_dtypes)
+        fn_pure = self._function(pure) if donate is None else None
+        out_dtypes, empty = self.out_dtypes, _buffers.empty
         for leaves in calls:
-            donors = self._donors(donate, leaves)
+            shape = leaves[0].shape
             flat_in = [a.ravel() for a in leaves]   # a view unless the leaf is not C-contiguous
-            outs = []
-            for k, d in enumerate(self.out_dtypes):
-                j = donors[k]
-                outs.append(_buffers.empty(leaves[0].shape, d) if j is None else leaves[j])
             n = flat_in[0].size if flat_in else 0
+            if fn_pure is not None:   # the common case, kept short: it runs once per leaf
+                outs = [empty(shape, d) for d in out_dtypes]
+                if n:
+                    fn_pure(n, *flat_in, *[o.reshape(-1) for o in outs], *statics)
+                results.append(tuple(outs))
+                continue
+            donors = self._donors(donate, leaves)
+            outs = [empty(shape, d) if donors[k] is None else leaves[donors[k]]
+                    for k, d in enumerate(out_dtypes)]
             if n:
                 fresh = [o.reshape(-1) for k, o in enumerate(outs) if donors[k] is None]
                 self._function(donors)(n, *flat_in, *fresh, *statics)
