@@ -68,6 +68,15 @@ def test_quick_run_reports_every_plain_gradient_rule(tmp_path):
     if "torch_loss0" in mlp:
         # same weights, same function, float64: only summation order differs
         assert mlp["torch_loss0"] == pytest.approx(mlp["refopt_loss0"], rel=1e-12)
+        # [8, 16, 16, 4]: z = hW and dW = hᵀdz at 3 layers, dh = dz Wᵀ at the 2 upper ones
+        assert mlp["gemms"]["products"] == 8
+        assert mlp["gemms"]["refopt_over_torch"] == pytest.approx(
+            mlp["gemms"]["refopt_ms"] / mlp["gemms"]["torch_ms"])
+    # with Numba installed the compiled mode is measured beside fused and readable, everywhere
+    compiled = importlib.util.find_spec("numba") is not None
+    assert all(("compiled_ms" in row) == compiled for row in block["rows"])
+    assert ("refopt_compiled+donated_ms" in adam_block) == compiled
+    assert ("compiled" in many) == compiled and ("refopt_compiled_ms" in mlp) == compiled
 
 
 class _CountingBackend:

@@ -93,4 +93,24 @@ def bench_mlp(backend: Any, case: MLPCase, repeat: int) -> dict:
     out["torch_ms"] = 1e3 * backend.time(theirs, repeat)
     for mode in executions(backend):
         out[f"refopt_{mode}_over_torch"] = out[f"refopt_{mode}_ms"] / out["torch_ms"]
+    out["gemms"] = _gemms(backend, case, repeat, torch, device)
     return out
+
+
+def _gemms(backend: Any, case: MLPCase, repeat: int, torch: Any, device: str) -> dict:
+    """The step's matrix products alone, in each library: z = hW, dW = hᵀdz and (except at the
+    first layer) dh = dz Wᵀ per layer — how much of the step's difference is the BLAS's."""
+    rng = np.random.default_rng(2)
+    shapes = []   # (left, right) operand shapes as the step multiplies them
+    for i, (d_in, d_out) in enumerate(zip(case.sizes[:-1], case.sizes[1:])):
+        shapes += [((case.batch, d_in), (d_in, d_out)), ((d_in, case.batch), (case.batch, d_out))]
+        if i:
+            shapes.append(((case.batch, d_out), (d_out, d_in)))
+    host = [(rng.standard_normal(a).astype(case.dtype), rng.standard_normal(b).astype(case.dtype))
+            for a, b in shapes]
+    ours = [(backend.asarray(a), backend.asarray(b)) for a, b in host]
+    theirs = [(torch.tensor(a, device=device), torch.tensor(b, device=device)) for a, b in host]
+    refopt_ms = 1e3 * backend.time(lambda: [a @ b for a, b in ours], repeat)
+    torch_ms = 1e3 * backend.time(lambda: [a @ b for a, b in theirs], repeat)
+    return {"products": len(shapes), "refopt_ms": refopt_ms, "torch_ms": torch_ms,
+            "refopt_over_torch": refopt_ms / torch_ms}

@@ -115,4 +115,8 @@ def mlp_text(block: dict) -> str:
            + table(["implementation", "ms", "refopt/peer"], rows))
     if "torch_loss0" in block:
         out += f"\n  first loss: refopt {block['refopt_loss0']:.10g}, torch {block['torch_loss0']:.10g}"
+    if "gemms" in block:
+        g = block["gemms"]
+        out += (f"\n  the step's {g['products']} matrix products alone: refopt's array library "
+                f"{g['refopt_ms']:.3f} ms, torch {g['torch_ms']:.3f} ms (ratio {g['refopt_over_torch']:.3f})")
     return out

@@ -71,11 +71,12 @@ def _relu_bwd(z, a, da):
     # dtype and multiplied by da in place, so dz is the only (N, d) array made (da·0 can be −0.0
     # where where(z > 0, da, 0) gave +0.0: equal values)
     xp = _xp(da)
-    dz = _buffers.like(da) if a.dtype == da.dtype and type(a) is type(da) else None
+    positive = real_part(a) > 0
+    dz = _buffers.like(da)
     if dz is None:
-        dz = xp.astype(real_part(a) > 0, da.dtype)
+        dz = xp.astype(positive, da.dtype)
     else:   # NumPy: the same 1.0 / 0.0 indicator, written into a pooled buffer
-        np.greater(a, 0.0, out=dz)
+        np.copyto(dz, positive)
     dz *= da
     return dz
 
