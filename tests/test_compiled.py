@@ -13,6 +13,7 @@ import pytest
 
 import refopt
 from refopt import _buffers, _compiled_numpy, elementwise, registry
+from refopt.execution_mode import update_scope
 from tests.helpers import assert_trees_equal
 
 needs_numba = pytest.mark.skipif(not _compiled_numpy.available(), reason="Numba is not installed")
@@ -123,6 +124,30 @@ def test_compiled_donation_writes_into_the_buffers_passed_in():
         got = opt.update(g, s, p)
     assert got[0] is p and got[1].m is s.m and got[1].v is s.v
     np.testing.assert_array_equal(g, g_copy)
+    assert_trees_equal(got, want)
+
+
+@needs_numba
+@pytest.mark.parametrize("mode", ["fused", "compiled"])
+def test_a_buffer_passed_as_two_inputs_is_donated_to_neither_output(mode):
+    """Two outputs donated into one memory would leave only the second: the kernel refuses to
+    donate a buffer that another input shares (the rule wrappers refuse earlier as well)."""
+    def leaf(xp, p, g, m, *, lr_t):
+        return p - lr_t * g * m, m + g
+
+    kernel = elementwise.Kernel(leaf, 2, "two_outputs", donate=(0, 2))
+    rng = np.random.default_rng(5)
+    shared, g = rng.standard_normal(1000), rng.standard_normal(1000)
+    with refopt.execution("readable"):
+        want = kernel(np, (shared.copy(), g, shared.copy()), lr_t=0.1)
+    with refopt.execution(mode, donate=True), update_scope(True):   # as inside a rule's update
+        got = kernel(np, (shared, g, shared), lr_t=0.1)
+    assert_trees_equal(got, want)
+    # and a donation that is safe does happen, so the comparison above is not vacuous
+    p, m = shared.copy(), shared.copy()
+    with refopt.execution(mode, donate=True), update_scope(True):
+        got = kernel(np, (p, g, m), lr_t=0.1)
+    assert got[0] is p and got[1] is m
     assert_trees_equal(got, want)
 
 
