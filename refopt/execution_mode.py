@@ -33,7 +33,7 @@ array of the output's dtype that overlaps no other input, read before it is over
 only on NumPy. On the CPU it spares the read-for-ownership of fresh output memory (see
 docs/performance.md); CuPy's memory pool makes fresh outputs cheap, so CuPy always allocates.
 Without donation, fused outputs come from a pool that reuses a buffer only once no array
-refers to it (:func:`release_buffers`), so pure updates do not page-fault either.
+refers to it (:func:`refopt.release_buffers`), so pure updates do not page-fault either.
 """
 
 from __future__ import annotations

@@ -21,13 +21,14 @@ def test_ruff_clean():
 
 
 def test_oracles_are_installed_when_ci_says_so():
-    """CI installs torch, optax, Keras, numpy-ml and Ray; this makes a silently skipped oracle or
-    Ray suite a failure there."""
+    """CI installs torch, optax, Keras, numpy-ml, Ray and Numba; this makes a silently skipped
+    oracle, Ray or compiled-execution suite a failure there."""
     import os
     if os.environ.get("CI") != "true":
         pytest.skip("only enforced in CI")
     os.environ.setdefault("KERAS_BACKEND", "jax")   # as the Keras oracle tests run it
     import keras  # noqa: F401
+    import numba  # noqa: F401
     import optax  # noqa: F401
     import ray  # noqa: F401
     import torch  # noqa: F401

@@ -8,7 +8,7 @@ import os
 import platform
 from typing import Any
 
-_PACKAGES = ("refopt", "numpy", "cupy", "cupy-cuda12x", "cupy-cuda13x", "torch", "jax", "jaxlib",
+_PACKAGES = ("refopt", "numpy", "numba", "cupy", "cupy-cuda12x", "cupy-cuda13x", "torch", "jax", "jaxlib",
              "optax", "threadpoolctl")
 
 _ENV_PREFIXES = ("OMP_", "OPENBLAS_", "MKL_", "MALLOC_", "XLA_", "JAX_", "REFOPT_", "CUPY_",
