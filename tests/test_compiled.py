@@ -261,3 +261,19 @@ def test_an_update_leaves_no_reference_cycles(name):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@needs_numba
+def test_compiled_leaves_other_namespaces_to_their_own_operators():
+    """Only NumPy arrays are compiled: array-api-strict leaves run readable, as under "fused"."""
+    xps = pytest.importorskip("array_api_strict")
+    opt = refopt.adam(lr=0.1)
+    p, g = xps.asarray([1.0, -2.0, 3.0]), xps.asarray([0.5, 0.25, -1.0])
+    before = sum(elementwise.FUSED_LEAVES.values())
+    with refopt.execution("compiled"):
+        got, _ = opt.update(g, opt.init(p), p)
+    assert sum(elementwise.FUSED_LEAVES.values()) == before
+    assert type(got) is type(p)
+    with refopt.execution("readable"):
+        want, _ = opt.update(g, opt.init(p), p)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
