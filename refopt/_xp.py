@@ -13,16 +13,17 @@ import array_api_compat
 
 from refopt import tree as _tree
 
-_ARRAY_TYPES: set[type] = set()  # types already seen to be arrays: a set lookup, not a probe
+#: types already seen to be arrays: a set lookup, not a probe (callers in loops test it first)
+ARRAY_TYPES: set[type] = set()
 
 
 def is_array(x: Any) -> bool:
     """True for an array of any array-API namespace (not for Python or NumPy scalars)."""
-    if type(x) in _ARRAY_TYPES:
+    if type(x) in ARRAY_TYPES:
         return True
     if array_api_compat.is_array_api_obj(x) and hasattr(x, "shape"):
         if not isinstance(x, (dict, list, tuple)):  # a container never joins the leaf fast path
-            _ARRAY_TYPES.add(type(x))
+            ARRAY_TYPES.add(type(x))
             _tree.LEAF_TYPES.add(type(x))
         return True
     return False
@@ -51,9 +52,10 @@ def namespace_of_leaves(groups: tuple[tuple[str, list, Any], ...], xp: Any = Non
     """:func:`namespace` for trees already flattened: ``(name, leaves, treedef)`` triples
     (``treedef`` None for a plain list of leaves, whose messages then give the position)."""
     arrays = []
+    known = ARRAY_TYPES
     for name, leaves, treedef in groups:
         for i, leaf in enumerate(leaves):
-            if not is_array(leaf):
+            if type(leaf) not in known and not is_array(leaf):
                 path = (_tree.leaf_paths(treedef)[i] if treedef is not None else f"[{i}]")
                 raise TypeError(
                     f"{name}{'' if path == '<root>' else path} is {type(leaf).__name__}, "

@@ -514,10 +514,11 @@ def _path(treedef: Any, i: int) -> str:
 
 
 def _check_leaves(treedef: Any, name_a: str, leaves_a: list, name_b: str, leaves_b: list) -> None:
+    known = _xp.ARRAY_TYPES
     for i, (x, y) in enumerate(zip(leaves_a, leaves_b)):
-        if not (_xp.is_array(x) and _xp.is_array(y)):
+        if not ((type(x) in known or _xp.is_array(x)) and (type(y) in known or _xp.is_array(y))):
             continue  # the namespace check names the offending leaf
-        if tuple(x.shape) != tuple(y.shape):
+        if x.shape != y.shape and tuple(x.shape) != tuple(y.shape):
             raise ValueError(f"shape mismatch at {_path(treedef, i)}: {name_a} has "
                              f"{tuple(x.shape)}, {name_b} has {tuple(y.shape)}")
         if x.dtype != y.dtype:

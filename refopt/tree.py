@@ -80,6 +80,11 @@ def flatten(tree: Tree) -> tuple[list, TreeDef]:
     return leaves, _walk(tree, leaves.append)
 
 
+# TreeDef(kind, meta, children) through tuple.__new__: the same object without the Python-level
+# __new__ a NamedTuple class adds (a flatten builds one per node, several times per update)
+_make_def = tuple.__new__
+
+
 def _walk(node: Any, append: Callable[[Any], None]) -> TreeDef:
     kind = type(node)
     if kind in LEAF_TYPES:
@@ -87,13 +92,13 @@ def _walk(node: Any, append: Callable[[Any], None]) -> TreeDef:
         return _LEAF
     if kind is dict or isinstance(node, dict):
         keys = sorted(node)
-        return TreeDef("dict", tuple(keys), tuple([_walk(node[k], append) for k in keys]))
+        return _make_def(TreeDef, ("dict", tuple(keys), tuple([_walk(node[k], append) for k in keys])))
     if kind is list or isinstance(node, list):
-        return TreeDef("list", None, tuple([_walk(c, append) for c in node]))
+        return _make_def(TreeDef, ("list", None, tuple([_walk(c, append) for c in node])))
     if isinstance(node, tuple):
         if hasattr(kind, "_fields"):
-            return TreeDef("namedtuple", kind, tuple([_walk(c, append) for c in node]))
-        return TreeDef("tuple", None, tuple([_walk(c, append) for c in node]))
+            return _make_def(TreeDef, ("namedtuple", kind, tuple([_walk(c, append) for c in node])))
+        return _make_def(TreeDef, ("tuple", None, tuple([_walk(c, append) for c in node])))
     append(node)
     return _LEAF
 
