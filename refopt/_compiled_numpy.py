@@ -204,14 +204,7 @@ class Program:
     def _function(self, donors: tuple[int | None, ...]) -> Any:
         fn = self._compiled.get(donors)
         if fn is None:
-            import numba
-
-            namespace = dict(_helpers())
-            exec(compile(self.source(donors), f"<refopt {self.graph.name}>", "exec"), namespace)
-            name = next(k for k in namespace if k.startswith("refopt_"))
-            # error_model="numpy": x/0 gives ±inf or NaN as NumPy does, instead of raising
-            fn = numba.njit(error_model="numpy", nogil=True)(namespace[name])
-            self._compiled[donors] = fn
+            fn = self._compiled[donors] = _loop(self.source(donors), self.graph.name)
         return fn
 
     # ---- execution ---------------------------------------------------------------------------
@@ -263,6 +256,25 @@ class Program:
                   and not any(i != j and np.may_share_memory(a, b) for i, b in enumerate(leaves)))
             chosen.append(j if ok else None)
         return tuple(chosen)
+
+
+# one compiled loop per distinct source text: configuration constants are arguments of the loop,
+# not part of its text, so optimizers that differ only in their constants (η, β, ε, λ) share one
+# (Numba then compiles it once per argument dtypes)
+_LOOPS: dict[str, Any] = {}
+
+
+def _loop(source: str, name: str) -> Any:
+    fn = _LOOPS.get(source)
+    if fn is None:
+        import numba
+
+        namespace = dict(_helpers())
+        exec(compile(source, f"<refopt {name}>", "exec"), namespace)
+        func = next(v for k, v in namespace.items() if k.startswith("refopt_"))
+        # error_model="numpy": x/0 gives ±inf or NaN as NumPy does, instead of raising
+        fn = _LOOPS[source] = numba.njit(error_model="numpy", nogil=True)(func)
+    return fn
 
 
 def compile_graph(graph: _trace.Graph) -> Program:
