@@ -47,6 +47,9 @@ def _refs(entry: list[Any]) -> int:
 
 # references of a base held only by its pool entry: measured, not assumed
 _ALONE = _refs([np.empty(1), 0])
+# the reference count is an exact "who can reach it" test only with the GIL: a free-threaded
+# build (3.13t) defers and biases counts, so there every output is a fresh array
+_POOLING = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 def tick() -> None:
@@ -68,7 +71,7 @@ def empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     if not isinstance(dtype, np.dtype):
         dtype = np.dtype(dtype)
     size = math.prod(shape)
-    if size * dtype.itemsize < MIN_BYTES:
+    if size * dtype.itemsize < MIN_BYTES or not _POOLING:
         return np.empty(shape, dtype)
     key = (dtype.str, size)
     with _lock:
