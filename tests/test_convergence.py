@@ -347,6 +347,7 @@ def mlp_witness() -> Any:
 
 # Conditions a claim adds to its class, each with its reason (shown under the README's table)
 DECAYED, RANK_2, COND_2, AGC_1 = "η → 0", "rank ≥ 2, ℓ halves", "κ(M) ≤ 2", "λ = 1"
+FLOOR = "μ‖w⋆‖ ≥ 2m, ‖w⋆‖ ≤ 200m"   # ⋆, not *: the README renders *...* as emphasis
 CONDITIONS = {
     DECAYED: "η cosine-decayed to 0 over the budget: at a constant η the rule's step length is bounded "
              "below (Muon: η√m·p⁵(1) on an m×1 factor, p the Newton–Schulz polynomial; Adafactor: "
@@ -363,6 +364,15 @@ CONDITIONS = {
            "‖w_t‖ ≤ ε(1 + ηλ)^t and reaching ‖w*‖ takes at least ln(‖w*‖/ε)/ln(1 + ηλ) steps — over "
            "500 at λ = 0.1 on least-squares instances the thorough profile found: the convex protocol "
            "takes λ = 1 (factorisation starts away from 0 and keeps λ = 0.1)",
+    FLOOR: "Fromage floors both norms at m = min_norm: from w₀ = 0 its iterate grows at most as "
+           "‖w_t‖ ≤ mρ^t, ρ = (1 + η)/√(1 + η²), and where ‖∇ℓ‖ < m its update is gradient descent with "
+           "step η·max(‖w‖, m)/m, then the shrink 1/√(1 + η²): near w⋆ the flattest mode contracts by "
+           "about ημ‖w⋆‖/m per update, and the fixed point is a ridge solution with "
+           "‖∇ℓ‖ = m(√(1 + η²) − 1)/η ≈ ηm/2. With μ‖w⋆‖ ≥ 2m that last phase needs ≤ 77 updates and "
+           "leaves an excess ≤ (η/4)² of ℓ₀ − ℓ⋆, and with ‖w⋆‖ ≤ 200m the growth, about "
+           "ln(‖w⋆‖/m)/ln ρ updates, takes at most 360 (η ≥ 0.015). The thorough profile found a flat "
+           "instance (d = 1, μ‖w⋆‖ = 0.3m) that misses the target, and the class holds one with "
+           "μ‖w⋆‖ = 1.01m, ‖w⋆‖ = 143m that misses it at η = 0.015",
 }
 
 
@@ -372,6 +382,18 @@ def factor_condition(prob: Any) -> float:
         return 1.0
     sv = np.linalg.svd(prob.M, compute_uv=False)
     return float(sv[0] / sv[prob.rank - 1])
+
+FROMAGE_FLOOR = 0.1   # min_norm m of Fromage's claims
+
+
+def above_the_floor(prob: Any) -> bool:
+    """μ‖w*‖ ≥ 2m and ‖w*‖ ≤ 200m (m = Fromage's norm floor): a least-squares gradient at distance
+    ‖w*‖ along the flattest direction is twice the floor, so the gradient descent Fromage does below
+    the floor contracts that mode at ≥ 2η per update, and the growth from ‖w‖ = m to ‖w*‖ fits the
+    budget (see :data:`CONDITIONS` and :func:`test_fromage_below_its_norm_floor_is_slow_gradient_descent`)."""
+    w_norm = float(np.linalg.norm(prob.minimiser))
+    return prob.mu * w_norm >= 2 * FROMAGE_FLOOR and w_norm <= 200 * FROMAGE_FLOOR
+
 
 # precondition, as for factorisation: the start x_0 = 0 is not already near the minimiser
 LS_KAPPA_20 = S.least_squares(max_n=30, max_dim=4).filter(
@@ -384,12 +406,15 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                      nc_tol: float | None = None, ls_extra: dict | None = None,
                      ls_best: bool = False, cost_scale: int = 1,
                      min_rank: int = 1, decayed: tuple[str, ...] = (),
-                     max_cond: float = math.inf, ls_condition: str = "") -> tuple[Claim, Claim]:
+                     max_cond: float = math.inf, ls_condition: str = "",
+                     ls_if: Callable[[Any], bool] | None = None) -> tuple[Claim, Claim]:
     """``cfg`` is the non-convex protocol's configuration; ``ls_lr_per_L`` replaces its lr by that
     multiple of 1/L on least squares (SGD-type rules, whose step has units of 1/L); ``decayed``
     names the classes ("convex", "nonconvex") whose protocol cosine-decays η to 0 over the budget;
     ``max_cond`` bounds κ(M) = σ₁(M)/σ_r(M) of the factorisations; ``ls_condition`` names the
-    reason for a least-squares-only setting in ``ls_extra`` (see :data:`CONDITIONS`)."""
+    reason for a least-squares-only setting in ``ls_extra`` or hypothesis ``ls_if`` on the
+    instance (see :data:`CONDITIONS`)."""
+    ls_class = LS_KAPPA_20 if ls_if is None else LS_KAPPA_20.filter(ls_if)
     mutant = mutant or ascent(name)
     mlp = name == "bigbatch"   # Big Batch needs a finite sum: the MLP class, not factorisation
     nonconvex = S.teacher_student_mlps() if mlp else S.matrix_factorisations()
@@ -406,7 +431,7 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
     ls_tol = nc_tol or 1e-2
     return (Claim("empirical", "convex", f"least squares (κ ≤ 20), {ls_when}: ℓ − ℓ* ≤ {ls_tol:g}·(ℓ₀ − ℓ*)",
                   "conv-empirical",
-                  st.tuples(LS_KAPPA_20, factor, st.just(ls_cfg), st.just(per_L), st.just(best or ls_best),
+                  st.tuples(ls_class, factor, st.just(ls_cfg), st.just(per_L), st.just(best or ls_best),
                             st.just(ls_tol), st.just(ls_decayed)),
                   empirical_convex_holds, rule(name), mutant,
                   lambda: (LeastSquares(np.eye(3), np.ones(3)), 1.0, ls_cfg, per_L, best or ls_best, ls_tol,
@@ -603,8 +628,10 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                                     cost_scale=_WRAPPED),
     "prodigy": empirical_claims("prodigy", {"lr": 1.0}, best=True, cost_scale=_WRAPPED),
     "dadapt_adamw": empirical_claims("dadapt_adamw", {"lr": 1.0}, best=True, cost_scale=_WRAPPED),
-    # a step of η‖θ‖ does not move θ = 0: the norm floor min_norm starts it
-    "fromage": empirical_claims("fromage", {"lr": 0.03, "min_norm": 0.1}, best=True),
+    # a step of η‖θ‖ does not move θ = 0: the norm floor min_norm starts it; below the floor the
+    # step is slow gradient descent, so least squares asks the floor under μ‖w*‖ (CONDITIONS)
+    "fromage": empirical_claims("fromage", {"lr": 0.03, "min_norm": FROMAGE_FLOOR}, best=True,
+                                ls_if=above_the_floor, ls_condition=FLOOR),
     "rsgd": empirical_claims("rsgd", {"lr": 0.1, "gamma": 0.999, "seed": 1}, ls_lr_per_L=0.5),
     "gradient_noise": empirical_claims("gradient_noise", {"lr": 0.1, "eta": 0.01, "seed": 0},
                                        Rule(_noisy_ascent), ls_lr_per_L=0.5,
@@ -743,6 +770,58 @@ def test_adaptive_clipping_from_zero_grows_geometrically():
     assert not empirical_convex_holds(rule("adaptive_grad_clip"), (prob, 0.5, cfg, True, True, 1e-2, False))
     assert empirical_convex_holds(rule("adaptive_grad_clip"),
                                   (prob, 0.5, {**cfg, "clipping": 1.0}, True, True, 1e-2, False))
+
+
+def _seeded_least_squares(d: int, n: int, seed: int, sigma: float) -> LeastSquares:
+    """The instance :func:`refopt.testing.strategies.least_squares` draws for (d, N, seed, σ)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    return LeastSquares(X, X @ rng.uniform(-1, 1, d) + sigma * rng.standard_normal(n))
+
+
+def test_fromage_below_its_norm_floor_is_slow_gradient_descent():
+    """Why Fromage's convex claim asks μ‖w*‖ ≥ 2m and ‖w*‖ ≤ 200m (m = min_norm = 0.1).
+
+    (a) The thorough profile's counterexample (d = 1, N = 3, seed 7, σ = 0: L = μ = 0.0548,
+    w* = −0.55, f = 1, so η = 0.03): ‖∇ℓ‖ ≤ L‖w*‖ = 0.03 < m, so every update is gradient descent
+    with step α_t = η·max(|w_t|, m)/m ≤ η|w*|/m followed by the shrink s = 1/√(1 + η²); the gap
+    contracts by ≈ 2α_tμ ≤ 2ημ|w*|/m = 0.018 per update and the target is missed. Its fixed point has
+    ‖∇ℓ‖ = m(√(1 + η²) − 1)/η (the shrink balances the step), an excess (∇ℓ/(Lw*))² of ℓ₀ − ℓ*. With
+    the floor at μ|w*|/2 the same instance meets the claim.
+    (b) An instance of the class with μ‖w*‖ = 1.01m (d = 1, N = 3, seed 5633, σ = 1: μ = 0.0071,
+    ‖w*‖ = 14.3): the iterate grows at most as ‖w_t‖ ≤ mρ^t, ρ = (1 + η)/√(1 + η²), so at
+    η = 0.015 (f = 0.5) reaching ‖w*‖ takes more than 330 of the 500 updates, and the slow last phase
+    does not fit the rest: the target is missed there."""
+    m, eta = FROMAGE_FLOOR, 0.03
+    prob = _seeded_least_squares(1, 3, 7, 0.0)
+    assert not above_the_floor(prob) and math.isclose(prob.L, 0.0548, rel_tol=1e-2)
+    s = 1 / math.sqrt(1 + eta * eta)
+    xs = trajectory(rule("fromage"), {"lr": eta, "min_norm": m}, prob, np.zeros(1), 4000)
+    for x, y in zip(xs[:500], xs[1:501]):
+        g = prob.grad(x)
+        assert np.linalg.norm(g) < m
+        # 1e-14: the rule and this line round the same few products in a different order
+        assert np.allclose(y, s * (x - eta * max(np.linalg.norm(x), m) / m * g), rtol=1e-14, atol=0.0)
+    cfg = {"lr": 0.03, "min_norm": m}
+    assert not empirical_convex_holds(rule("fromage"), (prob, 1.0, cfg, False, True, 1e-2, False))
+    # after 4000 updates the last phase (rate ≈ ημ|w*|/m = 0.009) has converged to rounding
+    g_floor = float(prob.grad(xs[-1])[0])
+    assert math.isclose(abs(g_floor), m * (math.sqrt(1 + eta * eta) - 1) / eta, rel_tol=1e-9)
+    assert np.sign(g_floor) == -np.sign(xs[-1][0])       # ∇ℓ = −λw: a ridge solution
+    excess = (float(prob.value(xs[-1])) - prob.min_value) / (float(prob.value(np.zeros(1))) - prob.min_value)
+    assert math.isclose(excess, (g_floor / (prob.L * prob.minimiser[0])) ** 2, rel_tol=1e-6)
+    low = {**cfg, "min_norm": prob.mu * abs(float(prob.minimiser[0])) / 2}
+    assert empirical_convex_holds(rule("fromage"), (prob, 1.0, low, False, True, 1e-2, False))
+
+    prob = _seeded_least_squares(1, 3, 5633, 1.0)
+    w_norm = float(np.linalg.norm(prob.minimiser))
+    assert m <= prob.mu * w_norm < 2 * m and not above_the_floor(prob)
+    eta = 0.03 * 0.5
+    rho = (1 + eta) / math.sqrt(1 + eta * eta)
+    xs = trajectory(rule("fromage"), {"lr": eta, "min_norm": m}, prob, np.zeros(1), 500)
+    assert all(np.linalg.norm(x) <= m * rho ** t * (1 + 1e-12) for t, x in enumerate(xs))   # rounding
+    assert math.log(w_norm / m) / math.log(rho) > 330
+    assert not empirical_convex_holds(rule("fromage"), (prob, 0.5, cfg, False, True, 1e-2, False))
 
 
 # --------------------------------------------------------------------------------- the README
