@@ -346,21 +346,23 @@ def mlp_witness() -> Any:
 
 
 # Conditions a claim adds to its class, each with its reason (shown under the README's table)
-DECAYED, RANK_2, AGC_1 = "η → 0", "rank ≥ 2, gap to ℓ_c*", "λ = 1"
+DECAYED, RANK_2, AGC_1 = "η → 0", "rank ≥ 2, gap to ℓ_c⋆", "λ = 1"
 FLOOR = "μ‖w⋆‖ ≥ m"   # ⋆, not *: the README renders *...* as emphasis
 CONDITIONS = {
     DECAYED: "η cosine-decayed to 0 over the budget: at a constant η the rule's step length is bounded "
              "below (Muon: η√m·p⁵(1) on an m×1 factor, p the Newton–Schulz polynomial; Lion, Signum: "
-             "exactly η per coordinate, a sign step; Adafactor, and RMSprop likewise: ±η per coordinate in "
-             "an oscillation with |g| fixed, a 2-cycle w* ± (η/2)s with loss (η²/8)sᵀHs), so the loss "
-             "stalls at a level ∝ η² that can exceed the relative target",
+             "exactly η per coordinate, a sign step; LAMB: η‖θ‖ per layer; Adafactor, and RMSprop likewise: "
+             "±η per coordinate in an oscillation with |g| fixed, a 2-cycle w⋆ ± (η/2)s with loss "
+             "(η²/8)sᵀHs), so the loss stalls at a level ∝ η² that can exceed the relative target; Nadam's "
+             "step does not shrink with a vanishing gradient (m̂ and √v̂ shrink together) and left a "
+             "minimum it had reached",
     RANK_2: "gradient centralisation keeps each row's mean of U and V (μ, ν), so with P the projector "
             "off the all-ones vector U = μ1ᵀ + ZP, V = ν1ᵀ + WP and UVᵀ = rμνᵀ + ZPWᵀ: the least loss it "
-            "can reach is ℓ_c* = ½Σ_{i≥r} σᵢ(M − rμνᵀ)² (Eckart–Young, rank r − 1), which is ℓ₀ at rank 1. "
-            "The claim is for rank ≥ 2 and the gap to ℓ_c*: ℓ − ℓ_c* ≤ 10⁻²(ℓ₀ − ℓ_c*) at some step ≤ 500 "
-            "(the thorough profile found a rank-2 start where ℓ stays at ℓ_c* = 0.539ℓ₀, above a halving)",
+            "can reach is ℓ_c⋆ = ½Σ_{i≥r} σᵢ(M − rμνᵀ)² (Eckart–Young, rank r − 1), which is ℓ₀ at rank 1. "
+            "The claim is for rank ≥ 2 and the gap to ℓ_c⋆: ℓ − ℓ_c⋆ ≤ 10⁻²(ℓ₀ − ℓ_c⋆) at some step ≤ 500 "
+            "(the thorough profile found a rank-2 start where ℓ stays at ℓ_c⋆ = 0.539ℓ₀, above a halving)",
     AGC_1: "adaptive gradient clipping bounds a step by ηλ·max(‖w‖, ε), so from w₀ = 0 "
-           "‖w_t‖ ≤ ε(1 + ηλ)^t and reaching ‖w*‖ takes at least ln(‖w*‖/ε)/ln(1 + ηλ) steps — over "
+           "‖w_t‖ ≤ ε(1 + ηλ)^t and reaching ‖w⋆‖ takes at least ln(‖w⋆‖/ε)/ln(1 + ηλ) steps — over "
            "500 at λ = 0.1 on least-squares instances the thorough profile found: the convex protocol "
            "takes λ = 1 (factorisation starts away from 0 and keeps λ = 0.1)",
     FLOOR: "Fromage floors both norms at m = min_norm: from w₀ = 0 its iterate grows at most as "
