@@ -13,7 +13,7 @@ another library through the buffer protocol), holds a reference to that base. A 
 references are this pool's is unreachable, and only such a base is handed out again. Results
 are never written while anyone can see them, so updates stay pure.
 
-Memory: a base not handed out for ``STALE`` calls is let go (freed, if nobody holds a view), so
+Memory: a base not handed out for ``STALE`` ticks is let go (freed, if nobody holds a view), so
 the pool keeps about one step's outputs between steps — no more than a pure update holds at its
 peak anyway. :func:`release` lets all of them go at once. Arrays under ``MIN_BYTES`` come
 from ``numpy.empty`` directly: the allocator reuses small blocks without faulting.
@@ -31,8 +31,9 @@ import numpy as np
 
 #: arrays smaller than this many bytes are not pooled (no page faults to save)
 MIN_BYTES = 1 << 18
-#: a base not handed out during this many pool calls (one per fused rule update) is let go
-STALE = 16
+#: a base not handed out during this many ticks (one per fused rule update, one per pooled
+#: matrix product or activation of refopt.nn) is let go
+STALE = 64
 # how many pooled bases one request looks at before allocating a new one
 _SCAN = 8
 
@@ -105,6 +106,7 @@ def matmul(a: Any, b: Any) -> Any:
     """``a @ b``; for two 2-d NumPy arrays written into a pooled buffer — the same BLAS call on
     the same operands (transposed views stay views), without a fresh (N, d) array per step."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        tick()   # networks used without optimizer updates still age their buffers out
         return np.matmul(a, b, out=empty((a.shape[0], b.shape[1]), np.result_type(a, b)))
     return a @ b
 
@@ -113,5 +115,6 @@ def like(x: Any) -> Any:
     """A pooled uninitialised array shaped like the real floating NumPy array ``x``; None for
     anything else (the caller then lets its namespace allocate)."""
     if type(x) is np.ndarray and x.dtype.kind == "f":
+        tick()
         return empty(x.shape, x.dtype)
     return None

@@ -81,6 +81,17 @@ def _helpers() -> dict[str, Any]:
             return b
         return a if a < b else b
 
+    # np.clip with both bounds: a NaN bound gives NaN; x stays x unless it lies strictly outside
+    # (so clip(−0, 0, 1) is −0), and the upper bound is applied last (lo > hi gives hi)
+    @inline
+    def _clip(x, lo, hi):
+        if lo != lo:
+            return lo
+        if hi != hi:
+            return hi
+        r = lo if x < lo else x
+        return hi if r > hi else r
+
     # np.sign: ±1, +0 for ±0, NaN kept
     @inline
     def _sign(a):
@@ -92,7 +103,15 @@ def _helpers() -> dict[str, Any]:
             return type(a)(0.0)
         return a
 
-    return {"np": np, "_maximum": _maximum, "_minimum": _minimum, "_sign": _sign}
+    return {"np": np, "_maximum": _maximum, "_minimum": _minimum, "_clip": _clip, "_sign": _sign}
+
+
+def _reports_errors() -> bool:
+    """Whether NumPy's error state turns a floating-point exception into an exception or a call
+    (``np.errstate(over="raise")``, ``np.seterrcall``): the compiled loop cannot see those
+    exceptions, so the blocked evaluator (NumPy's ufuncs, which report them) runs instead. Under
+    the default state ("warn") the compiled loop runs and emits no RuntimeWarning."""
+    return any(v in ("raise", "call", "log") for v in np.geterr().values())
 
 
 def _unsupported(graph: _trace.Graph) -> str | None:
@@ -114,11 +133,9 @@ class Program:
     def __init__(self, graph: _trace.Graph) -> None:
         self.graph = graph
         self.reason = _unsupported(graph)
+        self._blocked_program: Any = None   # the blocked evaluator, built when first needed
         if self.reason is not None:   # not one IEEE operation per step: NumPy's own ufuncs
-            from refopt import _fused_numpy
-            self.blocked = _fused_numpy.compile_graph(graph)
             return
-        self.blocked = None
         self.n_in = len(graph.in_dtypes)
         self.statics: list[tuple[str, Any, np.dtype]] = []   # (kind, payload, dtype)
         self._static_name: dict[tuple, str] = {}
@@ -139,7 +156,7 @@ class Program:
             key: tuple = ("full", r.index, str(dtype))
             payload = g.fulls[r.index][0]
         else:
-            key = (r.kind, r.index if r.kind == "s" else (type(r.index), r.index), str(dtype))
+            key = (r.kind, r.index if r.kind == "s" else _trace.constant_key(r.index), str(dtype))
             payload = r.index
         if key not in self._static_name:
             self._static_name[key] = f"s{len(self.statics)}"
@@ -154,13 +171,22 @@ class Program:
                 a = self._operand(st.args[1], st.compute)
                 b = self._operand(st.args[2], st.compute)
                 expr = f"({a} if {c} else {b})"
-            elif st.op == "clip":   # np.clip: maximum with the lower bound, then minimum
+            elif st.op == "clip":
+                # NumPy's clip has two element rules: with both bounds scalars (broadcast, stride
+                # 0) x stays x on a tie with a bound; otherwise (array bounds, or one bound) it is
+                # maximum with the lower bound, then minimum with the upper, whose ties return
+                # the bound
                 expr = self._operand(st.args[0], st.dtype)
                 lo, hi = st.args[1], st.args[2]
-                if not (lo.kind == "c" and lo.index is None):
-                    expr = f"_maximum({expr}, {self._operand(lo, st.dtype)})"
-                if not (hi.kind == "c" and hi.index is None):
-                    expr = f"_minimum({expr}, {self._operand(hi, st.dtype)})"
+                no_lo, no_hi = (r.kind == "c" and r.index is None for r in (lo, hi))
+                if not no_lo and not no_hi and lo.kind in ("s", "c") and hi.kind in ("s", "c"):
+                    expr = (f"_clip({expr}, {self._operand(lo, st.dtype)}, "
+                            f"{self._operand(hi, st.dtype)})")
+                else:
+                    if not no_lo:
+                        expr = f"_maximum({expr}, {self._operand(lo, st.dtype)})"
+                    if not no_hi:
+                        expr = f"_minimum({expr}, {self._operand(hi, st.dtype)})"
             elif st.op in _BINARY:
                 expr = _BINARY[st.op].format(self._operand(st.args[0], st.compute),
                                              self._operand(st.args[1], st.compute))
@@ -212,8 +238,8 @@ class Program:
             donate: tuple[int | None, ...] | None = None) -> list[tuple[Any, ...]]:
         """Run on several leaves (one tuple of inputs each) with one step's scalars; ``donate``
         as in :meth:`refopt._fused_numpy.Program.run`."""
-        if self.blocked is not None:
-            return self.blocked.run(calls, scalars, donate)
+        if self.reason is not None or _reports_errors():
+            return self.blocked().run(calls, scalars, donate)
         svals = _trace.scalar_values(self.graph, scalars)
         statics = [dtype.type(svals[payload] if kind == "s" else payload)
                    for kind, payload, dtype in self.statics]
@@ -239,6 +265,13 @@ class Program:
                 self._function(donors)(n, *flat_in, *fresh, *statics)
             results.append(tuple(outs))
         return results
+
+    def blocked(self) -> Any:
+        """The same graph on the blocked evaluator (NumPy's own ufuncs), built once."""
+        if self._blocked_program is None:
+            from refopt import _fused_numpy
+            self._blocked_program = _fused_numpy.compile_graph(self.graph)
+        return self._blocked_program
 
     def _donors(self, donate: Any, leaves: tuple[Any, ...]) -> tuple[int | None, ...]:
         """Output k goes into input j's buffer only if the caller donates it and it is a

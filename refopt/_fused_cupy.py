@@ -73,7 +73,7 @@ class Program:
                 key = ("full", r.index, str(dtype))
                 payload = value
             else:
-                key = (r.kind, r.index if r.kind == "s" else (type(r.index), r.index), str(dtype))
+                key = (r.kind, r.index if r.kind == "s" else _trace.constant_key(r.index), str(dtype))
                 payload = r.index
             if key not in static_name:
                 static_name[key] = f"s{len(self.statics)}"

@@ -87,7 +87,7 @@ class Program:
                 return r.index
             if r.kind == "a":
                 return node_slot[r.index]
-            key = (r.kind, r.index if r.kind != "c" else (type(r.index), r.index))
+            key = (r.kind, r.index if r.kind != "c" else _trace.constant_key(r.index))
             if key not in static_slot:
                 static_slot[key] = -1 - len(self.statics)
                 self.statics.append((0, r.kind, r.index))

@@ -17,6 +17,7 @@ cannot be fused by mistake.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -124,6 +125,14 @@ class _Recorder:
         dtype = like.dtype if isinstance(like, ArrayValue) else np.asarray(like).dtype
         self.fulls.append((value, np.dtype(dtype)))
         return ArrayValue(self, Ref("full", len(self.fulls) - 1), np.dtype(dtype))
+
+
+def constant_key(value: Any) -> tuple:
+    """A dict key that tells constants apart as the arithmetic does: by type and value, and for
+    floats by sign too (0.0 == -0.0, but x + (-0.0) and x + 0.0 differ at x = -0.0)."""
+    if isinstance(value, float):
+        return (type(value), value, math.copysign(1.0, value))
+    return (type(value), value)
 
 
 def _apply_scalar(op: str, values: tuple[Any, ...]) -> Any:

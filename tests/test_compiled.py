@@ -8,6 +8,7 @@ differ (NaN, ±0, ±inf, subnormals, the float32 boundary), bit for bit.
 
 from __future__ import annotations
 
+import array_api_compat.numpy
 import numpy as np
 import pytest
 
@@ -31,10 +32,15 @@ def every_operation(xp, a, b, *, s):
             a == b, a != b, a < b, a <= b, a > b, a >= b,
             xp.logical_and(pos_a, pos_b), xp.logical_or(pos_a, pos_b), xp.logical_not(pos_a),
             pos_a & pos_b, pos_a | pos_b, ~pos_a, xp.isnan(a), xp.isfinite(a),
-            a * s, s / a, a + 1, 2 - a, xp.zeros_like(a) + b, xp.ones_like(a) * s)
+            a * s, s / a, a + 1, 2 - a, xp.zeros_like(a) + b, xp.ones_like(a) * s,
+            # two bounds, where NumPy keeps x on a bound (clip(−0, 0, 1) = −0) and a NaN bound wins
+            xp.clip(a, 0.0, 1.0), xp.clip(a, -0.0, 1.0), xp.clip(a, -1.0, -0.0), xp.clip(a, 0.0, 0.0),
+            xp.clip(a, 1.0, 0.0), xp.clip(a, b, 2.0),
+            # 0.0 and −0.0 are different constants
+            a + 0.0, a + -0.0, xp.where(pos_a, a, -0.0), xp.where(pos_b, b, 0.0))
 
 
-N_OUT = 35
+N_OUT = 45
 
 
 def _assert_same_bits(x, y, message):
@@ -56,20 +62,22 @@ def _pairs(dtype_a, dtype_b):
         return a.ravel().astype(dtype_a), b.ravel().astype(dtype_b)
 
 
-@needs_numba
+@pytest.mark.parametrize("mode", ["fused", pytest.param("compiled", marks=needs_numba)])
 @pytest.mark.parametrize(("dtype_a", "dtype_b"), [("float64", "float64"), ("float32", "float32"),
                                                   ("float32", "float64")])
 @pytest.mark.parametrize("s", [0.1, 1e-46, 1e39], ids=["s=0.1", "s=1e-46", "s=1e39"])
-def test_every_operation_matches_numpy_bit_for_bit_on_special_values(dtype_a, dtype_b, s):
+def test_every_operation_matches_numpy_bit_for_bit_on_special_values(dtype_a, dtype_b, s, mode):
     a, b = _pairs(dtype_a, dtype_b)
     kernel = elementwise.Kernel(every_operation, N_OUT, "every_operation")
+    xp = array_api_compat.numpy   # the namespace rules receive (its clip casts bounds to x's dtype)
     with np.errstate(all="ignore"):
         with refopt.execution("readable"):
-            want = kernel(np, (a, b), s=s)
-        with refopt.execution("compiled"):
-            got = kernel(np, (a, b), s=s)
+            want = kernel(xp, (a, b), s=s)
+        with refopt.execution(mode):
+            got = kernel(xp, (a, b), s=s)
     (prog,) = kernel._programs.values()
-    assert prog.reason is None, prog.reason   # the loop ran, not the blocked fallback
+    if mode == "compiled":
+        assert prog.reason is None, prog.reason   # the loop ran, not the blocked fallback
     for k, (x, y) in enumerate(zip(got, want)):
         assert x.dtype == y.dtype, (k, x.dtype, y.dtype)
         _assert_same_bits(x, y, f"output {k}")
@@ -277,3 +285,39 @@ def test_compiled_leaves_other_namespaces_to_their_own_operators():
     with refopt.execution("readable"):
         want, _ = opt.update(g, opt.init(p), p)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+@needs_numba
+def test_numpy_error_state_raise_is_honoured_as_on_the_readable_path():
+    """Under np.errstate(over="raise") the readable path raises FloatingPointError; the compiled
+    loop cannot see the overflow, so it hands the step to NumPy's ufuncs, which raise too."""
+    opt = refopt.adam(lr=0.1)
+    p, g = np.ones(1000), np.full(1000, 1e200)   # g·g overflows
+    for mode in ("readable", "compiled"):
+        with refopt.execution(mode), np.errstate(over="raise"):
+            with pytest.raises(FloatingPointError, match="overflow"):
+                opt.update(g, opt.init(p), p)
+    with refopt.execution("compiled"), np.errstate(all="ignore"):
+        got = opt.update(g, opt.init(p), p)
+    with refopt.execution("readable"), np.errstate(all="ignore"):
+        want = opt.update(g, opt.init(p), p)
+    assert_trees_equal(got, want)
+
+
+def test_networks_used_without_updates_age_their_pooled_buffers_out(monkeypatch):
+    """The pool's clock also ticks per pooled product, so forward passes alone (say, over many
+    batch sizes) do not keep every size's buffers for ever."""
+    from refopt.nn import MLP
+    monkeypatch.setattr(_buffers, "STALE", 4)
+    _buffers.release()
+    net = MLP([64, 256, 64], activation="relu")
+    params = net.init(0)
+    rng = np.random.default_rng(6)
+    sizes = range(300, 500, 2)
+    for n in sizes:
+        net.forward(params, rng.standard_normal((n, 64)))
+    largest = 500 * 256 * 8
+    # a buffer is let go at most 2·STALE ticks after its last use, one tick per pooled array: at
+    # most 2·STALE of them stay (without aging, all 100 sizes × (z, a) ≈ 160 MB would)
+    assert _buffers.pooled_bytes() <= 2 * _buffers.STALE * largest, _buffers.pooled_bytes()
+    _buffers.release()
