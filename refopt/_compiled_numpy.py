@@ -141,7 +141,7 @@ class Program:
         self._static_name: dict[tuple, str] = {}
         self._node_dtype: dict[int, np.dtype] = {}
         self.body = self._body()
-        self.out_dtypes = [self._out_dtype(r) for r in graph.outputs]
+        self.out_dtypes = [_trace.ref_dtype(graph, r) for r in graph.outputs]
         self._compiled: dict[tuple, Any] = {}
 
     # ---- code generation -------------------------------------------------------------------
@@ -196,17 +196,6 @@ class Program:
             # the constructor pins the step's dtype (a no-op when Numba already has it)
             lines.append(f"v{i} = np.{st.dtype}({expr})")
         return lines
-
-    def _out_dtype(self, r: _trace.Ref) -> np.dtype:
-        g = self.graph
-        if r.kind == "in":
-            return g.in_dtypes[r.index]
-        if r.kind == "a":
-            return self._node_dtype[r.index]
-        if r.kind == "full":
-            return g.fulls[r.index][1]
-        raise TypeError(f"{g.name}: an output of an element-wise leaf function must be an array "
-                        "(it is a scalar)")
 
     def source(self, donors: tuple[int | None, ...]) -> str:
         """The loop's Python source; output k is stored into input ``donors[k]`` if not None.

@@ -130,7 +130,7 @@ class Program:
         for k, r in enumerate(outputs):
             if not (r.kind == "a" and node_slot[r.index] == n_in + k):
                 self.copies.append((k, slot_of(r)))
-        self.out_dtypes = [self._dtype(r) for r in outputs]
+        self.out_dtypes = [_trace.ref_dtype(graph, r) for r in outputs]
         self.n_slots = reg_base + len(self.reg_dtypes) + len(self.statics)
         self._reg_base = reg_base
         # donation: output k may be written into input j's buffer only if, within a block, no
@@ -162,17 +162,6 @@ class Program:
                 or j in donate[:k]):
             return None
         return j
-
-    def _dtype(self, r: _trace.Ref) -> np.dtype:
-        g = self.graph
-        if r.kind == "in":
-            return g.in_dtypes[r.index]
-        if r.kind == "a":
-            return g.array_steps[r.index].dtype
-        if r.kind == "full":
-            return g.fulls[r.index][1]
-        raise TypeError(f"{g.name}: an output of an element-wise leaf function must be an "
-                        "array (it is a scalar)")
 
     def __call__(self, leaves: tuple[Any, ...], scalars: dict[str, Any],
                  donate: tuple[int | None, ...] | None = None) -> tuple[Any, ...]:

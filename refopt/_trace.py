@@ -255,6 +255,18 @@ def trace(fn: Callable[..., Any], in_dtypes: tuple[str, ...], scalars: dict[str,
                  tuple(rec.array_steps), tuple(rec.fulls), tuple(_as_ref(o) for o in outs))
 
 
+def ref_dtype(graph: Graph, r: Ref) -> np.dtype:
+    """The dtype of an array operand or output; a scalar output is refused (outputs are arrays)."""
+    if r.kind == "in":
+        return graph.in_dtypes[r.index]
+    if r.kind == "a":
+        return graph.array_steps[r.index].dtype
+    if r.kind == "full":
+        return graph.fulls[r.index][1]
+    raise TypeError(f"{graph.name}: an output of an element-wise leaf function must be an array "
+                    "(it is a scalar)")
+
+
 def scalar_values(graph: Graph, scalars: dict[str, Any]) -> list[Any]:
     """Replay the scalar steps for this call's scalars: values of every "s" node."""
     values = [scalars[k] for k in graph.scalar_names]
