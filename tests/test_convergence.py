@@ -355,7 +355,8 @@ CONDITIONS = {
              "±η per coordinate in an oscillation with |g| fixed, a 2-cycle w⋆ ± (η/2)s with loss "
              "(η²/8)sᵀHs), so the loss stalls at a level ∝ η² that can exceed the relative target; Nadam's "
              "step does not shrink with a vanishing gradient (m̂ and √v̂ shrink together) and left a "
-             "minimum it had reached",
+             "minimum it had reached; NovoGrad's layer-normalised step g/√v keeps each layer moving by "
+             "about 0.64η per update (median) in an oscillation, v (β₂ = 0.999) lagging the gradient norm",
     RANK_2: "gradient centralisation keeps each row's mean of U and V (μ, ν), so with P the projector "
             "off the all-ones vector U = μ1ᵀ + ZP, V = ν1ᵀ + WP and UVᵀ = rμνᵀ + ZPWᵀ: the least loss it "
             "can reach is ℓ_c⋆ = ½Σ_{i≥r} σᵢ(M − rμνᵀ)² (Eckart–Young, rank r − 1), which is ℓ₀ at rank 1. "
@@ -621,7 +622,9 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     # optimistic GD and ASGD step like GD (their thorough counterexamples led to κ(M) ≤ 2: CLASSES)
     "asgd": empirical_claims("asgd", {"lr": 0.1}, ls_lr_per_L=0.5),
     "adan": empirical_claims("adan", {"lr": 0.03}, best=True),
-    "novograd": empirical_claims("novograd", {"lr": 0.03}, best=True),
+    # its per-layer step g/√v does not vanish with the gradient (v lags): η decays on
+    # factorisations (test_constant_step_stalls_novograd)
+    "novograd": empirical_claims("novograd", {"lr": 0.03}, best=True, decayed=("nonconvex",)),
     "ftrl": empirical_claims("ftrl", {"lr": 0.5}, best=True),
     # ℓ* is not known to the rule (f_min = 0 < ℓ* on non-realisable least squares), so the step
     # is capped at η·max_lr ≤ 1/L there; with maximize=True the signed gap flips with the loss and
@@ -866,6 +869,28 @@ def test_constant_step_does_not_settle_nadam_lamb(name, shape, seed, f, start_se
     inst = (prob, f, {"lr": 0.03}, start_seed, 500, 1e-2, best)
     assert not empirical_nonconvex_holds(rule(name), inst + (False,))   # constant η
     assert empirical_nonconvex_holds(rule(name), inst + (True,))        # η decayed: the claim
+
+
+def test_constant_step_stalls_novograd():
+    """Why NovoGrad's factorisation claim decays η: the second thorough run's counterexample (4×4,
+    rank 2, seed 2, κ(M) = 1.59, start seed 2, f = 2). NovoGrad divides each layer's gradient by
+    √v, v an average of that layer's ‖g‖² with β₂ = 0.999, which lags the shrinking gradient, so at
+    a constant η every layer keeps moving (median 0.64η per update over the last 100) and the loss
+    oscillates between 0.031ℓ₀ and 0.050ℓ₀ from update 100 on — best 0.0131ℓ₀, above the target.
+    With η decayed to 0 the same instance ends at 8e-11ℓ₀."""
+    prob = _normalised_factorisation(4, 4, 2, 2)
+    assert factor_condition(prob) <= 2
+    x0, eta = start(prob, 2), 0.03 * 2.0
+    xs = trajectory(rule("novograd"), {"lr": eta}, prob, x0, 500)
+    ratios = np.array([float(prob.value(x)) for x in xs]) / float(prob.value(x0))
+    assert 0.01 < ratios[1:].min() < 0.02                              # measured 0.0131
+    assert np.all((ratios[100:] > 0.03) & (ratios[100:] < 0.051))      # the stall: 0.0305–0.0502
+    for leaf in ("U", "V"):   # each layer still moves by about 0.64η per update near the end
+        moves = [np.linalg.norm(y[leaf] - x[leaf]) / eta for x, y in zip(xs[400:], xs[401:])]
+        assert np.median(moves) > 0.5
+    inst = (prob, 2.0, {"lr": 0.03}, 2, 500, 1e-2, True)
+    assert not empirical_nonconvex_holds(rule("novograd"), inst + (False,))   # constant η
+    assert empirical_nonconvex_holds(rule("novograd"), inst + (True,))        # η decayed: the claim
 
 
 def test_centralised_adam_reaches_the_centred_floor():
