@@ -1,0 +1,127 @@
+"""Sweep a rule's non-convex empirical protocol over random draws of the factorisation class.
+
+The ``thorough`` hypothesis profile finds counterexamples; this sweep measures how much of the
+class a counterexample stands for, grouped by the two things the LAMB diagnosis found to matter
+(proofs/theorems/convergence-empirical.md, ``conv-emp-lamb-aligned``): the rank of M and the sign
+of ⟨U₀V₀ᵀ, M⟩. It draws from the same ranges as
+:func:`refopt.testing.strategies.matrix_factorisations` with the protocol's filters (ℓ₀ ≥ 10⁻²,
+κ(M) ≤ 2), seeded so a run is repeatable::
+
+    python -m tools.factorisation_sweep --rule lamb --draws 4000 --seed 11
+
+Schedules (η = base·f, f ~ U[0.5, 2]): ``decayed`` (cosine to 0 over the budget, the claims'
+protocol), ``constant``, and ``held`` (η for the first half, then cosine to 0). Success is the
+claim's: the best loss over the budget at most 10⁻²ℓ₀.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
+
+import numpy as np
+
+import refopt
+from refopt.problems import MatrixFactorisation
+from refopt.registry import SPECS
+
+Schedule = Literal["decayed", "constant", "held"]
+SCHEDULES: tuple[Schedule, ...] = ("decayed", "constant", "held")
+BUDGET, TARGET = 500, 1e-2
+
+
+def draws(count: int, seed: int) -> Iterator[dict[str, Any]]:
+    """``count`` instances of the class, each a dict with the problem, its start and its key
+    (m, n, r, the problem's seed, the start's seed, f)."""
+    rng = np.random.default_rng(seed)
+    made = 0
+    while made < count:
+        m, n = int(rng.integers(2, 5)), int(rng.integers(2, 5))
+        r = int(rng.integers(1, min(2, m, n) + 1))
+        prob_seed, start_seed = int(rng.integers(0, 10_001)), int(rng.integers(0, 1001))
+        f = float(rng.uniform(0.5, 2.0))
+        prob = MatrixFactorisation(m, n, r, seed=prob_seed)
+        prob.M = prob.M / float(np.linalg.norm(prob.M, 2))
+        sv = np.linalg.svd(prob.M, compute_uv=False)
+        x0 = prob.random_point(start_seed, 0.5)
+        if float(prob.value(x0)) < 1e-2 or sv[0] / sv[r - 1] > 2:   # the protocol's filters
+            continue
+        made += 1
+        yield {"prob": prob, "x0": x0, "key": (m, n, r, prob_seed, start_seed, f)}
+
+
+def schedule(kind: Schedule, eta: float) -> Callable[[int], float] | float:
+    if kind == "constant":
+        return eta
+    if kind == "decayed":
+        return refopt.cosine_decay(eta, BUDGET)
+    half = BUDGET // 2
+    tail = refopt.cosine_decay(eta, BUDGET - half)
+    return lambda t: eta if t <= half else tail(t - half)
+
+
+def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float) -> dict[str, float]:
+    """One protocol run: best and final loss ratio, and the smallest layer norm along the way."""
+    opt = SPECS[rule].factory(lr=schedule(kind, base * f))
+    x, state = x0, opt.init(x0)
+    f0, losses, smallest = float(prob.value(x0)), [], np.inf
+    for _ in range(BUDGET):
+        x, state = opt.update(prob.grad(x), state, x)
+        losses.append(float(prob.value(x)))
+        smallest = min(smallest, float(np.linalg.norm(x["U"])), float(np.linalg.norm(x["V"])))
+    return {"best": min(losses) / f0, "final": losses[-1] / f0, "smallest_layer_norm": smallest}
+
+
+def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, ...] = SCHEDULES,
+          progress: bool = True) -> list[dict[str, Any]]:
+    from tqdm import tqdm
+    records = []
+    for d in tqdm(draws(count, seed), total=count, disable=not progress, desc=rule):
+        prob, x0 = d["prob"], d["x0"]
+        rec: dict[str, Any] = {"key": d["key"],
+                               "alignment": float(np.sum((x0["U"] @ x0["V"].T) * prob.M))}
+        for kind in kinds:
+            rec[kind] = run(rule, base, kind, prob, x0, d["key"][5])
+        records.append(rec)
+    return records
+
+
+def summary(records: list[dict[str, Any]], kinds: tuple[Schedule, ...] = SCHEDULES) -> str:
+    """Per (rank, sign of ⟨U₀V₀ᵀ, M⟩) and schedule: draws, misses (best > 10⁻²ℓ₀), worst best ratio."""
+    lines = ["rank  alignment  draws  " + "  ".join(f"{k:>22}" for k in kinds)]
+    for rank in (1, 2):
+        for sign, name in ((-1, "anti"), (1, "aligned")):
+            group = [r for r in records if r["key"][2] == rank and (r["alignment"] >= 0) == (sign > 0)]
+            if not group:
+                continue
+            cells = []
+            for k in kinds:
+                misses = sum(r[k]["best"] > TARGET for r in group)
+                cells.append(f"{misses:>5} miss, max {max(r[k]['best'] for r in group):8.2e}")
+            lines.append(f"{rank:>4}  {name:>9}  {len(group):>5}  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rule", default="lamb", choices=sorted(SPECS))
+    parser.add_argument("--base", type=float, default=0.03, help="η = base·f (the protocol's 0.03)")
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--json", help="also write every record to this file")
+    args = parser.parse_args(argv)
+    if args.draws < 1:
+        parser.error(f"--draws must be a positive integer, got {args.draws}")
+    records = sweep(args.rule, args.base, args.draws, args.seed, progress=sys.stderr.isatty())
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(records, fh)
+    print(summary(records))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
