@@ -52,3 +52,20 @@ def test_sweep_smoke_and_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         main(["--draws", "0"])
     assert "--draws must be a positive integer" in capsys.readouterr().err
+
+
+def test_options_reach_the_rule_and_bad_options_are_named(capsys):
+    """--set passes a hyperparameter through: adaptive clipping with λ = 0.1 bounds each layer's
+    growth by (1 + ηλ) per update, so from the same start it reaches less than with λ = 1."""
+    from refopt.problems import MatrixFactorisation
+    prob = MatrixFactorisation(2, 2, 1, seed=1)
+    prob.M = prob.M / float(np.linalg.norm(prob.M, 2))
+    x0 = prob.random_point(0, 0.5)
+    tight = run("adaptive_grad_clip", 0.1, "constant", prob, x0, 0.5, {"clipping": 0.1})
+    loose = run("adaptive_grad_clip", 0.1, "constant", prob, x0, 0.5, {"clipping": 1.0})
+    assert tight["best"] > 1e-2 > 1e-10 > loose["best"]
+    for bad, message in ((["--schedules", "linear"], "--schedules takes names from"),
+                         (["--set", "clipping"], "--set takes NAME=FLOAT")):
+        with pytest.raises(SystemExit):
+            main(bad)
+        assert message in capsys.readouterr().err

@@ -63,9 +63,11 @@ def schedule(kind: Schedule, eta: float) -> Callable[[int], float] | float:
     return lambda t: eta if t <= half else tail(t - half)
 
 
-def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float) -> dict[str, float]:
-    """One protocol run: best and final loss ratio, and the smallest layer norm along the way."""
-    opt = SPECS[rule].factory(lr=schedule(kind, base * f))
+def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float,
+        options: dict[str, Any] | None = None) -> dict[str, float]:
+    """One protocol run: best and final loss ratio, and the smallest layer norm along the way.
+    ``options`` are the rule's other hyperparameters (e.g. ``clipping`` of adaptive_grad_clip)."""
+    opt = SPECS[rule].factory(lr=schedule(kind, base * f), **(options or {}))
     x, state = x0, opt.init(x0)
     f0, losses, smallest = float(prob.value(x0)), [], np.inf
     for _ in range(BUDGET):
@@ -76,7 +78,7 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float) ->
 
 
 def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, ...] = SCHEDULES,
-          progress: bool = True) -> list[dict[str, Any]]:
+          progress: bool = True, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from tqdm import tqdm
     records = []
     for d in tqdm(draws(count, seed), total=count, disable=not progress, desc=rule):
@@ -84,7 +86,7 @@ def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, 
         rec: dict[str, Any] = {"key": d["key"],
                                "alignment": float(np.sum((x0["U"] @ x0["V"].T) * prob.M))}
         for kind in kinds:
-            rec[kind] = run(rule, base, kind, prob, x0, d["key"][5])
+            rec[kind] = run(rule, base, kind, prob, x0, d["key"][5], options)
         records.append(rec)
     return records
 
@@ -111,15 +113,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=float, default=0.03, help="η = base·f (the protocol's 0.03)")
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--schedules", default=",".join(SCHEDULES),
+                        help="comma-separated, from " + ", ".join(SCHEDULES))
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=FLOAT",
+                        help="another hyperparameter of the rule, e.g. --set clipping=0.1")
     parser.add_argument("--json", help="also write every record to this file")
     args = parser.parse_args(argv)
     if args.draws < 1:
         parser.error(f"--draws must be a positive integer, got {args.draws}")
-    records = sweep(args.rule, args.base, args.draws, args.seed, progress=sys.stderr.isatty())
+    kinds = tuple(args.schedules.split(","))
+    if not kinds or any(k not in SCHEDULES for k in kinds):
+        parser.error(f"--schedules takes names from {', '.join(SCHEDULES)}, got {args.schedules!r}")
+    options = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        try:
+            options[name] = float(value)
+        except ValueError:
+            parser.error(f"--set takes NAME=FLOAT, got {item!r}")
+    records = sweep(args.rule, args.base, args.draws, args.seed, kinds, sys.stderr.isatty(), options)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(records, fh)
-    print(summary(records))
+    print(summary(records, kinds))
     return 0
 
 
