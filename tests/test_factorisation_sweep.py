@@ -46,6 +46,20 @@ def test_summary_counts_misses_per_rank_and_alignment():
     assert lines[3].split()[:4] == ["2", "anti", "1", "0"] and len(lines) == 4
 
 
+def test_a_diverging_run_is_a_miss():
+    """Fixed-step L-BFGS on the fourth thorough run's counterexample (2×2, rank 1, seed 1, start 0,
+    η = 0.5·1.5) overflows: its best finite loss is reported, the run is marked diverged, and the
+    summary counts it as a miss."""
+    from refopt.problems import MatrixFactorisation
+    prob = MatrixFactorisation(2, 2, 1, seed=1)
+    prob.M = prob.M / float(np.linalg.norm(prob.M, 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = run("lbfgs", 0.5, "constant", prob, prob.random_point(0, 0.5), 1.5)
+    assert out["diverged"] and np.isfinite(out["best"]) and out["best"] > 1e-2
+    table = summary([{"key": (2, 2, 1, 1, 0, 1.5), "alignment": -1e-3, "constant": out}], kinds=("constant",))
+    assert table.splitlines()[1].split()[3:5] == ["1", "miss,"] and "1 diverged" in table
+
+
 def test_sweep_smoke_and_bad_arguments(capsys):
     records = sweep("sgd", 0.03, 2, 0, kinds=("constant",), progress=False)
     assert len(records) == 2 and set(records[0]) == {"key", "alignment", "constant"}

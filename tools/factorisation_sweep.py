@@ -74,7 +74,11 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float,
         x, state = opt.update(prob.grad(x), state, x)
         losses.append(float(prob.value(x)))
         smallest = min(smallest, float(np.linalg.norm(x["U"])), float(np.linalg.norm(x["V"])))
-    return {"best": min(losses) / f0, "final": losses[-1] / f0, "smallest_layer_norm": smallest}
+    # a diverging run overflows to inf/NaN: the best is over the finite losses (inf if none), and
+    # NaN never compares below the target, so such a run still counts as a miss if it never got there
+    finite = [v for v in losses if np.isfinite(v)]
+    return {"best": min(finite, default=np.inf) / f0, "final": losses[-1] / f0,
+            "smallest_layer_norm": smallest, "diverged": not np.isfinite(losses[-1])}
 
 
 def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, ...] = SCHEDULES,
@@ -92,8 +96,9 @@ def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, 
 
 
 def summary(records: list[dict[str, Any]], kinds: tuple[Schedule, ...] = SCHEDULES) -> str:
-    """Per (rank, sign of ⟨U₀V₀ᵀ, M⟩) and schedule: draws, misses (best > 10⁻²ℓ₀), worst best ratio."""
-    lines = ["rank  alignment  draws  " + "  ".join(f"{k:>22}" for k in kinds)]
+    """Per (rank, sign of ⟨U₀V₀ᵀ, M⟩) and schedule: draws, misses (best > 10⁻²ℓ₀), worst best ratio,
+    runs whose last loss is not finite."""
+    lines = ["rank  alignment  draws  " + "  ".join(f"{k:>34}" for k in kinds)]
     for rank in (1, 2):
         for sign, name in ((-1, "anti"), (1, "aligned")):
             group = [r for r in records if r["key"][2] == rank and (r["alignment"] >= 0) == (sign > 0)]
@@ -101,8 +106,10 @@ def summary(records: list[dict[str, Any]], kinds: tuple[Schedule, ...] = SCHEDUL
                 continue
             cells = []
             for k in kinds:
-                misses = sum(r[k]["best"] > TARGET for r in group)
-                cells.append(f"{misses:>5} miss, max {max(r[k]['best'] for r in group):8.2e}")
+                misses = sum(not r[k]["best"] <= TARGET for r in group)
+                diverged = sum(bool(r[k].get("diverged")) for r in group)
+                cells.append(f"{misses:>5} miss, max {max(r[k]['best'] for r in group):8.2e}, "
+                             f"{diverged} diverged")
             lines.append(f"{rank:>4}  {name:>9}  {len(group):>5}  " + "  ".join(cells))
     return "\n".join(lines)
 
