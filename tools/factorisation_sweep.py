@@ -83,9 +83,15 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float,
 
 def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, ...] = SCHEDULES,
           progress: bool = True, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    from tqdm import tqdm
+    instances: Any = draws(count, seed)
+    if progress:
+        try:   # tqdm comes with the demo extra; without it the sweep runs without a bar
+            from tqdm import tqdm
+            instances = tqdm(instances, total=count, desc=rule)
+        except ImportError:
+            pass
     records = []
-    for d in tqdm(draws(count, seed), total=count, disable=not progress, desc=rule):
+    for d in instances:
         prob, x0 = d["prob"], d["x0"]
         rec: dict[str, Any] = {"key": d["key"],
                                "alignment": float(np.sum((x0["U"] @ x0["V"].T) * prob.M))}
