@@ -83,3 +83,21 @@ def test_options_reach_the_rule_and_bad_options_are_named(capsys):
         with pytest.raises(SystemExit):
             main(bad)
         assert message in capsys.readouterr().err
+
+
+def test_budget_and_imbalance_on_the_lion_counterexample(capsys):
+    """--budget sets K for the run and its schedule: Lion on the fourth thorough run's counterexample
+    (3×4, rank 2, seed 2, start 170, f = 1) misses at K = 500 (best 0.031ℓ₀) with ‖UᵀU − VᵀV‖_F
+    grown from 0.77 to 180, and meets the target at K = 2000 (2e-12ℓ₀)."""
+    from refopt.problems import MatrixFactorisation
+    prob = MatrixFactorisation(3, 4, 2, seed=2)
+    prob.M = prob.M / float(np.linalg.norm(prob.M, 2))
+    x0 = prob.random_point(170, 0.5)
+    short = run("lion", 0.03, "decayed", prob, x0, 1.0)
+    long = run("lion", 0.03, "decayed", prob, x0, 1.0, budget=2000)
+    assert 0.03 < short["best"] < 0.032 and long["best"] < 1e-10
+    assert 0.7 < short["imbalance_start"] < 0.8 < 100 < short["imbalance_end"]
+    assert short["imbalance_start"] == float(np.linalg.norm(x0["U"].T @ x0["U"] - x0["V"].T @ x0["V"]))
+    with pytest.raises(SystemExit):
+        main(["--budget", "0"])
+    assert "--budget must be a positive integer" in capsys.readouterr().err

@@ -11,7 +11,8 @@ of ⟨U₀V₀ᵀ, M⟩. It draws from the same ranges as
 
 Schedules (η = base·f, f ~ U[0.5, 2]): ``decayed`` (cosine to 0 over the budget, the claims'
 protocol), ``constant``, and ``held`` (η for the first half, then cosine to 0). Success is the
-claim's: the best loss over the budget at most 10⁻²ℓ₀.
+claim's: the best loss over the budget (500 updates unless ``--budget`` says otherwise) at most
+10⁻²ℓ₀.
 """
 
 from __future__ import annotations
@@ -53,24 +54,31 @@ def draws(count: int, seed: int) -> Iterator[dict[str, Any]]:
         yield {"prob": prob, "x0": x0, "key": (m, n, r, prob_seed, start_seed, f)}
 
 
-def schedule(kind: Schedule, eta: float) -> Callable[[int], float] | float:
+def schedule(kind: Schedule, eta: float, budget: int = BUDGET) -> Callable[[int], float] | float:
     if kind == "constant":
         return eta
     if kind == "decayed":
-        return refopt.cosine_decay(eta, BUDGET)
-    half = BUDGET // 2
-    tail = refopt.cosine_decay(eta, BUDGET - half)
+        return refopt.cosine_decay(eta, budget)
+    half = budget // 2
+    tail = refopt.cosine_decay(eta, budget - half)
     return lambda t: eta if t <= half else tail(t - half)
 
 
+def imbalance(x: Any) -> float:
+    """‖UᵀU − VᵀV‖_F: constant along gradient flow on ½‖UVᵀ − M‖², so its growth measures how far
+    a rule's steps leave the flow's balanced path."""
+    return float(np.linalg.norm(x["U"].T @ x["U"] - x["V"].T @ x["V"]))
+
+
 def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float,
-        options: dict[str, Any] | None = None) -> dict[str, float]:
-    """One protocol run: best and final loss ratio, and the smallest layer norm along the way.
-    ``options`` are the rule's other hyperparameters (e.g. ``clipping`` of adaptive_grad_clip)."""
-    opt = SPECS[rule].factory(lr=schedule(kind, base * f), **(options or {}))
+        options: dict[str, Any] | None = None, budget: int = BUDGET) -> dict[str, float]:
+    """One protocol run over ``budget`` updates: best and final loss ratio, the smallest layer norm
+    along the way, and the imbalance at the start and at the end. ``options`` are the rule's other
+    hyperparameters (e.g. ``clipping`` of adaptive_grad_clip)."""
+    opt = SPECS[rule].factory(lr=schedule(kind, base * f, budget), **(options or {}))
     x, state = x0, opt.init(x0)
     f0, losses, smallest = float(prob.value(x0)), [], np.inf
-    for _ in range(BUDGET):
+    for _ in range(budget):
         x, state = opt.update(prob.grad(x), state, x)
         losses.append(float(prob.value(x)))
         smallest = min(smallest, float(np.linalg.norm(x["U"])), float(np.linalg.norm(x["V"])))
@@ -78,11 +86,13 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float,
     # NaN never compares below the target, so such a run still counts as a miss if it never got there
     finite = [v for v in losses if np.isfinite(v)]
     return {"best": min(finite, default=np.inf) / f0, "final": losses[-1] / f0,
-            "smallest_layer_norm": smallest, "diverged": not np.isfinite(losses[-1])}
+            "smallest_layer_norm": smallest, "diverged": not np.isfinite(losses[-1]),
+            "imbalance_start": imbalance(x0), "imbalance_end": imbalance(x)}
 
 
 def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, ...] = SCHEDULES,
-          progress: bool = True, options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+          progress: bool = True, options: dict[str, Any] | None = None,
+          budget: int = BUDGET) -> list[dict[str, Any]]:
     instances: Any = draws(count, seed)
     if progress:
         try:   # tqdm comes with the demo extra; without it the sweep runs without a bar
@@ -96,7 +106,7 @@ def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, 
         rec: dict[str, Any] = {"key": d["key"],
                                "alignment": float(np.sum((x0["U"] @ x0["V"].T) * prob.M))}
         for kind in kinds:
-            rec[kind] = run(rule, base, kind, prob, x0, d["key"][5], options)
+            rec[kind] = run(rule, base, kind, prob, x0, d["key"][5], options, budget)
         records.append(rec)
     return records
 
@@ -130,10 +140,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated, from " + ", ".join(SCHEDULES))
     parser.add_argument("--set", action="append", default=[], metavar="NAME=FLOAT",
                         help="another hyperparameter of the rule, e.g. --set clipping=0.1")
+    parser.add_argument("--budget", type=int, default=BUDGET,
+                        help=f"updates per run (the protocol's {BUDGET})")
     parser.add_argument("--json", help="also write every record to this file")
     args = parser.parse_args(argv)
     if args.draws < 1:
         parser.error(f"--draws must be a positive integer, got {args.draws}")
+    if args.budget < 1:
+        parser.error(f"--budget must be a positive integer, got {args.budget}")
     kinds = tuple(args.schedules.split(","))
     if not kinds or any(k not in SCHEDULES for k in kinds):
         parser.error(f"--schedules takes names from {', '.join(SCHEDULES)}, got {args.schedules!r}")
@@ -144,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             options[name] = float(value)
         except ValueError:
             parser.error(f"--set takes NAME=FLOAT, got {item!r}")
-    records = sweep(args.rule, args.base, args.draws, args.seed, kinds, sys.stderr.isatty(), options)
+    records = sweep(args.rule, args.base, args.draws, args.seed, kinds, sys.stderr.isatty(), options,
+                    args.budget)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(records, fh)
