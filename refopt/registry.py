@@ -764,8 +764,10 @@ SPECS.update({s.name: s for s in [
         configs=({"lr": 0.5},                                 # torch's conventions, m = 10
                  {"lr": 0.2, "history_size": 3, "first_step_norm": "l2", "min_curvature": None,
                   "tolerance_grad": 0.0, "tolerance_change": 0.0},   # optax's conventions
-                 {"lr": 0.5, "history_size": 1, "scale_init": False}),  # γ = 1, one pair
+                 {"lr": 0.5, "history_size": 1, "scale_init": False},  # γ = 1, one pair
+                 {"lr": 0.5, "min_curvature_ratio": 0.1}),      # the cautious test
         invalid=(Invalid({"lr": -1.0}, ValueError, "lr must be in"),
+                 Invalid({"min_curvature_ratio": -0.1}, ValueError, "min_curvature_ratio must be in"),
                  Invalid({"history_size": 0}, ValueError, "history_size must be in"),
                  Invalid({"history_size": 2.5}, ValueError, "history_size must be an integer"),
                  Invalid({"first_step_norm": "linf"}, ValueError, "first_step_norm must be one of"),

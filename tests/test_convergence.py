@@ -350,6 +350,7 @@ DECAYED, RANK_2, AGC_1 = "η → 0", "rank ≥ 2, gap to ℓ_c⋆", "λ = 1"
 FLOOR = "μ‖w⋆‖ ≥ m"   # ⋆, not *: the README renders *...* as emphasis
 ALIGNED = "r ≥ 2 or ⟨U₀V₀ᵀ, M⟩ ≥ 0"
 LION_K = "K = 2000"
+CAUTIOUS = "⟨s, y⟩ ≥ 0.1‖s‖²"
 CONDITIONS = {
     DECAYED: "η cosine-decayed to 0 over the budget: at a constant η the rule's step length is bounded "
              "below (Muon: η√m·p⁵(1) on an m×1 factor, p the Newton–Schulz polynomial; Lion, Signum: "
@@ -358,7 +359,11 @@ CONDITIONS = {
              "(η²/8)sᵀHs), so the loss stalls at a level ∝ η² that can exceed the relative target; Nadam's "
              "step does not shrink with a vanishing gradient (m̂ and √v̂ shrink together) and left a "
              "minimum it had reached; NovoGrad's layer-normalised step g/√v keeps each layer moving by "
-             "about 0.64η per update (median) in an oscillation, v (β₂ = 0.999) lagging the gradient norm",
+             "about 0.64η per update (median) in an oscillation, v (β₂ = 0.999) lagging the gradient norm; "
+             "SAM hands its inner rule the gradient H(e + ρĝ) at the ascent point, ĝ = He/‖He‖, of norm ≥ ρμ "
+             "on least squares (e = w − w⋆, ⟨He, H²e⟩ ≥ 0), so its heavy ball keeps circling w⋆ (the thorough "
+             "profile's d = 1 instance: ‖w⋆‖ = 0.12, best 0.015 of the gap at a constant η, 1.5·10⁻¹⁰ decayed; "
+             "2000 random draws of the class: 18 misses at a constant η, none decayed)",
     RANK_2: "gradient centralisation keeps each row's mean of U and V (μ, ν), so with P the projector "
             "off the all-ones vector U = μ1ᵀ + ZP, V = ν1ᵀ + WP and UVᵀ = rμνᵀ + ZPWᵀ: the least loss it "
             "can reach is ℓ_c⋆ = ½Σ_{i≥r} σᵢ(M − rμνᵀ)² (Eckart–Young, rank r − 1), which is ℓ₀ at rank 1. "
@@ -396,7 +401,17 @@ CONDITIONS = {
             "the same rule with β₂ = β₁ = 0.9 (Signum) stays below 4.3 and reaches 8·10⁻⁹ℓ₀. Unbalanced "
             "factors slow the last mode (a rate measured, not derived); with a budget of K = 2000 decayed "
             "updates that instance reaches 2·10⁻¹²ℓ₀, and 2000 random draws of the class reached at most "
-            "4.2·10⁻⁶ℓ₀ (at K = 500, 2 of the first 1000 missed, best 0.026ℓ₀)"
+            "4.2·10⁻⁶ℓ₀ (at K = 500, 2 of the first 1000 missed, best 0.026ℓ₀)",
+    CAUTIOUS: "fixed-step L-BFGS stores a pair when ⟨s, y⟩ > 10⁻¹⁰ (torch's test), which keeps H positive "
+              "definite but not bounded: a stored pair with a small secant curvature ⟨s, y⟩/‖s‖² gives H an "
+              "eigenvalue of order ‖s‖²/⟨s, y⟩, and a fixed step has nothing else to stop it. On the thorough "
+              "profile's counterexample (2×2, rank 1, a start with small layers) the pairs of updates 3–7 "
+              "have negative curvature and are skipped, the next one has ⟨s, y⟩ = 0.040‖s‖², and that "
+              "update's step takes the loss from 0.37 to 2.4·10⁷; 1000 random draws of the class gave 9 "
+              "misses (8 diverged), a further 1000 rank-2 draws 8, and a smaller η (0.1f) 13. The cautious test "
+              "⟨s, y⟩ ≥ c‖s‖² (min_curvature_ratio = c) bounds H above and below (lem-lbfgs-cautious); "
+              "c = 0.1 is a fifth of the smallest non-zero curvature at the class's minimisers (σ_r(M) ≥ 1/2). "
+              "With it the same 1000 draws all met the target, worst 5.6·10⁻⁶ℓ₀, and 1000 more at most 1.3·10⁻⁴ℓ₀ (at c = 0.01 the first 1000 still missed 5 times)"
 }
 
 
@@ -534,8 +549,12 @@ def _centralised_claims() -> tuple[Claim, Claim]:
 # --------------------------------------------------------------------------------- the table
 
 def _scaled_lr(name: str, factor: float) -> Rule:
+    """The rule with its η (a float or a schedule t ↦ η_t) scaled by ``factor``."""
     spec = SPECS[name]
-    return Rule(lambda **kw: spec.factory(**{**kw, "lr": factor * kw["lr"]}), spec.needs)
+
+    def scaled(lr: Any) -> Any:
+        return (lambda t: factor * lr(t)) if callable(lr) else factor * lr
+    return Rule(lambda **kw: spec.factory(**{**kw, "lr": scaled(kw["lr"])}), spec.needs)
 
 
 def _fixed_momentum(name: str, gamma: float) -> Rule:
@@ -720,9 +739,13 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "schedule_free_sgd": empirical_claims("schedule_free_sgd", {"lr": 0.1}, ls_lr_per_L=0.5,
                                           best=True, cost_scale=_WRAPPED),
     "schedule_free_adamw": empirical_claims("schedule_free_adamw", {"lr": 0.03}, best=True, cost_scale=_WRAPPED),
+    # the gradient SAM hands its inner rule has norm ≥ ρμ on least squares, so its least-squares η
+    # decays (test_constant_step_has_a_floor_sam)
     "sam": empirical_claims("sam", {"lr": 0.05, "rho": 0.05}, _scaled_lr("sam", 0.0),
-                            ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED),
-    "lbfgs": empirical_claims("lbfgs", {"lr": 0.5}, _scaled_lr("lbfgs", 0.0), best=True, cost_scale=_WRAPPED),
+                            ls_lr_per_L=0.5, best=True, cost_scale=_WRAPPED, decayed=("convex",)),
+    # on factorisations its fixed step takes the cautious curvature test (test_cautious_lbfgs_...)
+    "lbfgs": empirical_claims("lbfgs", {"lr": 0.5}, _scaled_lr("lbfgs", 0.0), best=True, cost_scale=_WRAPPED,
+                              nc_cfg={"lr": 0.5, "min_curvature_ratio": 0.1}, nc_condition=CAUTIOUS),
     "lbfgs_wolfe": empirical_claims("lbfgs_wolfe", {"lr": 1.0}, _scaled_lr("lbfgs_wolfe", 0.0), best=True,
                                     cost_scale=_WRAPPED),
     "prodigy": empirical_claims("prodigy", {"lr": 1.0}, best=True, cost_scale=_WRAPPED),
@@ -987,6 +1010,51 @@ def test_lion_slow_momentum_unbalances_the_factors():
     assert not empirical_nonconvex_holds(rule("lion"), inst)                      # best 0.031ℓ₀
     assert min(float(prob.value(x)) for x in equal_xs[1:]) < 1e-7 * float(prob.value(x0))
     assert empirical_nonconvex_holds(rule("lion"), inst[:4] + (2000,) + inst[5:])  # best 2e-12ℓ₀
+
+
+def test_constant_step_has_a_floor_sam():
+    """Why SAM's least-squares claim decays η: SAM hands its inner rule the gradient at the ascent
+    point, H(e + ρĝ) with e = w − w⋆ and ĝ = He/‖He‖. Since ⟨He, H²e⟩ = eᵀH³e ≥ 0, its norm is at
+    least ρ‖Hĝ‖ ≥ ρμ wherever e ≠ 0: it never vanishes near w⋆, and the inner heavy ball (β = 0.9)
+    at a constant η keeps circling w⋆. The sixth thorough run's counterexample (d = 1, N = 13, the
+    strategy's seed 13, w⋆ = −0.123, L = μ = 1.53, f = 1.25, η = 0.5f/L, ρ = 0.05) never comes closer
+    than |e| = 0.015 (best 0.0149 of the gap, above the target 10⁻²); with η cosine-decayed to 0 it
+    reaches 1.5·10⁻¹⁰ of the gap."""
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((13, 1))
+    prob = LeastSquares(X, X @ rng.uniform(-1, 1, 1))
+    assert 0.12 < -prob.minimiser[0] < 0.125 and prob.L == prob.mu
+    cfg, f, rho = {"lr": 0.5, "rho": 0.05}, 1.25, 0.05
+    xs = trajectory(rule("sam"), {**cfg, "lr": 0.5 * f / prob.L}, prob, np.zeros(1), 500)
+    for x in xs[1:]:   # the gradient at the ascent point, as SAM forms it
+        g = prob.grad(x)
+        handed = prob.grad(x + rho * g / np.linalg.norm(g))
+        assert np.linalg.norm(handed) >= rho * prob.mu * (1 - 1e-12)
+    assert min(abs(float(x[0] - prob.minimiser[0])) for x in xs[1:]) > 0.015
+    inst = (prob, f, cfg, True, True, 1e-2, False)
+    assert not empirical_convex_holds(rule("sam"), inst)                          # best 0.0149
+    assert empirical_convex_holds(rule("sam"), inst[:6] + (True,))                # best 1.5e-10
+
+
+def test_cautious_lbfgs_meets_the_target_where_the_fixed_step_diverges():
+    """Why fixed-step L-BFGS's factorisation claim takes the cautious test ⟨s, y⟩ ≥ 0.1‖s‖²
+    (lem-lbfgs-cautious, tests/test_lbfgs.py): on the fourth thorough run's counterexample (2×2,
+    rank 1, seed 1, start seed 0, f = 1.5) and on a rank-2 miss of the 1000-draw sweep (2×3, seed
+    5781, start seed 877, f = 0.533) torch's test ⟨s, y⟩ > 10⁻¹⁰ lets a pair of small secant
+    curvature into memory and the run overflows (best 0.75ℓ₀ and 0.22ℓ₀); with the cautious test
+    both reach 4·10⁻¹⁰ℓ₀."""
+    for shape, rank, seed, start_seed, f in (((2, 2), 1, 1, 0, 1.5), ((2, 3), 2, 5781, 877, 0.5327250123248214)):
+        prob = _normalised_factorisation(*shape, rank, seed)
+        assert factor_condition(prob) <= 2
+        inst = (prob, f, {"lr": 0.5}, start_seed, 500, 1e-2, True, False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            assert not empirical_nonconvex_holds(rule("lbfgs"), inst)
+            xs = trajectory(rule("lbfgs"), {"lr": 0.5 * f}, prob, start(prob, start_seed), 500)
+        assert not np.isfinite(float(prob.value(xs[-1])))                            # diverged
+        cautious = {"lr": 0.5, "min_curvature_ratio": 0.1}
+        assert empirical_nonconvex_holds(rule("lbfgs"), (prob, f, cautious) + inst[3:])
+        xs = trajectory(rule("lbfgs"), {**cautious, "lr": 0.5 * f}, prob, start(prob, start_seed), 500)
+        assert float(prob.value(xs[-1])) < 1e-9 * float(prob.value(xs[0]))          # 4e-10
 
 
 def test_constant_step_stalls_novograd():

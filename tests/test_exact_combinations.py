@@ -493,6 +493,8 @@ KNOWN_GAPS = frozenset([
     'sam-{rho=0.1, ascent_steps=2, eps=1e-12}',
     "lbfgs-{lr=0.2, history_size=3, first_step_norm='l2', min_curvature=None, tolerance_grad=0.0, tolerance_change=0.0}",
     'lbfgs-{lr=0.5, history_size=1, scale_init=False}',
+    # no library has the cautious test; tests/test_lbfgs.py checks it pair by pair
+    'lbfgs-{lr=0.5, min_curvature_ratio=0.1}',
     'prodigy-{lr=0.5, beta3=0.9, d_coef=0.5, safeguard_warmup=True}',
     'prodigy-{weight_decay=0.01, eps=1e-06}',
     # lbfgs_wolfe is pinned against torch's and optax's line searches by trajectory

@@ -18,6 +18,13 @@ def test_draws_are_the_protocol_class_and_repeatable():
         assert abs(sv[0] - 1) < 1e-12 and sv[0] / sv[r - 1] <= 2 and float(prob.value(x0)) >= 1e-2
 
 
+def test_rank_filter_keeps_the_sequence():
+    """--rank keeps the draws of that rank, in the order of the unfiltered sequence."""
+    every = [d["key"] for d in draws(200, 7)]
+    ranked = [d["key"] for d in draws(10, 7, rank=2)]
+    assert all(k[2] == 2 for k in ranked) and ranked == [k for k in every if k[2] == 2][:10]
+
+
 def test_run_is_the_claims_protocol_on_the_lamb_counterexample():
     """The decayed schedule reproduces test_convergence's LAMB counterexample (3×2, seed 591,
     start 2, f = 0.5): best 0.216ℓ₀, the layer norm dipping to 0.118."""

@@ -160,3 +160,90 @@ def test_lbfgs_wolfe_first_two_steps_match_exact_arithmetic():
         x, state = opt.update(None, state, x, objective=Objective())
         got.append(x)
     np.testing.assert_allclose(got, np.array([list(x1), list(x2)], dtype=float), rtol=1e-14, atol=0)
+
+
+def _counterexample():
+    """The fourth thorough run's factorisation (2×2, rank 1, seed 1, ‖M‖₂ = 1) and start (seed 0):
+    its path from small layers crosses negative curvature next to the saddle at the origin."""
+    from refopt.problems import MatrixFactorisation
+    prob = MatrixFactorisation(2, 2, 1, seed=1)
+    prob.M = prob.M / float(np.linalg.norm(prob.M, 2))
+    return prob, prob.random_point(0, 0.5)
+
+
+def _inverse_hessian(state, dim):
+    """The H that ``two_loop`` applies, column by column, for a flat {"U", "V"} of 2×1 leaves."""
+    from refopt.optim.lbfgs import two_loop
+    pairs = tuple(zip(state.s, state.y, state.rho))
+    cols = []
+    for e in np.eye(dim):
+        r = two_loop({"U": e[:2, None], "V": e[2:, None]}, pairs, state.gamma)
+        cols.append(np.concatenate([r["U"].ravel(), r["V"].ravel()]))
+    return np.array(cols).T
+
+
+def _flat(t):
+    return np.concatenate([t["U"].ravel(), t["V"].ravel()])
+
+
+def _run(opt, prob, x0, steps):
+    """The iterates x_1..x_steps of ``opt`` on ``prob``."""
+    x, state, xs = x0, opt.init(x0), []
+    for _ in range(steps):
+        x, state = opt.update(prob.grad(x), state, x)
+        xs.append(x)
+    return xs
+
+
+def test_cautious_pairs_bound_the_inverse_hessian():
+    """lem-lbfgs-cautious on a run: with min_curvature_ratio = c every stored pair has
+    ⟨s,y⟩ ≥ c‖s‖², and H's eigenvalues lie in [1/Λ, Λ^{d+m−1}/c^{d+m}], Λ = (d + m)L²/c, with L the
+    largest ‖y‖/‖s‖ in memory (the proof uses only the stored pairs). Without the ratio the same run
+    stores, at update 8, a pair with ⟨s,y⟩ = 0.040‖s‖² (after rejecting the negative-curvature pairs
+    of updates 3–7), and that update's step takes the loss from 0.37 to 2.4·10⁷."""
+    prob, x0 = _counterexample()
+    c, m, d = 0.1, 10, 4
+    for ratio, flat_pair_seen in ((c, False), (None, True)):
+        opt = refopt.lbfgs(lr=0.75, min_curvature_ratio=ratio)
+        x, state, seen, checked = x0, opt.init(x0), False, 0
+        for _ in range(60):
+            with np.errstate(over="ignore", invalid="ignore"):   # the run without the ratio overflows
+                x, state = opt.update(prob.grad(x), state, x)
+            stored = [(_flat(s), _flat(y)) for s, y, rho in zip(state.s, state.y, state.rho) if rho != 0.0]
+            if not stored or not np.all(np.isfinite(_flat(x))):
+                continue
+            curv = [float(s @ y) / float(s @ s) for s, y in stored]
+            seen |= min(curv) < c
+            if ratio is None:
+                continue
+            assert min(curv) >= c
+            L = max(float(np.linalg.norm(y) / np.linalg.norm(s)) for s, y in stored)
+            lam = (d + m) * L ** 2 / c
+            H = _inverse_hessian(state, d)
+            assert np.allclose(H, H.T, rtol=0, atol=1e-12 * np.abs(H).max())
+            eig = np.linalg.eigvalsh((H + H.T) / 2)
+            assert eig.min() >= (1 / lam) * (1 - 1e-9) and eig.max() <= lam ** (d + m - 1) / c ** (d + m)
+            checked += 1
+        assert seen == flat_pair_seen
+        assert ratio is None or checked >= 50
+    with np.errstate(over="ignore", invalid="ignore"):
+        losses = [float(prob.value(x)) for x in _run(refopt.lbfgs(lr=0.75), prob, x0, 8)]
+    assert 0.37 < losses[6] < 0.38 and losses[7] > 1e7
+
+
+def test_cautious_test_rejects_a_flat_pair_before_any_state_changes():
+    """A pair with ⟨s,y⟩ = 0.0625‖s‖² > 10⁻¹⁰ passes torch's test and fails c = 0.1: the memory is
+    left as it was (a pair with ρ = 0 changes nothing), while c = 0.01 and no ratio store it. The
+    ratio is validated like the other options."""
+    from refopt.optim.lbfgs import remember
+    opt = refopt.lbfgs(lr=1.0)
+    state = opt.init(np.zeros(2))._replace(prev_grad=np.array([1.0, 0.0]), prev_step=np.array([1.0, 1.0]))
+    g = np.array([1.125, 0.0])                        # y = (0.125, 0), ⟨s,y⟩ = 0.125 = 0.0625‖s‖²
+    assert remember(state, g, 1e-10, True, 0.1) is state
+    for ratio in (0.01, None):
+        pushed = remember(state, g, 1e-10, True, ratio)
+        assert pushed.rho[-1] == 8.0 and np.array_equal(pushed.s[-1], state.prev_step)
+    with pytest.raises(ValueError, match=r"min_curvature_ratio must be in \[0.0, inf\]"):
+        refopt.lbfgs(min_curvature_ratio=-0.1)
+    with pytest.raises(TypeError, match="min_curvature_ratio must be a real number"):
+        refopt.lbfgs(min_curvature_ratio="cautious")

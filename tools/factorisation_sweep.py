@@ -34,9 +34,10 @@ SCHEDULES: tuple[Schedule, ...] = ("decayed", "constant", "held")
 BUDGET, TARGET = 500, 1e-2
 
 
-def draws(count: int, seed: int) -> Iterator[dict[str, Any]]:
+def draws(count: int, seed: int, rank: int | None = None) -> Iterator[dict[str, Any]]:
     """``count`` instances of the class, each a dict with the problem, its start and its key
-    (m, n, r, the problem's seed, the start's seed, f)."""
+    (m, n, r, the problem's seed, the start's seed, f); with ``rank``, the first ``count`` of
+    that rank in the same sequence."""
     rng = np.random.default_rng(seed)
     made = 0
     while made < count:
@@ -49,6 +50,8 @@ def draws(count: int, seed: int) -> Iterator[dict[str, Any]]:
         sv = np.linalg.svd(prob.M, compute_uv=False)
         x0 = prob.random_point(start_seed, 0.5)
         if float(prob.value(x0)) < 1e-2 or sv[0] / sv[r - 1] > 2:   # the protocol's filters
+            continue
+        if rank is not None and r != rank:
             continue
         made += 1
         yield {"prob": prob, "x0": x0, "key": (m, n, r, prob_seed, start_seed, f)}
@@ -92,8 +95,8 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float,
 
 def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, ...] = SCHEDULES,
           progress: bool = True, options: dict[str, Any] | None = None,
-          budget: int = BUDGET) -> list[dict[str, Any]]:
-    instances: Any = draws(count, seed)
+          budget: int = BUDGET, rank: int | None = None) -> list[dict[str, Any]]:
+    instances: Any = draws(count, seed, rank)
     if progress:
         try:   # tqdm comes with the demo extra; without it the sweep runs without a bar
             from tqdm import tqdm
@@ -142,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="another hyperparameter of the rule, e.g. --set clipping=0.1")
     parser.add_argument("--budget", type=int, default=BUDGET,
                         help=f"updates per run (the protocol's {BUDGET})")
+    parser.add_argument("--rank", type=int, choices=(1, 2), help="draw only factorisations of this rank")
     parser.add_argument("--json", help="also write every record to this file")
     args = parser.parse_args(argv)
     if args.draws < 1:
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             parser.error(f"--set takes NAME=FLOAT, got {item!r}")
     records = sweep(args.rule, args.base, args.draws, args.seed, kinds, sys.stderr.isatty(), options,
-                    args.budget)
+                    args.budget, args.rank)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(records, fh)

@@ -42,13 +42,19 @@ def two_loop(g: Any, pairs: tuple, gamma: float) -> Any:
     return r
 
 
-def remember(state: Any, g: Any, min_curvature: float | None, scale_init: bool) -> Any:
+def remember(state: Any, g: Any, min_curvature: float | None, scale_init: bool,
+             min_curvature_ratio: float | None = None) -> Any:
     """The memory after seeing g_k: push (s, y, 1/⟨s,y⟩), dropping the oldest, when ⟨s,y⟩
-    passes the curvature test; γ from the pushed pair."""
+    passes the curvature tests (⟨s,y⟩ > min_curvature; with a ratio c also ⟨s,y⟩ ≥ c‖s‖²);
+    γ from the pushed pair."""
     y = treemath.add_scaled(g, -1.0, state.prev_grad)
     s = state.prev_step
     ys = treemath.vdot(y, s)
     if min_curvature is not None and not ys > min_curvature:
+        return state
+    # the cautious test: a pair whose secant curvature ⟨s,y⟩/‖s‖² is below c would give H an
+    # eigenvalue of order ‖s‖²/⟨s,y⟩ > 1/c, and a fixed step has nothing else to stop it
+    if min_curvature_ratio is not None and not ys >= min_curvature_ratio * treemath.sum_sq(s):
         return state
     yy = treemath.sum_sq(y)
     gamma = (ys / yy if yy > 0.0 else 1.0) if scale_init else 1.0
@@ -57,13 +63,14 @@ def remember(state: Any, g: Any, min_curvature: float | None, scale_init: bool) 
 
 
 def search_direction(state: LBFGSState, grads: Any, lr_t: float, p_norm: str,
-                     min_curvature: float | None, scale_init: bool) -> tuple[LBFGSState, Any, float]:
+                     min_curvature: float | None, scale_init: bool,
+                     min_curvature_ratio: float | None = None) -> tuple[LBFGSState, Any, float]:
     """(state with the new pair, d_k = −H_k g_k, the initial step size) for iteration k."""
     if state.k == 0:     # d = −g (the memory is empty: H = I)
         size = sum_abs(grads) if p_norm == "l1" else treemath.norm(grads)
         step_size = lr_t * min(1.0, 1.0 / size)
     else:
-        state = remember(state, grads, min_curvature, scale_init)
+        state = remember(state, grads, min_curvature, scale_init, min_curvature_ratio)
         step_size = lr_t
     d = treemath.scale(-1.0, two_loop(grads, tuple(zip(state.s, state.y, state.rho)), state.gamma))
     return state, d, step_size
@@ -72,7 +79,8 @@ def search_direction(state: LBFGSState, grads: Any, lr_t: float, p_norm: str,
 @base.rule_factory("lbfgs", LBFGSState)
 def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNorm = "l1",
           min_curvature: float | None = 1e-10, scale_init: bool = True,
-          tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9) -> base.Optimizer:
+          tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,
+          min_curvature_ratio: float | None = None) -> base.Optimizer:
     r"""L-BFGS with step size η: θ_k = θ_{k−1} + η d_k, d_k = −H_k g_k by the two-loop recursion.
 
     .. math::
@@ -82,7 +90,9 @@ def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNo
 
     H_k is the BFGS inverse update applied to γ_kI with the last m = ``history_size`` pairs; it
     satisfies the secant condition H_k y_{k−1} = s_{k−1} (proof page). A pair is stored only
-    when ⟨s, y⟩ > ``min_curvature`` (``None``: always, with ρ = 0 when ⟨s, y⟩ = 0). The first
+    when ⟨s, y⟩ > ``min_curvature`` (``None``: always, with ρ = 0 when ⟨s, y⟩ = 0) and, with
+    ``min_curvature_ratio`` = c, when ⟨s, y⟩ ≥ c‖s‖² (the cautious test; with ‖y‖ ≤ L‖s‖ it
+    bounds H above and below, lemma ``lem-lbfgs-cautious`` on the proof page). The first
     step is d = −g with size η·min(1, 1/‖g‖_p), p given by ``first_step_norm``.
     No step is taken when max|g_i| ≤ ``tolerance_grad`` (nothing changes but t) or when
     ⟨g, d⟩ > −``tolerance_change`` (d is not a descent direction). For a line search see
@@ -91,7 +101,8 @@ def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNo
     **Conventions.** ``torch.optim.LBFGS(lr, max_iter=1, history_size=m)`` (one iteration per
     ``step``; its defaults are ``first_step_norm="l1"``, ``min_curvature=1e-10``). optax's
     ``lbfgs(η, memory_size=m, linesearch=None)``: ``first_step_norm="l2"``,
-    ``min_curvature=None``, ``tolerance_grad=tolerance_change=0``.
+    ``min_curvature=None``, ``tolerance_grad=tolerance_change=0``. Neither has the cautious test:
+    ``min_curvature_ratio=None`` (the default) is both libraries' behaviour.
 
     Example (the secant condition: with one stored pair (s, y), H y = s exactly):
 
@@ -102,7 +113,8 @@ def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNo
     [1. 0.]
 
     References: Nocedal, Math. Comp. 35 (1980); Liu & Nocedal, Math. Prog. 45 (1989); Nocedal
-    & Wright, *Numerical Optimization*, Alg. 7.4. Proof page: :ref:`rule-lbfgs`.
+    & Wright, *Numerical Optimization*, Alg. 7.4; the cautious test: Li & Fukushima, SIAM J.
+    Optim. 11 (2001). Proof page: :ref:`rule-lbfgs`.
     """
     lr_fn = base.as_schedule("lr", lr)
     m = base.check_real("history_size", history_size, low=1)
@@ -115,6 +127,8 @@ def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNo
     scale_init = base.check_bool("scale_init", scale_init)
     tol_grad = base.check_real("tolerance_grad", tolerance_grad, low=0.0)
     tol_change = base.check_real("tolerance_change", tolerance_change, low=0.0)
+    if min_curvature_ratio is not None:
+        min_curvature_ratio = base.check_real("min_curvature_ratio", min_curvature_ratio, low=0.0)
 
     def init(params: Any) -> LBFGSState:
         base.check_init_params(params)
@@ -128,7 +142,8 @@ def lbfgs(lr: Any = 1.0, history_size: int = 10, *, first_step_norm: FirstStepNo
         lr_t = lr_fn(t)
         if max_abs(grads) <= tol_grad:
             return params, state._replace(t=t)
-        state, d, step_size = search_direction(state, grads, lr_t, p_norm, min_curvature, scale_init)
+        state, d, step_size = search_direction(state, grads, lr_t, p_norm, min_curvature, scale_init,
+                                               min_curvature_ratio)
         if treemath.vdot(grads, d) > -tol_change:
             step = base.zeros_like(params)
         else:
