@@ -354,11 +354,15 @@ CAUTIOUS = "⟨s, y⟩ ≥ 0.1‖s‖²"
 CONDITIONS = {
     DECAYED: "η cosine-decayed to 0 over the budget: at a constant η the rule's step length is bounded "
              "below (Muon: η√m·p⁵(1) on an m×1 factor, p the Newton–Schulz polynomial; Lion, Signum: "
-             "exactly η per coordinate, a sign step; LAMB: η‖θ‖ per layer; Adafactor, and RMSprop likewise: "
+             "exactly η per coordinate, a sign step; LAMB: η‖θ‖ per layer; Adafactor, and RMSprop likewise (on least squares too: a random local run "
+             "found an instance with ‖w⋆‖∞ = 0.10 where its best gap is 0.039): "
              "±η per coordinate in an oscillation with |g| fixed, a 2-cycle w⋆ ± (η/2)s with loss "
              "(η²/8)sᵀHs), so the loss stalls at a level ∝ η² that can exceed the relative target; Nadam's "
              "step does not shrink with a vanishing gradient (m̂ and √v̂ shrink together) and left a "
-             "minimum it had reached; NovoGrad's layer-normalised step g/√v keeps each layer moving by "
+             "minimum it had reached — on least squares, after converging, v̂ (β₂ = 0.999) decays until "
+             "the update linearised at w⋆, with the step η/(√v̂ + ε), is unstable (spectral radius 1.40 at "
+             "update 460 on the thorough profile's instance, where rounding noise grows to a 0.24 gap by "
+             "update 500); NovoGrad's layer-normalised step g/√v keeps each layer moving by "
              "about 0.64η per update (median) in an oscillation, v (β₂ = 0.999) lagging the gradient norm; "
              "SAM hands its inner rule the gradient H(e + ρĝ) at the ascent point, ĝ = He/‖He‖, of norm ≥ ρμ "
              "on least squares (e = w − w⋆, ⟨He, H²e⟩ ≥ 0), so its heavy ball keeps circling w⋆ (the thorough "
@@ -643,14 +647,17 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     # RMSprop (no bias correction, no momentum) and AGD keep oscillating at a constant lr: the
     # thorough profile found instances where the final iterate misses the target, so they claim
     # that it is reached
-    # on factorisations its steps become ±η per coordinate in an oscillation (Adafactor's mechanism,
-    # test_constant_step_has_a_floor_sign_steps): η decays to 0 there
-    "rmsprop": empirical_claims("rmsprop", {"lr": 0.03}, best=True, decayed=("nonconvex",)),
+    # its steps become ±η per coordinate in an oscillation (Adafactor's mechanism,
+    # test_constant_step_has_a_floor_sign_steps, test_constant_step_has_a_floor_rmsprop_least_squares):
+    # η decays to 0 in both classes
+    "rmsprop": empirical_claims("rmsprop", {"lr": 0.03}, best=True, decayed=("convex", "nonconvex")),
     "adam": empirical_claims("adam", {"lr": 0.03}),
     "adamax": empirical_claims("adamax", {"lr": 0.03}),
     # on a factorisation Nadam reached ℓ = 1.4e-29·ℓ₀ and then left the minimum (final 0.029·ℓ₀): its
     # step does not shrink with a vanishing gradient at a constant η, so η decays there
-    "nadam": empirical_claims("nadam", {"lr": 0.03}, decayed=("nonconvex",)),
+    # on least squares its v̂ decays after convergence until w⋆ is unstable
+    # (test_nadam_leaves_a_least_squares_minimum_as_v_decays): η decays there too
+    "nadam": empirical_claims("nadam", {"lr": 0.03}, decayed=("convex", "nonconvex")),
     "amsgrad": empirical_claims("amsgrad", {"lr": 0.03}),
     # issue 16 (A): the Adam family's protocol; sign-based rules move every coordinate by η at
     # every step, so at a constant η they oscillate around the minimiser: "reached" criterion
@@ -1055,6 +1062,64 @@ def test_cautious_lbfgs_meets_the_target_where_the_fixed_step_diverges():
         assert empirical_nonconvex_holds(rule("lbfgs"), (prob, f, cautious) + inst[3:])
         xs = trajectory(rule("lbfgs"), {**cautious, "lr": 0.5 * f}, prob, start(prob, start_seed), 500)
         assert float(prob.value(xs[-1])) < 1e-9 * float(prob.value(xs[0]))          # 4e-10
+
+
+def _nadam_linearised_radius(H: Any, a: Any, beta1: float = 0.9) -> float:
+    """Spectral radius of Nadam's update linearised at w⋆ with the per-coordinate step a = η/(√v̂ + ε)
+    held fixed (bias corrections ≈ 1): m ← β₁m + (1−β₁)He, e ← e − a⊙(β₁m + (1−β₁)He)."""
+    d = len(a)
+    D, eye = np.diag(a), np.eye(d)
+    J = np.block([[eye - (1 - beta1) * (1 + beta1) * D @ H, -beta1 ** 2 * D],
+                  [(1 - beta1) * H, beta1 * eye]])
+    return float(np.abs(np.linalg.eigvals(J)).max())
+
+
+def test_nadam_leaves_a_least_squares_minimum_as_v_decays():
+    """Why Nadam's least-squares claim decays η: the seventh thorough run's counterexample (d = 2,
+    N = 9, the strategy's seed 296, σ = 0.625, f = 1.5, η = 0.045). Nadam reaches w⋆ to rounding
+    (gap 0 at update ~110); the gradient then vanishes and v̂ decays at β₂ = 0.999, so the step
+    a = η/(√v̂ + ε) grows until the update linearised at w⋆ is unstable: its spectral radius, with the
+    measured v̂, is 0.82 at update 300 and 1.40 at update 460, and |w − w⋆| grows by that factor per
+    update (1.40 measured over updates 440–480) from rounding noise to a final gap of 0.24. With η
+    cosine-decayed to 0 the same instance ends at the minimum."""
+    rng = np.random.default_rng(296)
+    X = rng.standard_normal((9, 2))
+    prob = LeastSquares(X, X @ rng.uniform(-1, 1, 2) + 0.625 * rng.standard_normal(9))
+    H, eta = X.T @ X / 9, 0.03 * 1.5
+    opt = refopt.nadam(lr=eta)
+    x, state, gaps, errs, radius = np.zeros(2), opt.init(np.zeros(2)), [], [], {}
+    gap0 = float(prob.value(x)) - prob.min_value
+    for t in range(1, 501):
+        x, state = opt.update(prob.grad(x), state, x)
+        gaps.append((float(prob.value(x)) - prob.min_value) / gap0)
+        errs.append(float(np.linalg.norm(x - prob.minimiser)))
+        if t in (300, 460):
+            radius[t] = _nadam_linearised_radius(H, eta / (np.sqrt(state.v / (1 - 0.999 ** t)) + 1e-8))
+    assert min(gaps[:200]) < 1e-12 and gaps[-1] > 0.2                        # reached, then left: 0.24
+    assert radius[300] < 0.9 and 1.35 < radius[460] < 1.45                    # 0.82, 1.40
+    growth = (errs[479] / errs[439]) ** (1 / 40)
+    assert abs(growth - radius[460]) < 0.05                                   # 1.40
+    inst = (prob, 1.5, {"lr": 0.03}, False, False, 1e-2, False)
+    assert not empirical_convex_holds(rule("nadam"), inst)
+    assert empirical_convex_holds(rule("nadam"), inst[:6] + (True,))
+
+
+def test_constant_step_has_a_floor_rmsprop_least_squares():
+    """Why RMSprop's least-squares claim decays η too: found by a random local run after the seventh
+    thorough run (d = 4, N = 27, the strategy's seed 392, σ = 0.25, f = 1, η = 0.03). Its minimiser is
+    small (‖w⋆‖∞ = 0.10, initial gap 0.0073), and RMSprop (no momentum) settles into an oscillation
+    where every coordinate moves by ±η (v → g²): the best gap is 0.039 of the initial one, at update 5,
+    and the last 100 updates move every coordinate by η (median). Decayed, it reaches the minimum."""
+    rng = np.random.default_rng(392)
+    X = rng.standard_normal((27, 4))
+    prob = LeastSquares(X, X @ rng.uniform(-1, 1, 4) + 0.25 * rng.standard_normal(27))
+    assert np.abs(prob.minimiser).max() < 0.11
+    xs = trajectory(rule("rmsprop"), {"lr": 0.03}, prob, np.zeros(4), 500)
+    steps = np.abs(np.diff(np.array(xs[-101:]), axis=0))
+    assert np.allclose(np.median(steps, axis=0), 0.03, rtol=1e-3)
+    inst = (prob, 1.0, {"lr": 0.03}, False, True, 1e-2, False)
+    assert not empirical_convex_holds(rule("rmsprop"), inst)                      # best 0.039
+    assert empirical_convex_holds(rule("rmsprop"), inst[:6] + (True,))
 
 
 def test_constant_step_stalls_novograd():

@@ -42,6 +42,10 @@ def test_summary_counts_misses_and_their_w_star():
     lines = summary([rec(0.12, 0.02, 1e-9), rec(0.5, 1e-6, 1e-9), rec(0.2, 0.3, 1e-8)]).splitlines()
     assert lines[1].split()[:4] == ["constant", "3", "2", "3.00e-01"] and lines[1].split()[4] == "0.12–0.2"
     assert lines[2].split()[:3] == ["decayed", "3", "0"] and lines[2].split()[4] == "—"
+    last = lambda c: {"key": (1, 5, 0, 0.0, 1.0), "w_star_max": 0.3,  # noqa: E731
+                      "constant": {"best": 1e-9, "final": c}, "decayed": {"best": 1e-9, "final": 1e-9}}
+    final = summary([last(0.2), last(1e-5)], criterion="final").splitlines()
+    assert "worst final" in final[0] and final[1].split()[:4] == ["constant", "2", "1", "2.00e-01"]
 
 
 def test_sweep_smoke_and_bad_arguments(capsys):
