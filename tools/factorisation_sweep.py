@@ -17,8 +17,6 @@ claim's: the best loss over the budget (500 updates unless ``--budget`` says oth
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
@@ -28,6 +26,8 @@ import numpy as np
 import refopt
 from refopt.problems import MatrixFactorisation
 from refopt.registry import SPECS
+from refopt.testing._drive import step_on
+from tools import _sweep_cli as cli
 
 Schedule = Literal["decayed", "constant", "held"]
 SCHEDULES: tuple[Schedule, ...] = ("decayed", "constant", "held")
@@ -82,7 +82,7 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float,
     x, state = x0, opt.init(x0)
     f0, losses, smallest = float(prob.value(x0)), [], np.inf
     for _ in range(budget):
-        x, state = opt.update(prob.grad(x), state, x)
+        x, state = step_on(opt, prob, x, state)
         losses.append(float(prob.value(x)))
         smallest = min(smallest, float(np.linalg.norm(x["U"])), float(np.linalg.norm(x["V"])))
     # a diverging run overflows to inf/NaN: the best is over the finite losses (inf if none), and
@@ -96,15 +96,8 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, x0: Any, f: float,
 def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, ...] = SCHEDULES,
           progress: bool = True, options: dict[str, Any] | None = None,
           budget: int = BUDGET, rank: int | None = None) -> list[dict[str, Any]]:
-    instances: Any = draws(count, seed, rank)
-    if progress:
-        try:   # tqdm comes with the demo extra; without it the sweep runs without a bar
-            from tqdm import tqdm
-            instances = tqdm(instances, total=count, desc=rule)
-        except ImportError:
-            pass
     records = []
-    for d in instances:
+    for d in cli.with_progress(draws(count, seed, rank), count, rule, progress):
         prob, x0 = d["prob"], d["x0"]
         rec: dict[str, Any] = {"key": d["key"],
                                "alignment": float(np.sum((x0["U"] @ x0["V"].T) * prob.M))}
@@ -134,39 +127,17 @@ def summary(records: list[dict[str, Any]], kinds: tuple[Schedule, ...] = SCHEDUL
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rule", default="lamb", choices=sorted(SPECS))
-    parser.add_argument("--base", type=float, default=0.03, help="η = base·f (the protocol's 0.03)")
-    parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--schedules", default=",".join(SCHEDULES),
-                        help="comma-separated, from " + ", ".join(SCHEDULES))
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=FLOAT",
-                        help="another hyperparameter of the rule, e.g. --set clipping=0.1")
-    parser.add_argument("--budget", type=int, default=BUDGET,
-                        help=f"updates per run (the protocol's {BUDGET})")
-    parser.add_argument("--rank", type=int, choices=(1, 2), help="draw only factorisations of this rank")
-    parser.add_argument("--json", help="also write every record to this file")
-    args = parser.parse_args(argv)
-    if args.draws < 1:
-        parser.error(f"--draws must be a positive integer, got {args.draws}")
+    p = cli.parser(__doc__, rule="lamb", base=0.03, base_help="η = base·f (the protocol's 0.03)", seed=11,
+                   schedules=SCHEDULES, example="clipping=0.1")
+    p.add_argument("--budget", type=int, default=BUDGET, help=f"updates per run (the protocol's {BUDGET})")
+    p.add_argument("--rank", type=int, choices=(1, 2), help="draw only factorisations of this rank")
+    args = p.parse_args(argv)
+    kinds, options = cli.checked(p, args, SCHEDULES)
     if args.budget < 1:
-        parser.error(f"--budget must be a positive integer, got {args.budget}")
-    kinds = tuple(args.schedules.split(","))
-    if not kinds or any(k not in SCHEDULES for k in kinds):
-        parser.error(f"--schedules takes names from {', '.join(SCHEDULES)}, got {args.schedules!r}")
-    options = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        try:
-            options[name] = float(value)
-        except ValueError:
-            parser.error(f"--set takes NAME=FLOAT, got {item!r}")
+        p.error(f"--budget must be a positive integer, got {args.budget}")
     records = sweep(args.rule, args.base, args.draws, args.seed, kinds, sys.stderr.isatty(), options,
                     args.budget, args.rank)
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(records, fh)
+    cli.write_json(args.json, records)
     print(summary(records, kinds))
     return 0
 

@@ -16,8 +16,6 @@ criterion, ℓ(w_k) − ℓ⋆ ≤ 10⁻²(ℓ(w₀) − ℓ⋆) at some k ≤ 5
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -27,6 +25,8 @@ import numpy as np
 import refopt
 from refopt.problems import LeastSquares
 from refopt.registry import SPECS
+from refopt.testing._drive import step_on
+from tools import _sweep_cli as cli
 
 Schedule = Literal["constant", "decayed"]
 SCHEDULES: tuple[Schedule, ...] = ("constant", "decayed")
@@ -57,19 +57,11 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, f: float,
     """One protocol run: the best and the final gap ratio (ℓ − ℓ⋆)/(ℓ₀ − ℓ⋆)."""
     eta = base * f / (prob.L if per_L else 1.0)
     lr = refopt.cosine_decay(eta, BUDGET) if kind == "decayed" else eta
-    spec = SPECS[rule]
-    opt, needs = spec.factory(lr=lr, **(options or {})), spec.needs
+    opt = SPECS[rule].factory(lr=lr, **(options or {}))
     x = np.zeros(prob.dim)
     state, gap0, gaps = opt.init(x), float(prob.value(x)) - prob.min_value, []
     for _ in range(BUDGET):
-        if "grad_fn" in needs:
-            x, state = opt.update(None, state, x, grad_fn=prob.grad)
-        elif "objective" in needs:
-            x, state = opt.update(None, state, x, objective=prob)
-        elif "value" in needs:
-            x, state = opt.update(prob.grad(x), state, x, value=float(prob.value(x)))
-        else:
-            x, state = opt.update(prob.grad(x), state, x)
+        x, state = step_on(opt, prob, x, state)
         gaps.append((float(prob.value(x)) - prob.min_value) / gap0)
     finite = [g for g in gaps if np.isfinite(g)]
     return {"best": min(finite, default=np.inf), "final": gaps[-1]}
@@ -78,15 +70,8 @@ def run(rule: str, base: float, kind: Schedule, prob: Any, f: float,
 def sweep(rule: str, base: float, count: int, seed: int, kinds: tuple[Schedule, ...] = SCHEDULES,
           progress: bool = True, options: dict[str, Any] | None = None,
           per_L: bool = True) -> list[dict[str, Any]]:
-    instances: Any = draws(count, seed)
-    if progress:
-        try:   # tqdm comes with the demo extra; without it the sweep runs without a bar
-            from tqdm import tqdm
-            instances = tqdm(instances, total=count, desc=rule)
-        except ImportError:
-            pass
     records = []
-    for d in instances:
+    for d in cli.with_progress(draws(count, seed), count, rule, progress):
         prob = d["prob"]
         rec: dict[str, Any] = {"key": d["key"], "w_star_max": float(np.abs(prob.minimiser).max()),
                                "kappa": prob.L / prob.mu}
@@ -114,37 +99,16 @@ def summary(records: list[dict[str, Any]], kinds: tuple[Schedule, ...] = SCHEDUL
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rule", default="sam", choices=sorted(SPECS))
-    parser.add_argument("--base", type=float, default=0.5, help="η = base·f/L (the SGD-type protocol's 0.5)")
-    parser.add_argument("--absolute", action="store_true", help="η = base·f, not base·f/L")
-    parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--schedules", default=",".join(SCHEDULES),
-                        help="comma-separated, from " + ", ".join(SCHEDULES))
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=FLOAT",
-                        help="another hyperparameter of the rule, e.g. --set rho=0.05")
-    parser.add_argument("--final", action="store_true",
-                        help="success on the last iterate (the claims not stated as 'reached')")
-    parser.add_argument("--json", help="also write every record to this file")
-    args = parser.parse_args(argv)
-    if args.draws < 1:
-        parser.error(f"--draws must be a positive integer, got {args.draws}")
-    kinds = tuple(args.schedules.split(","))
-    if not kinds or any(k not in SCHEDULES for k in kinds):
-        parser.error(f"--schedules takes names from {', '.join(SCHEDULES)}, got {args.schedules!r}")
-    options = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        try:
-            options[name] = float(value)
-        except ValueError:
-            parser.error(f"--set takes NAME=FLOAT, got {item!r}")
+    p = cli.parser(__doc__, rule="sam", base=0.5, base_help="η = base·f/L (the SGD-type protocol's 0.5)",
+                   seed=1, schedules=SCHEDULES, example="rho=0.05")
+    p.add_argument("--absolute", action="store_true", help="η = base·f, not base·f/L")
+    p.add_argument("--final", action="store_true",
+                   help="success on the last iterate (the claims not stated as 'reached')")
+    args = p.parse_args(argv)
+    kinds, options = cli.checked(p, args, SCHEDULES)
     records = sweep(args.rule, args.base, args.draws, args.seed, kinds, sys.stderr.isatty(), options,
                     not args.absolute)
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(records, fh)
+    cli.write_json(args.json, records)
     print(summary(records, kinds, "final" if args.final else "best"))
     return 0
 
