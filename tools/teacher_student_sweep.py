@@ -1,0 +1,132 @@
+"""Sweep Big Batch's non-convex empirical protocol over random draws of the teacher–student class.
+
+Big Batch is the one rule whose non-convex claim is on the realisable teacher–student MLP (it needs
+a finite sum). This sweep draws from the ranges of
+:func:`refopt.testing.strategies.teacher_student_mlps` (d, h ≤ 3, 4 ≤ N ≤ 24) with the protocol's
+filter (ℓ₀ ≥ 10⁻²), seeded so a run is repeatable::
+
+    python -m tools.teacher_student_sweep --draws 400 --seed 5 --budget 500
+
+Each run is the claim's: ``refopt.bigbatch(lr=base·f, batch_size=2, step_rule="armijo")``,
+f ~ U[0.5, 2], from the student's own initialisation. A record has the first iteration with
+ℓ ≤ 10⁻¹ℓ₀ (None if none within the budget), the ratio ℓ/ℓ₀ at the end, and the teacher's smallest
+output weight min_j |a_j| (proofs/theorems/convergence-empirical.md, ``conv-emp-bigbatch-teacher``).
+``--min-teacher-weight`` keeps only the draws whose teacher has min_j |a_j| at least that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+import refopt
+from refopt.nn.mlp import MLP
+from refopt.problems import MLPObjective
+from refopt.testing._drive import step_on
+from tools import _sweep_cli as cli
+
+BUDGET, TARGET = 150, 1e-1
+
+
+def teacher(d: int, h: int, seed: int) -> list:
+    """The teacher's parameters, as the strategy draws them (the student class's seed + 1)."""
+    return MLP([d, h, 1], activation="tanh", loss="mse").init(seed=seed + 1)
+
+
+def smallest_output_weight(params: list) -> float:
+    """min_j |a_j| over the output layer's weights: how strongly the weakest hidden unit speaks."""
+    return float(np.abs(params[-1]["W"]).min())
+
+
+def draws(count: int, seed: int, min_teacher_weight: float = 0.0) -> Iterator[dict[str, Any]]:
+    """``count`` instances of the class, each a dict with the problem, the student's start and its
+    key (d, h, N, the problem's seed, the start's seed, f)."""
+    rng = np.random.default_rng(seed)
+    made = 0
+    while made < count:
+        d, h, n = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(4, 25))
+        prob_seed, start_seed = int(rng.integers(0, 10_001)), int(rng.integers(0, 1001))
+        f = float(rng.uniform(0.5, 2.0))
+        net = MLP([d, h, 1], activation="tanh", loss="mse")
+        X = np.random.default_rng(prob_seed).standard_normal((n, d))   # the strategy's construction
+        prob = MLPObjective(net, X, net.forward(teacher(d, h, prob_seed), X))
+        x0 = net.init(seed=start_seed)
+        if float(prob.value(x0)) < 1e-2:   # the protocol's filter
+            continue
+        if smallest_output_weight(teacher(d, h, prob_seed)) < min_teacher_weight:
+            continue
+        made += 1
+        yield {"prob": prob, "x0": x0, "key": (d, h, n, prob_seed, start_seed, f)}
+
+
+def run(base: float, prob: Any, x0: Any, f: float, budget: int = BUDGET, *,
+        build: Callable[..., Any] = refopt.bigbatch, stop_at_target: bool = False) -> dict[str, Any]:
+    """One protocol run: the first iteration at or below 10⁻¹ℓ₀ (None if none) and ℓ/ℓ₀ at the end
+    (at that first iteration with ``stop_at_target``). ``build`` makes the optimizer from the
+    protocol's arguments (a test passes a wrong variant)."""
+    opt = build(lr=base * f, batch_size=2, step_rule="armijo")
+    x, state = x0, opt.init(x0)
+    f0, first, ratio = float(prob.value(x0)), None, np.inf
+    for t in range(1, budget + 1):
+        x, state = step_on(opt, prob, x, state)
+        ratio = float(prob.value(x)) / f0
+        if first is None and ratio <= TARGET:
+            first = t
+            if stop_at_target:
+                break
+        if not np.isfinite(ratio):   # diverged: a fixed-step run never comes back from overflow
+            break
+    return {"first": first, "final": ratio}
+
+
+def sweep(base: float, count: int, seed: int, budget: int = BUDGET, min_teacher_weight: float = 0.0,
+          progress: bool = True) -> list[dict[str, Any]]:
+    records = []
+    for d in cli.with_progress(draws(count, seed, min_teacher_weight), count, "bigbatch", progress):
+        dim, h, _, prob_seed = d["key"][:4]
+        rec = {"key": d["key"], "teacher_weight": smallest_output_weight(teacher(dim, h, prob_seed))}
+        rec.update(run(base, d["prob"], d["x0"], d["key"][5], budget))
+        records.append(rec)
+    return records
+
+
+def summary(records: list[dict[str, Any]], budget: int = BUDGET) -> str:
+    """Draws, misses (ℓ/ℓ₀ above 10⁻¹ at the end of the budget), the latest first hit among the
+    draws that met the target, and each miss's key and teacher weight."""
+    missed = [r for r in records if not r["final"] <= TARGET]
+    hits = [r["first"] for r in records if r["first"] is not None]
+    lines = [f"draws {len(records)}, budget {budget}: {len(missed)} miss, "
+             f"latest first hit {max(hits, default=None)}"]
+    lines += [f"  miss {tuple(r['key'])}: ℓ/ℓ₀ = {r['final']:.3g}, min |a_j| = {r['teacher_weight']:.3g}"
+              for r in missed]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--base", type=float, default=1.0, help="α₀ = base·f (the protocol's 1)")
+    p.add_argument("--draws", type=int, default=400)
+    p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--budget", type=int, default=BUDGET, help=f"iterations per run (the protocol's {BUDGET})")
+    p.add_argument("--min-teacher-weight", type=float, default=0.0,
+                   help="keep only teachers whose output weights all have |a_j| at least this")
+    p.add_argument("--json", help="also write every record to this file")
+    args = p.parse_args(argv)
+    for name in ("draws", "budget"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} must be a positive integer, got {getattr(args, name)}")
+    if not args.base > 0:
+        p.error(f"--base must be positive, got {args.base}")
+    records = sweep(args.base, args.draws, args.seed, args.budget, args.min_teacher_weight,
+                    sys.stderr.isatty())
+    cli.write_json(args.json, records)
+    print(summary(records, args.budget))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
