@@ -37,9 +37,10 @@ from refopt.testing import strategies as S
 from refopt.testing._drive import step_on
 from tools.factorisation_sweep import draws as factorisation_draws
 from tools.factorisation_sweep import imbalance
+from tools.teacher_student_sweep import BUDGET as BB_BUDGET
 from tools.teacher_student_sweep import draws as teacher_student_draws
 from tools.teacher_student_sweep import run as teacher_student_run
-from tools.teacher_student_sweep import smallest_output_weight, teacher
+from tools.teacher_student_sweep import smallest_output_weight
 
 EPS = np.finfo(np.float64).eps
 ROOT = Path(__file__).resolve().parents[1]
@@ -334,7 +335,7 @@ def mf_witness() -> Any:
 # Big Batch's non-convex claim is a rate over the teacher–student class (BB_RATE): each instance is
 # a seed for BB_DRAWS i.i.d. draws of the class (tools.teacher_student_sweep.draws), and at most
 # binomial_allowance(BB_DRAWS, BB_MISS_RATE, BB_ALPHA) of them may miss the target
-BB_DRAWS, BB_MISS_RATE, BB_ALPHA, BB_BUDGET = 30, 0.02, 1e-3, 500
+BB_DRAWS, BB_MISS_RATE, BB_ALPHA = 30, 0.02, 1e-3
 
 
 def binomial_allowance(n: int, p: float, alpha: float) -> int:
@@ -370,7 +371,7 @@ DECAYED, RANK_2, AGC_1 = "η → 0", "rank ≥ 2, gap to ℓ_c⋆", "λ = 1"
 FLOOR = "μ‖w⋆‖ ≥ m"   # ⋆, not *: the README renders *...* as emphasis
 ALIGNED = "r ≥ 2 or ⟨U₀V₀ᵀ, M⟩ ≥ 0"
 LION_K = "K = 2000, slow momentum"
-SF_K = "K = 2000, averaged iterate"
+SF_K = "K = 5000, averaged iterate"
 CAUTIOUS = "⟨s, y⟩ ≥ 0.1‖s‖²"
 BB_RATE = "miss rate ≤ 2 %"
 CONDITIONS = {
@@ -429,28 +430,33 @@ CONDITIONS = {
             "updates that instance reaches 2·10⁻¹²ℓ₀, and 2000 random draws of the class reached at most "
             "4.2·10⁻⁶ℓ₀ (at K = 500, 2 of the first 1000 missed, best 0.026ℓ₀)",
     SF_K: "schedule-free SGD takes its gradient at y = βx + (1 − β)z, x the uniform average of the z's "
-          "(β = 0.9). Along a direction of curvature −σ, z grows geometrically while its average lags, "
-          "x/z ≈ 1/(tδ), so y's growth rate δ per update sinks from GD's ησ toward (1 − β)ησ: on the "
-          "linear model it is 0.013 at update 300 and 0.0066 at 4000 for ησ = 0.05 (GD: 0.05), below "
-          "the root of δ² − (1 − β)ησδ − βησ/t = 0. A start that passes near the saddle at UVᵀ = 0 "
-          "therefore needs a multiple of GD's updates: the ninth thorough run's counterexample (2×2, "
-          "rank 1, ⟨U₀V₀ᵀ, M⟩ = −0.006, η = 0.05) is at 0.59ℓ₀ after 500 updates and first meets "
-          "the target at update 886, where GD — and schedule-free SGD with β = 0, whose y is GD's "
-          "iterate — meets it at 346. With K = 2000, 2000 random draws of the class all met the "
-          "target (worst 8.9·10⁻⁵ℓ₀; at K = 500, 4 of the first 1000 missed, the worst reaching only 0.077ℓ₀)",
+          "(β = 0.9). Along a direction of curvature −σ the average lags a growing z, so y's growth rate per "
+          "update falls from GD's ησ toward (1 − β)ησ, and it never falls below that (proved on "
+          "proofs/theorems/convergence-empirical.md): on the linear model a passage that takes GD T updates "
+          "takes it at most ln(1 + ησ)/ln(1 + (1 − β)ησ) ≤ 1/(1 − β) = 10 times as many. The ninth thorough "
+          "run's counterexample (2×2, rank 1, ⟨U₀V₀ᵀ, M⟩ = −0.006, η = 0.05) is at 0.59ℓ₀ after 500 updates "
+          "and first meets the target at update 886, where GD — and schedule-free SGD with β = 0, whose y "
+          "is GD's iterate — meets it at 346. The budget is therefore K = 500/(1 − β) = 5000, ten times "
+          "the protocol's; that it suffices on the class is measured, not derived (at K = 500, 4 of 1000 "
+          "random draws missed, the worst reaching only 0.077ℓ₀; at K = 2000, none of 2000, worst "
+          "8.9·10⁻⁵ℓ₀)",
     BB_RATE: "Big Batch's class, the realisable teacher–student MLP, has no theorem that every local minimum "
-             "is global, and it has slow draws that no fixed budget covers. The ninth thorough run's "
-             "counterexample (d = 3, h = 2, N = 4) is a plateau: from iteration 10 the batch is all N "
-             "examples and α = 0.5, so Big Batch is gradient descent there; the second hidden unit's output "
-             "weight passes through 0; at the closest approach (iteration 120, ‖∇ℓ‖ = 3.8·10⁻³, ℓ = 0.165ℓ₀) "
-             "the Hessian has eigenvalues −0.027 and −0.008 beside 3.3, a strict saddle, which it leaves "
-             "to meet ℓ ≤ 10⁻¹ℓ₀ at iteration 206. A random draw with a weak teacher unit (h = 1, output weight "
-             "−0.115) is still at 0.109ℓ₀ after 20000 iterations, its Hessian's eigenvalues there spanning "
-             "10⁻⁴ to 2.8. The claim is therefore a rate over the class: 500 iterations, and each "
-             "instance is 30 independent draws, of which at most the binomial allowance may miss. "
-             "The allowance is chosen so that a true miss rate of 2 % fails a test with probability at most "
-             "10⁻³. Measured: 400 draws (tools.teacher_student_sweep, seed 7) had 3 misses at 150 "
-             "iterations, none at 500 (the latest first hit was iteration 325)",
+             "is global (Fukumizu & Amari 2000 prove that plateaus and non-global local minima can arise from "
+             "the critical points of a network with a unit fewer), and its slow draws come in kinds we saw no "
+             "bound for. The ninth thorough run's counterexample (d = 3, h = 2, N = 4) is a plateau: from "
+             "iteration 10 the batch is all N examples and α = 0.5, so Big Batch is gradient descent there; the "
+             "second hidden unit's output weight passes through 0; where the gradient is smallest (iteration "
+             "120, ‖∇ℓ‖ = 3.8·10⁻³, ℓ = 0.165ℓ₀) the Hessian has eigenvalues −0.027 and −0.008 beside 3.3, "
+             "near a saddle, and the run first meets ℓ ≤ 10⁻¹ℓ₀ at iteration 206. A random draw with a weak "
+             "teacher unit (h = 1, output weight −0.115) is at 0.114ℓ₀ after 1000 iterations, 0.109ℓ₀ after "
+             "20000. The claim is therefore a rate over the class, with the target reached at some iteration "
+             "≤ 500 (at full batch the Armijo steps descend, so reached is kept up to the test's slack, and "
+             "each run can stop there): each instance is 30 independent draws, of which at most 4 may miss — "
+             "the least k with P(Bin(30, 0.02) > k) ≤ 10⁻³, so a miss rate of 2 % fails an instance with "
+             "probability 3.0·10⁻⁴ and a thorough run (41 instances) with 1.2 %, while a rate of 10 % passes "
+             "an instance with probability 0.82 and a thorough run with 4·10⁻⁴. Measured: 1 miss in 600 "
+             "draws (tools.teacher_student_sweep: seed 7, 400 draws, none; seed 5, 200 draws at 1000 "
+             "iterations, the weak-teacher draw)",
     CAUTIOUS: "fixed-step L-BFGS stores a pair when ⟨s, y⟩ > 10⁻¹⁰ (torch's test), which keeps H positive "
               "definite but not bounded: a stored pair with a small secant curvature ⟨s, y⟩/‖s‖² gives H an "
               "eigenvalue of order ‖s‖²/⟨s, y⟩, and a fixed step has nothing else to stop it. On the thorough "
@@ -475,9 +481,7 @@ def aligned_or_rank_2(inst: Any) -> bool:
 
 
 def factor_condition(prob: Any) -> float:
-    """κ(M) = σ₁(M)/σ_r(M) of a factorisation (1 for other problems)."""
-    if not hasattr(prob, "M"):
-        return 1.0
+    """κ(M) = σ₁(M)/σ_r(M) of a factorisation."""
     sv = np.linalg.svd(prob.M, compute_uv=False)
     return float(sv[0] / sv[prob.rank - 1])
 
@@ -554,7 +558,7 @@ def empirical_claims(name: str, cfg: dict, mutant: Rule | None = None, *,
                   st.tuples(S.matrix_factorisations(), factor, st.just(nc_cfg), st.integers(0, 1000), st.just(steps),
                             st.just(tol), st.just(best), st.just(nc_decayed)).filter(
                       lambda i: float(i[0].value(start(i[0], i[3]))) >= 1e-2
-                      and getattr(i[0], "rank", min_rank) >= min_rank and factor_condition(i[0]) <= 2
+                      and i[0].rank >= min_rank and factor_condition(i[0]) <= 2
                       and (nc_if is None or nc_if(i))),
                   empirical_nonconvex_holds, rule(name), mutant,
                   lambda: (mf_witness(), 1.0, nc_cfg, 0, steps, tol, best, nc_decayed),
@@ -786,7 +790,7 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     # ever slower (toward (1 − β)ησ per update), so saddle passages take longer (SF_K,
     # test_schedule_free_grows_a_negative_curvature_mode_slower)
     "schedule_free_sgd": empirical_claims("schedule_free_sgd", {"lr": 0.1}, ls_lr_per_L=0.5,
-                                          best=True, cost_scale=_WRAPPED, nc_steps=2000,
+                                          best=True, cost_scale=_WRAPPED, nc_steps=5000,
                                           nc_condition=SF_K),
     "schedule_free_adamw": empirical_claims("schedule_free_adamw", {"lr": 0.03}, best=True, cost_scale=_WRAPPED),
     # the gradient SAM hands its inner rule has norm ≥ ρμ on least squares, so its least-squares η
@@ -1067,8 +1071,9 @@ def test_lion_slow_momentum_unbalances_the_factors():
 
 def test_schedule_free_grows_a_negative_curvature_mode_slower():
     """Along a direction of curvature −σ (gradient −σθ), schedule-free SGD's y grows by 1 + δ_t per
-    update with (1 − β)ησ < δ_t ≤ δ̄_t, δ̄_t the root of δ² − (1 − β)ησδ − βησ/t = 0 (x/z ≈ 1/(tδ)
-    for a geometric z): ever slower than gradient descent's ησ, which β = 0 (y = z) recovers."""
+    update with δ_t > (1 − β)ησ (proved: conv-emp-sf-saddle) and, measured, δ_t ≤ δ̄_t, δ̄_t the root of
+    δ² − (1 − β)ησδ − βησ/t = 0 (the heuristic x/z ≈ 1/(tδ)): slower than gradient descent's ησ,
+    which β = 0 (y = z) recovers exactly."""
     eta, beta, sigma = 0.05, 0.9, 1.0
     a = eta * sigma
     for b1 in (0.0, beta):
@@ -1081,16 +1086,16 @@ def test_schedule_free_grows_a_negative_curvature_mode_slower():
         if b1 == 0.0:
             assert max(abs(g - a) for g in growth.values()) <= 1e-12
             continue
-        for t in (100, 300, 1000, 4000):
+        for t, g in growth.items():
             root = ((1 - beta) * a + np.sqrt(((1 - beta) * a) ** 2 + 4 * beta * a / t)) / 2
-            assert (1 - beta) * a < growth[t] <= root, (t, growth[t], root)
+            assert (1 - beta) * a < g <= root, (t, g, root)
         assert growth[300] < 0.3 * a   # measured 0.0133: under a third of GD's rate by update 300
 
 
 def test_schedule_free_sgd_passes_a_saddle_later_than_gd():
     """The ninth thorough run's counterexample (SF_K): from a start nearly orthogonal to M, GD and
     schedule-free SGD with β = 0 (the same iterates) meet the target at update 346; with β = 0.9 it
-    is still at 0.59ℓ₀ after 500 updates and meets the target at update 886, inside K = 2000."""
+    is still at 0.59ℓ₀ after 500 updates and meets the target at update 886, inside K = 5000."""
     prob = _normalised_factorisation(2, 2, 1, 181)
     x0 = prob.random_point(77, 0.5)
     f0 = float(prob.value(x0))
@@ -1105,18 +1110,11 @@ def test_schedule_free_sgd_passes_a_saddle_later_than_gd():
     flat_hit, flat = first_hit(refopt.schedule_free_sgd(lr=0.05, b1=0.0), 500)
     assert gd_hit == flat_hit == 346
     assert all(np.allclose(_flat(u), _flat(v), rtol=1e-10, atol=1e-13) for u, v in zip(gd, flat))
-    sf_hit, sf = first_hit(refopt.schedule_free_sgd(lr=0.05), 2000)
+    sf_hit, sf = first_hit(refopt.schedule_free_sgd(lr=0.05), 1000)
     assert min(float(prob.value(x)) / f0 for x in sf[:500]) > 0.5
     assert sf_hit == 886
-
-
-def _teacher_student(d: int, h: int, n: int, seed: int) -> Any:
-    """An instance of :func:`refopt.testing.strategies.teacher_student_mlps`."""
-    from refopt.nn.mlp import MLP
-    from refopt.problems import MLPObjective
-    net = MLP([d, h, 1], activation="tanh", loss="mse")
-    X = np.random.default_rng(seed).standard_normal((n, d))
-    return MLPObjective(net, X, net.forward(net.init(seed=seed + 1), X))
+    claim = CLAIMS["schedule_free_sgd"][1]   # and the restated claim holds there
+    assert claim.holds(claim.rule, (prob, 0.5, {"lr": 0.1}, 77, 5000, 1e-2, True, False))
 
 
 def _hessian_eigenvalues(prob: Any, x: Any, h: float = 1e-5) -> np.ndarray:
@@ -1136,13 +1134,32 @@ def _hessian_eigenvalues(prob: Any, x: Any, h: float = 1e-5) -> np.ndarray:
     return np.linalg.eigvalsh((H + H.T) / 2)
 
 
+def test_binomial_allowance_is_the_least_k_at_the_false_failure_level():
+    """Against exact binomial tails in rational arithmetic: P(Bin(30, 1/50) > 3) = 2.9·10⁻³ > 10⁻³
+    ≥ P(Bin(30, 1/50) > 4) = 3.0·10⁻⁴, so the allowance is 4; the edges p = 0 and p = 1."""
+    from fractions import Fraction
+
+    def tail(n: int, p: Fraction, k: int) -> Fraction:
+        return sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j) for j in range(k + 1, n + 1))
+
+    p = Fraction(1, 50)
+    assert tail(30, p, 3) > Fraction(1, 1000) >= tail(30, p, 4)
+    assert binomial_allowance(30, 0.02, 1e-3) == 4
+    for n, prob, alpha in ((30, 0.1, 0.01), (12, 0.3, 0.05), (50, 0.02, 1e-6)):
+        k = binomial_allowance(n, prob, alpha)
+        exact = Fraction(prob).limit_denominator(1000)
+        assert tail(n, exact, k) <= alpha < tail(n, exact, k - 1)
+    assert binomial_allowance(30, 0.0, 1e-3) == 0 and binomial_allowance(30, 1.0, 1e-3) == 30
+
+
 def test_bigbatch_slow_teacher_student_draws():
     """The two kinds of slow draw behind BB_RATE. A plateau (the ninth thorough run's
     counterexample): from iteration 10 Big Batch is full-batch gradient descent with α = 0.5, the
-    second unit's output weight changes sign, and the closest approach is a strict saddle at
-    0.165ℓ₀, left at iteration 206. A weak teacher unit (output weight −0.115): above 10⁻¹ℓ₀ after
-    1000 iterations, on a Hessian spectrum that spans four decades."""
-    prob = _teacher_student(3, 2, 4, 3)
+    second unit's output weight changes sign, where the gradient is smallest (0.165ℓ₀) the Hessian
+    has negative eigenvalues, and the run first meets 10⁻¹ℓ₀ at iteration 206. A weak teacher unit
+    (output weight −0.115): above 10⁻¹ℓ₀ after 1000 iterations, where the Hessian's eigenvalues
+    span four decades (from |λ| < 10⁻³ to λ > 2)."""
+    prob = S.teacher_student_problem(3, 2, 4, 3)
     x0 = prob.net.init(seed=112)
     f0 = float(prob.value(x0))
     opt = refopt.bigbatch(lr=1.0, batch_size=2, step_rule="armijo")
@@ -1164,10 +1181,16 @@ def test_bigbatch_slow_teacher_student_draws():
     ratios = [float(prob.value(x)) / f0 for x in xs]
     assert next(t + 1 for t, r in enumerate(ratios) if r <= 0.1) == 206
 
-    assert 0.114 < smallest_output_weight(teacher(3, 1, 2926)) < 0.116
-    weak = teacher_student_run(0.7228892460269485, _teacher_student(3, 1, 7, 2926),
-                               _teacher_student(3, 1, 7, 2926).net.init(seed=519), 1.0, 1000)
-    assert weak["first"] is None and 0.1 < weak["final"] < 0.12   # measured 0.114
+    assert 0.114 < smallest_output_weight(S.teacher_parameters(3, 1, 2926)) < 0.116
+    weak = S.teacher_student_problem(3, 1, 7, 2926)
+    x0 = weak.net.init(seed=519)
+    opt = refopt.bigbatch(lr=0.7228892460269485, batch_size=2, step_rule="armijo")
+    x, state = x0, opt.init(x0)
+    for _ in range(1000):
+        x, state = step_on(opt, weak, x, state)
+    assert 0.1 < float(weak.value(x)) / float(weak.value(x0)) < 0.12   # measured 0.114
+    eig = np.abs(_hessian_eigenvalues(weak, x))
+    assert eig.min() < 1e-3 and eig.max() > 2.0
 
 
 def test_constant_step_has_a_floor_sam():

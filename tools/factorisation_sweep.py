@@ -133,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rank", type=int, choices=(1, 2), help="draw only factorisations of this rank")
     args = p.parse_args(argv)
     kinds, options = cli.checked(p, args, SCHEDULES)
-    if args.budget < 1:
-        p.error(f"--budget must be a positive integer, got {args.budget}")
+    cli.positive(p, args, "budget")
     records = sweep(args.rule, args.base, args.draws, args.seed, kinds, sys.stderr.isatty(), options,
                     args.budget, args.rank)
     cli.write_json(args.json, records)

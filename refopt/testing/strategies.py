@@ -178,10 +178,20 @@ def teacher_student_mlps(draw, max_inputs: int = 3, max_hidden: int = 3, max_n: 
     the same architecture, so ℓ* = 0 (attained at the teacher). Non-convex."""
     d, h = draw(st.integers(1, max_inputs)), draw(st.integers(1, max_hidden))
     n = draw(st.integers(4, max_n))
-    seed = draw(st.integers(0, 10_000))
+    return teacher_student_problem(d, h, n, draw(st.integers(0, 10_000)))
+
+
+def teacher_parameters(d: int, h: int, seed: int) -> list:
+    """The teacher of the instance with this ``seed``: the d → h → 1 network's ``init(seed=seed + 1)``."""
+    return MLP([d, h, 1], activation="tanh", loss="mse").init(seed=seed + 1)
+
+
+def teacher_student_problem(d: int, h: int, n: int, seed: int) -> MLPObjective:
+    """The instance (d, h, N, seed) of :func:`teacher_student_mlps`: N standard-normal inputs
+    (PCG64 seeded ``seed``) and the targets of :func:`teacher_parameters`."""
     net = MLP([d, h, 1], activation="tanh", loss="mse")
     X = np.random.default_rng(seed).standard_normal((n, d))
-    return MLPObjective(net, X, net.forward(net.init(seed=seed + 1), X))
+    return MLPObjective(net, X, net.forward(teacher_parameters(d, h, seed), X))
 
 
 def step_fraction(low: float, high: float) -> Any:
