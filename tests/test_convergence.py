@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import refopt
+from refopt import treemath
 from refopt.problems import CosineMixture, IndefiniteQuadratic, LeastSquares, LogisticRegression, Quadratic
 from refopt.registry import SPECS
 from refopt.testing import strategies as S
@@ -1103,7 +1104,6 @@ def test_schedule_free_grows_a_negative_curvature_mode_slower():
         for t, g in growth.items():
             root = ((1 - beta) * a + np.sqrt(((1 - beta) * a) ** 2 + 4 * beta * a / t)) / 2
             assert (1 - beta) * a < g <= root, (t, g, root)
-        assert growth[300] < 0.3 * a   # measured 0.0133: under a third of GD's rate by update 300
 
 
 def test_schedule_free_sgd_passes_a_saddle_later_than_gd():
@@ -1210,8 +1210,7 @@ def test_bigbatch_slow_teacher_student_draws():
     assert all(s.batch_size == 4 and s.lr == 0.5 for s in states[9:200])   # iterations 10–200
     a2 = [float(x[1]["W"][1, 0]) for x in xs]
     assert a2[9] > 0.1 and a2[119] < -0.04                    # 0.19 → −0.051: through 0
-    grad_norms = [float(np.sqrt(sum(np.sum(g ** 2) for layer in prob.grad(x) for g in layer.values())))
-                  for x in xs[:200]]
+    grad_norms = [treemath.norm(prob.grad(x)) for x in xs[:200]]
     k = int(np.argmin(grad_norms))
     assert 100 <= k + 1 <= 140 and grad_norms[k] < 5e-3
     assert 0.15 < float(prob.value(xs[k])) / f0 < 0.2

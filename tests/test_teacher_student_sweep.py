@@ -7,8 +7,7 @@ import refopt
 from refopt.nn.mlp import MLP
 from refopt.problems import MLPObjective
 from refopt.testing._drive import step_on
-from refopt.testing.strategies import teacher_parameters
-from tools.teacher_student_sweep import BUDGET, draws, main, run, smallest_output_weight, summary, sweep
+from tools.teacher_student_sweep import BUDGET, draws, main, run, summary, sweep
 
 
 def test_draws_are_the_protocol_class_and_repeatable():
@@ -26,8 +25,6 @@ def test_draws_are_the_protocol_class_and_repeatable():
         assert float(d["prob"].value(net.init(seed=prob_seed + 1))) == 0.0
         assert d["teacher_weight"] == float(np.abs(net.init(seed=prob_seed + 1)[1]["W"]).min())
         assert all(np.array_equal(a[k], b[k]) for a, b in zip(d["x0"], net.init(seed=start_seed)) for k in a)
-    strong = list(draws(20, 2, min_teacher_weight=0.5))
-    assert all(smallest_output_weight(teacher_parameters(*d["key"][:2], d["key"][3])) >= 0.5 for d in strong)
 
 
 def test_run_is_the_claims_protocol_on_the_plateau_counterexample():

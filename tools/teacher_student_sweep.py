@@ -12,7 +12,6 @@ f ~ U[0.5, 2], from the student's own initialisation, for 500 iterations unless 
 otherwise. A record has the first iteration with ℓ ≤ 10⁻¹ℓ₀ (None if none within the budget: a
 miss, as the claim counts it), the ratio ℓ/ℓ₀ at the end, and the teacher's smallest output weight
 min_j |a_j| (proofs/theorems/convergence-empirical.md, ``conv-emp-bigbatch-teacher``).
-``--min-teacher-weight`` keeps only the draws whose teacher has min_j |a_j| at least that.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ def smallest_output_weight(params: list) -> float:
     return float(np.abs(params[-1]["W"]).min())
 
 
-def draws(count: int, seed: int, min_teacher_weight: float = 0.0) -> Iterator[dict[str, Any]]:
+def draws(count: int, seed: int) -> Iterator[dict[str, Any]]:
     """``count`` instances of the class, each a dict with the problem, the student's start, the
     teacher's smallest output weight and the key (d, h, N, the problem's seed, the start's seed, f)."""
     rng = np.random.default_rng(seed)
@@ -48,7 +47,7 @@ def draws(count: int, seed: int, min_teacher_weight: float = 0.0) -> Iterator[di
         prob = teacher_student_problem(d, h, n, prob_seed)
         x0 = prob.net.init(seed=start_seed)
         weight = smallest_output_weight(teacher_parameters(d, h, prob_seed))
-        if float(prob.value(x0)) < 1e-2 or weight < min_teacher_weight:   # the protocol's filter
+        if float(prob.value(x0)) < 1e-2:   # the protocol's filter
             continue
         made += 1
         yield {"prob": prob, "x0": x0, "teacher_weight": weight,
@@ -75,10 +74,10 @@ def run(base: float, prob: Any, x0: Any, f: float, budget: int = BUDGET, *,
     return {"first": first, "final": ratio}
 
 
-def sweep(base: float, count: int, seed: int, budget: int = BUDGET, min_teacher_weight: float = 0.0,
+def sweep(base: float, count: int, seed: int, budget: int = BUDGET,
           progress: bool = True) -> list[dict[str, Any]]:
     records = []
-    for d in cli.with_progress(draws(count, seed, min_teacher_weight), count, "bigbatch", progress):
+    for d in cli.with_progress(draws(count, seed), count, "bigbatch", progress):
         rec = {"key": d["key"], "teacher_weight": d["teacher_weight"]}
         rec.update(run(base, d["prob"], d["x0"], d["key"][5], budget))
         records.append(rec)
@@ -100,14 +99,11 @@ def summary(records: list[dict[str, Any]], budget: int = BUDGET) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = cli.base_parser(__doc__, base=1.0, base_help="α₀ = base·f (the protocol's 1)", seed=7, draws=400)
     p.add_argument("--budget", type=int, default=BUDGET, help=f"iterations per run (the protocol's {BUDGET})")
-    p.add_argument("--min-teacher-weight", type=float, default=0.0,
-                   help="keep only teachers whose output weights all have |a_j| at least this")
     args = p.parse_args(argv)
     cli.positive(p, args, "draws", "budget")
     if not args.base > 0:
         p.error(f"--base must be positive, got {args.base}")
-    records = sweep(args.base, args.draws, args.seed, args.budget, args.min_teacher_weight,
-                    sys.stderr.isatty())
+    records = sweep(args.base, args.draws, args.seed, args.budget, sys.stderr.isatty())
     cli.write_json(args.json, records)
     print(summary(records, args.budget))
     return 0
